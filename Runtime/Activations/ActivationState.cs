@@ -1,0 +1,9 @@
+namespace ChatCluster.Runtime.Activations;
+
+internal enum ActivationState
+{
+    Activating,
+    Active,
+    Deactivating,
+    Deactivated,
+}

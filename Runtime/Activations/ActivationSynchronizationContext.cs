@@ -1,0 +1,15 @@
+namespace ChatCluster.Runtime.Activations;
+
+/// <summary>
+/// Set while grain code runs, so that every <c>await</c> in a grain resumes as a turn of its own
+/// activation rather than on an arbitrary pool thread.
+/// </summary>
+internal sealed class ActivationSynchronizationContext(Activation activation) : SynchronizationContext
+{
+    public override void Post(SendOrPostCallback d, object? state) => activation.Post(d, state);
+
+    public override void Send(SendOrPostCallback d, object? state) =>
+        throw new NotSupportedException($"Blocking on grain {activation.Id} from inside it would deadlock; await instead.");
+
+    public override SynchronizationContext CreateCopy() => this;
+}

@@ -1,0 +1,27 @@
+using ChatCluster.Runtime.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace ChatCluster.Silo.Configuration;
+
+/// <summary>Reads and checks the silo's settings, so that a bad value stops start-up with a message that names it.</summary>
+public static class SiloConfiguration
+{
+    /// <summary>The storage settings, bound and validated.</summary>
+    /// <exception cref="OptionsValidationException">A value is missing or out of range.</exception>
+    /// <exception cref="InvalidOperationException">A value cannot be converted; the message names its key.</exception>
+    public static StorageOptions ReadStorage(IConfiguration configuration)
+    {
+        var options = new StorageOptions();
+        configuration.GetSection(StorageOptions.Section).Bind(options);
+        var problems = options.Validate().ToList();
+        return problems.Count == 0 ? options : throw new OptionsValidationException(StorageOptions.Section, typeof(StorageOptions), problems);
+    }
+
+    /// <summary>Adds the grain storage the settings ask for.</summary>
+    public static GrainRuntimeBuilder AddConfiguredStorage(this GrainRuntimeBuilder builder, StorageOptions storage) => storage.Provider switch
+    {
+        StorageProvider.Sqlite => builder.AddSqliteGrainStorage(storage.SqlitePath),
+        StorageProvider.Postgres => builder.AddPostgresGrainStorage(storage.PostgresConnectionString!),
+        _ => builder.AddMemoryGrainStorage(),
+    };
+}
