@@ -1,3 +1,4 @@
+using ChatCluster.Runtime;
 using ChatCluster.Runtime.Hosting;
 using ChatCluster.Silo.Configuration;
 using ChatCluster.Silo.Health;
@@ -18,9 +19,10 @@ try
     await app.RunAsync();
     return 0;
 }
-catch (Exception ex) when (ex is OptionsValidationException or InvalidOperationException { Source: "Microsoft.Extensions.Configuration.Binder" })
+catch (Exception ex) when (ex is OptionsValidationException or StorageUnavailableException
+    or InvalidOperationException { Source: "Microsoft.Extensions.Configuration.Binder" })
 {
-    // A bad setting: say which one and stop, without a stack trace.
+    // A bad setting or unreachable storage: say which and stop, without a stack trace.
     await Console.Error.WriteLineAsync($"ChatCluster cannot start: {ex.Message}");
     return 2;
 }

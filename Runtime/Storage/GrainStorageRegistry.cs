@@ -16,9 +16,16 @@ internal sealed class GrainStorageRegistry(IReadOnlyDictionary<string, IGrainSto
 
     public async Task InitializeAllAsync(CancellationToken cancellationToken)
     {
-        foreach (var storage in providers.Values.Distinct())
+        foreach (var (name, storage) in providers)
         {
-            await storage.InitializeAsync(cancellationToken);
+            try
+            {
+                await storage.InitializeAsync(cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                throw new StorageUnavailableException($"Grain storage '{name}' ({storage}) could not be prepared: {ex.Message}", ex);
+            }
         }
     }
 }

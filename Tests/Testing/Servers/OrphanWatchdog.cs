@@ -15,13 +15,22 @@ internal sealed class OrphanWatchdog : IDisposable
         exec </dev/null >/dev/null 2>&1
         owner=$1; dir=$2
         while [ -d "/proc/$owner" ]; do sleep 0.5; done
-        for attempt in 1 2 3 4 5 6 7 8 9 10; do
-          found=
+        # Polite first, so PostgreSQL removes its shared memory: SIGTERM to all (redis and initdb's bootstrap
+        # backend exit cleanly on it), then SIGQUIT (immediate shutdown) to a postmaster still there.
+        inside() {
           for p in /proc/[0-9]*; do
             cwd=$(readlink "$p/cwd") || continue
-            case "$cwd" in "$dir"|"$dir"/*) kill -9 "${p#/proc/}"; found=1 ;; esac
+            case "$cwd" in "$dir"|"$dir"/*) echo "${p#/proc/}" ;; esac
           done
-          [ -z "$found" ] && break
+        }
+        for pid in $(inside); do kill -TERM "$pid"; done
+        sleep 1
+        for pid in $(inside); do [ "$(cat "/proc/$pid/comm")" = postgres ] && kill -QUIT "$pid"; done
+        sleep 1
+        for attempt in 1 2 3 4 5 6 7 8 9 10; do
+          pids=$(inside)
+          [ -z "$pids" ] && break
+          for pid in $pids; do kill -9 "$pid"; done
           sleep 0.2
         done
         rm -rf "$dir"

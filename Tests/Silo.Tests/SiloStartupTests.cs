@@ -1,0 +1,58 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace ChatCluster.Silo.Tests;
+
+/// <summary>The silo host as a new user and an operator meet it: defaults, health, bad settings, shutdown.</summary>
+public sealed class SiloStartupTests
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+
+    [Fact(Timeout = 120_000)]
+    public async Task Starts_with_defaults_answers_healthz_and_keeps_sqlite_under_data()
+    {
+        await using var silo = SiloProcess.Start();
+        await silo.WaitHealthyAsync(StartTimeout);
+
+        using var http = new HttpClient { BaseAddress = silo.BaseAddress };
+        var health = await http.GetFromJsonAsync<JsonElement>(new Uri("/healthz", UriKind.Relative));
+
+        Assert.Equal("ok", health.GetProperty("status").GetString());
+        Assert.True(File.Exists(Path.Combine(silo.WorkingDirectory, "data", "chatcluster.db")), silo.Output);
+        Assert.Equal(0, await silo.TerminateAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("Grain runtime stopped", silo.Output, StringComparison.Ordinal);
+    }
+
+    [Theory(Timeout = 120_000)]
+    [InlineData("CHATCLUSTER__RUNTIME__CALLTIMEOUT", "soon", "ChatCluster:Runtime:CallTimeout")]
+    [InlineData("CHATCLUSTER__RUNTIME__COLLECTIONAGE", "-00:00:01", "ChatCluster:Runtime:CollectionAge")]
+    [InlineData("CHATCLUSTER__STORAGE__PROVIDER", "Oracle", "ChatCluster:Storage:Provider")]
+    [InlineData("CHATCLUSTER__STORAGE__PROVIDER", "Postgres", "ChatCluster:Storage:PostgresConnectionString")]
+    public async Task A_bad_setting_stops_startup_with_a_message_that_names_it(string variable, string value, string named)
+    {
+        await using var silo = SiloProcess.Start(new Dictionary<string, string> { [variable] = value });
+
+        var exitCode = await silo.WaitForExitAsync(StartTimeout);
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains($"ChatCluster cannot start: ", silo.Output, StringComparison.Ordinal);
+        Assert.Contains(named, silo.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", silo.Output, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Unreachable_postgres_stops_startup_without_leaking_the_password()
+    {
+        await using var silo = SiloProcess.Start(new Dictionary<string, string>
+        {
+            ["CHATCLUSTER__STORAGE__PROVIDER"] = "Postgres",
+            ["CHATCLUSTER__STORAGE__POSTGRESCONNECTIONSTRING"] = "Host=127.0.0.1;Port=1;Username=chat;Password=hunter2-secret;Database=chat;Timeout=3",
+        });
+
+        var exitCode = await silo.WaitForExitAsync(StartTimeout);
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("Grain storage 'Default' (PostgreSQL at 127.0.0.1:1/chat) could not be prepared", silo.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2-secret", silo.Output, StringComparison.Ordinal);
+    }
+}
