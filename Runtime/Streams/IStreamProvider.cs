@@ -1,0 +1,28 @@
+namespace ChatCluster.Runtime;
+
+/// <summary>
+/// A durable, partitioned log: the seam between grains that publish and handlers that consume
+/// (memory and SQLite now; Redis Streams and Kafka behind the same interface). A provider stores
+/// and hands out events; retries, back-off, dead-lettering and handler dispatch are the runtime's
+/// (<c>PartitionConsumer</c>) and are the same for every provider.
+/// </summary>
+public interface IStreamProvider
+{
+    /// <summary>Number of partitions of every namespace.</summary>
+    int Partitions { get; }
+
+    /// <summary>Creates what the provider needs (tables, streams); safe to call from several processes at once.</summary>
+    Task InitializeAsync(CancellationToken cancellationToken);
+
+    /// <summary>Appends an event. When the task completes the event is durable (it survives a crash of this process).</summary>
+    Task<StreamPosition> AppendAsync(StreamId stream, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken);
+
+    /// <summary>Opens the reader of one partition of a namespace for one handler group.</summary>
+    IPartitionReader OpenReader(string handlerGroup, string streamNamespace, int partition);
+
+    /// <summary>The position of the last event appended to the partition so far (<see cref="StreamPosition.Start"/> if none).</summary>
+    Task<StreamPosition> GetEndAsync(string streamNamespace, int partition, CancellationToken cancellationToken);
+
+    /// <summary>The last position the handler group acknowledged in the partition (<see cref="StreamPosition.Start"/> if none).</summary>
+    Task<StreamPosition> GetAcknowledgedAsync(string handlerGroup, string streamNamespace, int partition, CancellationToken cancellationToken);
+}
