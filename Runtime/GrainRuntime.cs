@@ -4,6 +4,8 @@ using ChatCluster.Runtime.Activations;
 using ChatCluster.Runtime.Hosting;
 using ChatCluster.Runtime.Manifest;
 using ChatCluster.Runtime.Storage;
+using ChatCluster.Runtime.Streams;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace ChatCluster.Runtime;
@@ -18,16 +20,18 @@ public sealed partial class GrainRuntime : IGrainFactory, IAsyncDisposable
 {
     private readonly Dictionary<string, GrainClass> grainClasses = [];
     private readonly GrainStorageRegistry storages;
+    private readonly StreamHandlerHost? streams;
     private readonly CancellationTokenSource stopping = new();
     private Task? sweeper;
     private volatile bool stopped;
 
     internal GrainRuntime(IServiceProvider services, RuntimeOptions options, GrainStorageRegistry storages,
-        IEnumerable<Assembly> grainAssemblies, ILogger<GrainRuntime> logger)
+        IEnumerable<Assembly> grainAssemblies, StreamHandlerHost? streams, ILogger<GrainRuntime> logger)
     {
         Services = services;
         Options = options;
         this.storages = storages;
+        this.streams = streams;
         Logger = logger;
         CallTimeoutMilliseconds = (long)options.CallTimeout.TotalMilliseconds;
         foreach (var assembly in grainAssemblies.Distinct())
@@ -59,6 +63,9 @@ public sealed partial class GrainRuntime : IGrainFactory, IAsyncDisposable
 
     internal ActivationCatalog Catalog { get; } = new();
 
+    /// <summary>The stream provider and handler consumers; null when no stream provider is configured.</summary>
+    internal StreamHandlerHost? Streams => streams;
+
     internal JsonSerializerOptions StateSerializerOptions { get; } = new(JsonSerializerDefaults.Web);
 
     /// <inheritdoc />
@@ -73,24 +80,57 @@ public sealed partial class GrainRuntime : IGrainFactory, IAsyncDisposable
         return GrainProxyFactory<TGrain>.Create(key, this);
     }
 
-    /// <summary>Creates storage schemas and starts the timeout and idle-collection sweeps.</summary>
+    /// <summary>
+    /// Creates storage schemas and stream tables, starts the timeout and idle-collection sweeps, then
+    /// the stream handlers.
+    /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await storages.InitializeAllAsync(cancellationToken);
+        foreach (var task in Services.GetServices<RuntimeStartupTask>())
+        {
+            try
+            {
+                await task.Run(Services, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not (OperationCanceledException or StorageUnavailableException))
+            {
+                throw new StorageUnavailableException($"Start-up could not prepare storage: {ex.Message}", ex);
+            }
+        }
+
+        if (streams is not null)
+        {
+            await streams.InitializeAsync(cancellationToken);
+        }
+
         sweeper = SweepAsync(stopping.Token);
         var storageDescription = storages.Describe();
         LogStarted(Logger, grainClasses.Count, storageDescription);
+        if (streams is not null)
+        {
+            streams.Start();
+            var streamsDescription = streams.Describe();
+            LogStreamsStarted(Logger, streamsDescription);
+        }
     }
 
     /// <summary>
-    /// Stops taking calls and deactivates every activation (each runs OnDeactivateAsync), waiting at
-    /// most until <paramref name="cancellationToken"/> is canceled.
+    /// Stops the stream handlers (waiting for those running to return), then stops taking calls and
+    /// deactivates every activation (each runs OnDeactivateAsync), waiting at most until
+    /// <paramref name="cancellationToken"/> is canceled.
     /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         if (stopped)
         {
             return;
+        }
+
+        // Handlers first: they may still call grains, and none may run once the runtime stopped.
+        if (streams is not null)
+        {
+            await streams.StopAsync(cancellationToken);
         }
 
         stopped = true;
@@ -116,6 +156,7 @@ public sealed partial class GrainRuntime : IGrainFactory, IAsyncDisposable
         using var timeout = new CancellationTokenSource(Options.DeactivationTimeout);
         await StopAsync(timeout.Token);
         stopping.Dispose();
+        streams?.Dispose();
     }
 
     /// <summary>Delivers a turn to the grain's activation, creating it if needed; returns the activation.</summary>
@@ -203,6 +244,9 @@ public sealed partial class GrainRuntime : IGrainFactory, IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Grain runtime started with {GrainClassCount} grain classes; storage: {Storage}")]
     private static partial void LogStarted(ILogger logger, int grainClassCount, string storage);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Streams started: {Streams}")]
+    private static partial void LogStreamsStarted(ILogger logger, string streams);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Grain runtime stopped; {ActivationCount} activations deactivated")]
     private static partial void LogStopped(ILogger logger, int activationCount);

@@ -121,7 +121,7 @@ internal sealed partial class Activation : IThreadPoolWorkItem, IGrainContext
         lock (gate)
         {
             if (state != ActivationState.Active || deactivationQueued || running.Count > 0 || waiting.Count > 0
-                || posted.Count > 0 || now - lastUsed < idleMilliseconds)
+                || posted.Count > 0 || now - lastUsed < idleMilliseconds || Grain?.KeepAlive == true)
             {
                 return false;
             }

@@ -43,6 +43,13 @@ public abstract class Grain
     /// </summary>
     public virtual Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => Task.CompletedTask;
 
+    /// <summary>
+    /// While true, idle collection passes this activation by: for grains that hold what cannot be
+    /// rebuilt from storage, such as the sessions of a connected user. Deactivation for other
+    /// reasons (shutdown, <see cref="DeactivateOnIdle"/>) still happens.
+    /// </summary>
+    protected internal bool KeepAlive { get; set; }
+
     /// <summary>Deactivates this grain once the current call and the calls already queued are done.</summary>
     protected void DeactivateOnIdle() => Activation.RequestDeactivation(DeactivationReason.Requested);
 

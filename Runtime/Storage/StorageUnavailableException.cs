@@ -1,6 +1,6 @@
 namespace ChatCluster.Runtime;
 
-/// <summary>A grain storage provider could not be reached or prepared (e.g. at start-up).</summary>
+/// <summary>A grain storage or stream provider could not be reached or prepared (e.g. at start-up).</summary>
 public sealed class StorageUnavailableException : Exception
 {
     public StorageUnavailableException() { }

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using ChatCluster.Bench.GrainCalls;
+using ChatCluster.Bench.MessageStore;
+using ChatCluster.Bench.Streams;
 
 // The bench tool: one subcommand per benchmark; results go to docs/benchmarks.md by hand, with the command.
 var grains = new Option<int>("--grains") { Description = "Number of grain activations to spread calls over", DefaultValueFactory = _ => 10_000 };
@@ -17,5 +19,5 @@ grainCalls.SetAction(async (parse, _) =>
     return await GrainCallBench.RunAsync(parse.GetValue(grains), parse.GetValue(callers), parse.GetValue(seconds), Console.Out);
 });
 
-var root = new RootCommand("ChatCluster benchmarks") { grainCalls };
+var root = new RootCommand("ChatCluster benchmarks") { grainCalls, MessageStoreCommand.Create(), StreamsCommand.Create() };
 return await root.Parse(args).InvokeAsync();

@@ -102,6 +102,39 @@ public sealed class ExecutionTests
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task KeepAlive_grain_is_passed_over_by_idle_collection_until_released()
+    {
+        await using var silo = await TestSilo.StartInMemoryAsync(o =>
+        {
+            o.CollectionAge = TimeSpan.FromMilliseconds(200);
+            o.CollectionQuantum = TimeSpan.FromMilliseconds(50);
+        });
+        var kept = silo.Grains.GetGrain<ISerialProbeGrain>("kept");
+        var idle = silo.Grains.GetGrain<ISerialProbeGrain>("idle");
+        await kept.SetKeepAlive(true);
+        var keptId = await kept.ActivationId();
+        await idle.Noop();
+
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (silo.Runtime.ActivationCount > 1 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        await Task.Delay(500);
+        Assert.Equal(1, silo.Runtime.ActivationCount);
+        Assert.Equal(keptId, await kept.ActivationId());
+
+        await kept.SetKeepAlive(false);
+        while (silo.Runtime.ActivationCount > 0 && DateTime.UtcNow < deadline.AddSeconds(10))
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.Equal(0, silo.Runtime.ActivationCount);
+    }
+
+    [Fact(Timeout = 30_000)]
     public async Task Bad_grain_keys_are_refused()
     {
         await using var silo = await TestSilo.StartInMemoryAsync();

@@ -30,6 +30,10 @@ public interface IProbeGrain : IGrainWithStringKey
     Task StopTicking();
 
     Task<int> Ticks();
+
+    Task SetKeepAlive(bool keepAlive);
+
+    Task<Guid> ActivationId();
 }
 
 public interface ISerialProbeGrain : IProbeGrain;

@@ -9,6 +9,7 @@ public abstract class ProbeGrainBase : Grain, IProbeGrain
     private int insideSlice;
     private int threadOverlaps;
     private int ticks;
+    private readonly Guid activationId = Guid.NewGuid();
     private IDisposable? timer;
 
     public async Task Work(int delayMs)
@@ -62,6 +63,14 @@ public abstract class ProbeGrainBase : Grain, IProbeGrain
     }
 
     public Task<int> Ticks() => Task.FromResult(Volatile.Read(ref ticks));
+
+    public Task SetKeepAlive(bool keepAlive)
+    {
+        KeepAlive = keepAlive;
+        return Task.CompletedTask;
+    }
+
+    public Task<Guid> ActivationId() => Task.FromResult(activationId);
 
     // Spins a little while holding a flag: if another thread enters meanwhile, grain code overlapped.
     private void Slice()

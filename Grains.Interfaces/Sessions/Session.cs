@@ -1,0 +1,4 @@
+namespace ChatCluster.Grains;
+
+/// <summary>One connected device: the gateway that holds its connection, and the connection's id there.</summary>
+public readonly record struct Session(string GatewayId, string ConnectionId);

@@ -1,0 +1,4 @@
+namespace ChatCluster.Grains;
+
+/// <summary>One entry of PROTOCOL.md <c>timelines</c>: a timeline, its last seq and the caller's read cursor.</summary>
+public sealed record TimelineInfo(string Timeline, long LastSeq, long ReadSeq);

@@ -1,0 +1,47 @@
+using ChatCluster.Runtime;
+
+namespace ChatCluster.Grains;
+
+/// <summary>
+/// One user (key: the user id): their <c>user:ID</c> timeline of direct messages, their read
+/// cursors, the groups they belong to and their online sessions. Callers pass the authenticated
+/// user as the key; a grain never takes the sender from a message field.
+/// </summary>
+[GrainType("user")]
+public interface IUserGrain : IGrainWithStringKey
+{
+    /// <summary>
+    /// Sends a direct message from this user to <paramref name="recipient"/>: appended to both users'
+    /// timelines with one msgId; acked with this user's seq once both are durable. A repeated
+    /// <paramref name="clientMsgId"/> returns the original ack.
+    /// </summary>
+    Task<SendResult> SendDirect(string recipient, string clientMsgId, string body, Session? origin);
+
+    /// <summary>Appends a direct message that <paramref name="from"/> sent to this user. Called by the sender's grain only.</summary>
+    Task<ChatMessage> AcceptDirect(string from, string msgId, string clientMsgId, string body, long ts, Session? origin);
+
+    /// <summary>Messages of this user's timeline after <paramref name="afterSeq"/>.</summary>
+    Task<SyncResult> Sync(long afterSeq, int limit);
+
+    /// <summary>This user's timeline and every group they belong to, with last seq and read cursor.</summary>
+    Task<IReadOnlyList<TimelineInfo>> Timelines();
+
+    /// <summary>Moves the read cursor of <paramref name="timeline"/> forward to <paramref name="seq"/> (never backwards).</summary>
+    Task<OperationResult> MarkRead(string timeline, long seq);
+
+    /// <summary>A device of this user connected.</summary>
+    Task Connect(Session session);
+
+    /// <summary>A device of this user disconnected.</summary>
+    Task Disconnect(Session session);
+
+    /// <summary>This user's connected devices.</summary>
+    [AlwaysInterleave]
+    Task<IReadOnlyList<Session>> Sessions();
+
+    /// <summary>Records that this user is now a member of the group. Called by the group's grain.</summary>
+    Task JoinedGroup(string groupId);
+
+    /// <summary>Records that this user left the group. Called by the group's grain.</summary>
+    Task LeftGroup(string groupId);
+}

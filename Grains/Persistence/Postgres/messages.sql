@@ -1,0 +1,19 @@
+-- Messages for the PostgreSQL store (cluster mode). Applied at every start, under an advisory lock; idempotent.
+CREATE TABLE IF NOT EXISTS messages (
+    timeline      text     NOT NULL,  -- user:ID or group:ID
+    seq           bigint   NOT NULL,  -- from 1, strictly increasing per timeline
+    msg_id        text     NOT NULL,
+    from_user     text     NOT NULL,
+    to_timeline   text     NOT NULL,
+    client_msg_id text     NOT NULL,  -- empty for system messages
+    kind          smallint NOT NULL,  -- MessageKind: 0 user, 1 system (no CHECK, so a newer kind needs no migration)
+    -- text, not jsonb: the body comes back byte for byte as it was pushed (jsonb reorders keys and
+    -- rewrites spacing), jsonb would refuse a valid "\u0000" and stall the persist stream on it, and
+    -- nothing queries inside bodies. The gateway has already checked it is one JSON object.
+    body          text     NOT NULL,
+    ts            bigint   NOT NULL,  -- Unix milliseconds
+    PRIMARY KEY (timeline, seq)
+);
+
+-- Idempotent send after a restart: the grain looks up (timeline, sender, clientMsgId).
+CREATE INDEX IF NOT EXISTS messages_by_client_msg_id ON messages (timeline, from_user, client_msg_id);

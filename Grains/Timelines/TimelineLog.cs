@@ -1,0 +1,191 @@
+using ChatCluster.Grains.Persistence;
+using ChatCluster.Runtime;
+
+namespace ChatCluster.Grains.Timelines;
+
+/// <summary>
+/// One timeline as its owning grain keeps it: sequence numbers, de-duplication of client message ids,
+/// publishing each message to the log (durable before it counts), and sync that serves recent
+/// messages from memory and older ones from the store. Used inside one grain: single-threaded.
+/// </summary>
+internal sealed class TimelineLog
+{
+    private readonly TimelineServices services;
+    private readonly StreamId stream;
+    private readonly List<ChatMessage> recent = [];
+    private readonly Dictionary<(string From, string ClientMsgId), Task<ChatMessage>> sent = [];
+    private readonly Queue<(string From, string ClientMsgId)> sentOrder = new();
+    private SequenceAllocator? sequence;
+    private long evictedUpTo;
+
+    public TimelineLog(string timeline, TimelineServices services)
+    {
+        Name = timeline;
+        this.services = services;
+        stream = new StreamId(TimelineEvent.Namespace, timeline);
+    }
+
+    public string Name { get; }
+
+    /// <summary>The highest seq of a message that is durable (acked or ackable).</summary>
+    public long LastSeq { get; private set; }
+
+    /// <summary>The last seq handed out; persist it as the bound when deactivating gracefully, so no number is skipped.</summary>
+    public long LastAllocated => sequence?.Last ?? LastSeq;
+
+    /// <summary>
+    /// Loads the recent messages. First waits until the persistence handler has stored everything
+    /// published to this timeline so far, so that the store holds every acked message (even those of
+    /// an activation that crashed) and de-duplication and sync see them.
+    /// </summary>
+    public async Task LoadAsync(long persistedLimit, Func<long, Task> persistLimit, CancellationToken cancellationToken)
+    {
+        await services.Barrier.WaitHandledAsync(PersistenceHandler.Group, stream, cancellationToken);
+        var store = services.Store;
+        var last = await store.GetLastSeqAsync(Name, cancellationToken);
+        var keep = services.Options.RecentMessages;
+        foreach (var message in await store.ReadAsync(Name, Math.Max(0, last - keep), keep, cancellationToken))
+        {
+            recent.Add(message);
+            Remember(message, Task.FromResult(message));
+        }
+
+        LastSeq = last;
+        evictedUpTo = recent.Count > 0 ? recent[0].Seq - 1 : last;
+        sequence = new SequenceAllocator(Math.Max(persistedLimit, last), services.Options.SequenceStep, persistLimit);
+    }
+
+    /// <summary>The message <paramref name="from"/> already sent with <paramref name="clientMsgId"/> (or is sending now), if any.</summary>
+    public bool TryGetSent(string from, string clientMsgId, out Task<ChatMessage> message) =>
+        sent.TryGetValue((from, clientMsgId), out message!);
+
+    /// <summary>
+    /// Remembers that <paramref name="from"/> is sending <paramref name="clientMsgId"/> now, so that a
+    /// resend meanwhile waits for this attempt instead of creating a second message. Pass the
+    /// reservation to <see cref="AppendAsync"/>, or to <see cref="Release"/> if the send fails before.
+    /// </summary>
+    public SendReservation Reserve(string from, string clientMsgId)
+    {
+        var reservation = new SendReservation((from, clientMsgId));
+        Remember(reservation.Key, reservation.Pending.Task);
+        return reservation;
+    }
+
+    /// <summary>Forgets a reservation whose send failed: a resend will try again.</summary>
+    public void Release(SendReservation reservation, Exception reason)
+    {
+        sent.Remove(reservation.Key);
+        reservation.Pending.TrySetException(reason);
+    }
+
+    /// <summary>Appends a message built from its new seq, publishes it and returns it once durable.</summary>
+    public async Task<ChatMessage> AppendAsync(Func<long, ChatMessage> build, Session? origin, SendReservation? reservation = null)
+    {
+        try
+        {
+            var seq = await sequence!.NextAsync();
+            var message = build(seq);
+            // Published in the same turn as the seq was taken: the log's order is the seq order.
+            await services.Publisher.PublishAsync(stream, new TimelineEvent(message, origin));
+            AddRecent(message);
+            reservation?.Pending.TrySetResult(message);
+            return message;
+        }
+        catch (Exception ex)
+        {
+            if (reservation is not null)
+            {
+                Release(reservation, ex);
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Every stored message with seq &gt; <paramref name="afterSeq"/>, up to <paramref name="limit"/>.</summary>
+    public async Task<SyncResult> SyncAsync(long afterSeq, int limit, CancellationToken cancellationToken)
+    {
+        var page = new List<ChatMessage>(Math.Min(limit + 1, 128));
+        if (recent.Count == 0 || afterSeq < recent[0].Seq - 1)
+        {
+            if (afterSeq < evictedUpTo)
+            {
+                // Evicted from memory since activation: make sure the store has caught up with them.
+                await services.Barrier.WaitHandledAsync(PersistenceHandler.Group, stream, cancellationToken);
+            }
+
+            page.AddRange(await services.Store.ReadAsync(Name, afterSeq, limit + 1, cancellationToken));
+            afterSeq = page.Count > 0 ? page[^1].Seq : afterSeq;
+        }
+
+        for (var i = FirstAfter(afterSeq); i < recent.Count && page.Count <= limit; i++)
+        {
+            page.Add(recent[i]);
+        }
+
+        var hasMore = page.Count > limit;
+        if (hasMore)
+        {
+            page.RemoveAt(page.Count - 1);
+        }
+
+        return new SyncResult(page, LastSeq, hasMore, null);
+    }
+
+    private int FirstAfter(long seq)
+    {
+        var low = 0;
+        var high = recent.Count;
+        while (low < high)
+        {
+            var middle = (low + high) / 2;
+            if (recent[middle].Seq <= seq)
+            {
+                low = middle + 1;
+            }
+            else
+            {
+                high = middle;
+            }
+        }
+
+        return low;
+    }
+
+    private void AddRecent(ChatMessage message)
+    {
+        // Concurrent appends may finish out of order; keep the list sorted by seq.
+        recent.Insert(FirstAfter(message.Seq), message);
+        LastSeq = Math.Max(LastSeq, message.Seq);
+        while (recent.Count > services.Options.RecentMessages)
+        {
+            evictedUpTo = Math.Max(evictedUpTo, recent[0].Seq);
+            recent.RemoveAt(0);
+        }
+    }
+
+    private void Remember(ChatMessage message, Task<ChatMessage> task)
+    {
+        if (message.Kind == MessageKind.User && message.ClientMsgId.Length > 0)
+        {
+            Remember((message.From, message.ClientMsgId), task);
+        }
+    }
+
+    private void Remember((string From, string ClientMsgId) key, Task<ChatMessage> task)
+    {
+        if (sent.TryAdd(key, task))
+        {
+            sentOrder.Enqueue(key);
+        }
+        else
+        {
+            sent[key] = task;
+        }
+
+        while (sentOrder.Count > services.Options.DedupeWindow && sentOrder.TryDequeue(out var oldest))
+        {
+            sent.Remove(oldest);
+        }
+    }
+}

@@ -1,0 +1,226 @@
+using ChatCluster.Grains.State;
+using ChatCluster.Grains.Timelines;
+using ChatCluster.Runtime;
+using Microsoft.Extensions.Logging;
+
+namespace ChatCluster.Grains.Users;
+
+/// <summary>
+/// A user: the <c>user:ID</c> timeline (write fan-out of direct messages), read cursors, groups and
+/// online sessions. Reentrant so that two users messaging each other at once do not wait on each
+/// other; every state change happens between awaits, so turns never see a half-done change.
+/// </summary>
+[Reentrant]
+public sealed partial class UserGrain(
+    [PersistentState("user")] IPersistentState<UserState> state,
+    TimelineServices services) : Grain, IUserGrain
+{
+    private readonly List<Session> sessions = [];
+    private readonly ILogger logger = services.Loggers.CreateLogger<UserGrain>();
+    private CoalescingStateWriter<UserState> writer = null!;
+    private TimelineLog log = null!;
+
+    private string UserId => GetPrimaryKeyString();
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        writer = new CoalescingStateWriter<UserState>(state);
+        log = new TimelineLog(Timeline.ForUser(UserId).ToString(), services);
+        return log.LoadAsync(state.State.SeqLimit, PersistSeqLimit, cancellationToken);
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // A graceful stop gives back the unused numbers of the reserved range: no gap.
+        if (state.State.SeqLimit != log.LastAllocated)
+        {
+            state.State.SeqLimit = log.LastAllocated;
+            await writer.WriteAsync();
+        }
+    }
+
+    public async Task<SendResult> SendDirect(string recipient, string clientMsgId, string body, Session? origin)
+    {
+        if (!ChatIds.IsValid(recipient))
+        {
+            return SendResult.Refused(ChatErrorCode.BadRequest, "'to' must name a user: user:ID with ID of 1-64 characters [A-Za-z0-9_.-].");
+        }
+
+        if (SendValidation.Check(clientMsgId, body) is { } invalid)
+        {
+            return invalid;
+        }
+
+        if (log.TryGetSent(UserId, clientMsgId, out var earlier))
+        {
+            return await AckOf(earlier);
+        }
+
+        var me = UserId;
+        var myTimeline = log.Name;
+        var to = Timeline.ForUser(recipient).ToString();
+        var reservation = log.Reserve(me, clientMsgId);
+        try
+        {
+            var ts = services.Clock.GetUtcNow().ToUnixTimeMilliseconds();
+            var msgId = MessageIds.New(ts);
+            if (recipient != me)
+            {
+                // The recipient's copy first: its grain de-duplicates too, so a resend after a crash
+                // between the two appends gets the same msgId back instead of a second message.
+                ChatMessage theirs;
+                try
+                {
+                    theirs = await GrainFactory.GetGrain<IUserGrain>(recipient).AcceptDirect(me, msgId, clientMsgId, body, ts, null);
+                }
+                catch (Exception ex)
+                {
+                    log.Release(reservation, ex);
+                    throw;
+                }
+
+                (msgId, ts) = (theirs.MsgId, theirs.Ts);
+            }
+
+            var own = await log.AppendAsync(
+                seq => new ChatMessage(myTimeline, seq, msgId, me, to, clientMsgId, MessageKind.User, body, ts), origin, reservation);
+            return Ack(own);
+        }
+        catch (Exception ex)
+        {
+            LogSendFailed(logger, ex, me, recipient);
+            return SendResult.Refused(ChatErrorCode.Unavailable, "The message could not be stored now; resend it with the same clientMsgId.");
+        }
+    }
+
+    public async Task<ChatMessage> AcceptDirect(string from, string msgId, string clientMsgId, string body, long ts, Session? origin)
+    {
+        if (log.TryGetSent(from, clientMsgId, out var earlier))
+        {
+            return await earlier;
+        }
+
+        var timeline = log.Name;
+        return await log.AppendAsync(
+            seq => new ChatMessage(timeline, seq, msgId, from, timeline, clientMsgId, MessageKind.User, body, ts), origin, log.Reserve(from, clientMsgId));
+    }
+
+    public Task<SyncResult> Sync(long afterSeq, int limit) =>
+        SendValidation.CheckPage(afterSeq, limit) is { } invalid ? Task.FromResult(invalid) : log.SyncAsync(afterSeq, limit, CancellationToken.None);
+
+    public async Task<IReadOnlyList<TimelineInfo>> Timelines()
+    {
+        var me = UserId;
+        var groups = state.State.Groups.ToArray();
+        var lastSeqs = await Task.WhenAll(groups.Select(g => GrainFactory.GetGrain<IGroupGrain>(g).LastSeq(me)));
+        var items = new List<TimelineInfo>(groups.Length + 1) { new(log.Name, log.LastSeq, ReadCursor(log.Name)) };
+        for (var i = 0; i < groups.Length; i++)
+        {
+            if (lastSeqs[i] is { } lastSeq)
+            {
+                var name = Timeline.ForGroup(groups[i]).ToString();
+                items.Add(new TimelineInfo(name, lastSeq, ReadCursor(name)));
+            }
+        }
+
+        return items;
+    }
+
+    public async Task<OperationResult> MarkRead(string timeline, long seq)
+    {
+        if (!Timeline.TryParse(timeline, out var parsed) || seq < 0)
+        {
+            return OperationResult.Refused(ChatErrorCode.BadRequest, "'timeline' must be user:ID or group:ID and 'seq' an integer >= 0.");
+        }
+
+        var mine = parsed.Kind == TimelineKind.User ? parsed.Id == UserId : state.State.Groups.Contains(parsed.Id);
+        if (!mine)
+        {
+            return OperationResult.Refused(ChatErrorCode.Forbidden, $"{timeline} is not one of your timelines.");
+        }
+
+        var name = parsed.ToString();
+        if (seq > ReadCursor(name))
+        {
+            state.State.ReadCursors[name] = seq;
+            await writer.WriteAsync();
+        }
+
+        return OperationResult.Ok;
+    }
+
+    public async Task Connect(Session session)
+    {
+        if (!sessions.Contains(session))
+        {
+            sessions.Add(session);
+            KeepAlive = true;
+            await PublishPresence(state.State.Groups);
+        }
+    }
+
+    public async Task Disconnect(Session session)
+    {
+        if (sessions.Remove(session))
+        {
+            KeepAlive = sessions.Count > 0;
+            await PublishPresence(state.State.Groups);
+        }
+    }
+
+    public Task<IReadOnlyList<Session>> Sessions() => Task.FromResult<IReadOnlyList<Session>>(sessions.ToArray());
+
+    public async Task JoinedGroup(string groupId)
+    {
+        if (state.State.Groups.Add(groupId))
+        {
+            await writer.WriteAsync();
+        }
+
+        if (sessions.Count > 0)
+        {
+            await PublishPresence([groupId]);
+        }
+    }
+
+    public async Task LeftGroup(string groupId)
+    {
+        if (state.State.Groups.Remove(groupId))
+        {
+            state.State.ReadCursors.Remove(Timeline.ForGroup(groupId).ToString());
+            await writer.WriteAsync();
+        }
+    }
+
+    private Task PersistSeqLimit(long limit)
+    {
+        state.State.SeqLimit = Math.Max(state.State.SeqLimit, limit);
+        return writer.WriteAsync();
+    }
+
+    private Task PublishPresence(IEnumerable<string> groups)
+    {
+        var me = UserId;
+        var snapshot = sessions.ToArray();
+        return Task.WhenAll(groups.Select(g => GrainFactory.GetGrain<IGroupGrain>(g).UpdatePresence(me, snapshot)));
+    }
+
+    private long ReadCursor(string timeline) => state.State.ReadCursors.GetValueOrDefault(timeline);
+
+    private static SendResult Ack(ChatMessage message) => SendResult.Accepted(new SendAck(message.Timeline, message.Seq, message.MsgId, message.Ts));
+
+    private static async Task<SendResult> AckOf(Task<ChatMessage> earlier)
+    {
+        try
+        {
+            return Ack(await earlier);
+        }
+        catch (Exception)
+        {
+            return SendResult.Refused(ChatErrorCode.Unavailable, "The first attempt of this message failed; resend it with the same clientMsgId.");
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Direct message from {From} to {To} could not be stored")]
+    private static partial void LogSendFailed(ILogger logger, Exception exception, string from, string to);
+}

@@ -1,0 +1,27 @@
+using System.CommandLine;
+
+namespace ChatCluster.Bench.Streams;
+
+/// <summary>The <c>streams</c> subcommand: its options and their checks.</summary>
+internal static class StreamsCommand
+{
+    public static Command Create()
+    {
+        var provider = new Option<string>("--provider") { Description = "Stream provider: memory, or sqlite (a temporary file)", DefaultValueFactory = _ => "sqlite" };
+        provider.AcceptOnlyFromAmong("memory", "sqlite");
+        var publishers = new Option<int>("--publishers") { Description = "Concurrent publisher loops, each awaiting one publish at a time on its own stream id", DefaultValueFactory = _ => 1_000 };
+        var seconds = new Option<double>("--seconds") { Description = "Measured duration after warm-up", DefaultValueFactory = _ => 10 };
+        var command = new Command("streams", "Durable appends per second, and events per second delivered to two handler groups") { provider, publishers, seconds };
+        command.SetAction(async (parse, _) =>
+        {
+            if (parse.GetValue(publishers) < 1 || parse.GetValue(seconds) <= 0)
+            {
+                await Console.Error.WriteLineAsync("--publishers must be at least 1, --seconds more than 0.");
+                return 2;
+            }
+
+            return await StreamBench.RunAsync(parse.GetValue(provider)!, parse.GetValue(publishers), parse.GetValue(seconds), Console.Out);
+        });
+        return command;
+    }
+}

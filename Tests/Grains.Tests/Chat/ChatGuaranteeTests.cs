@@ -1,0 +1,223 @@
+using System.Text.Json;
+using ChatCluster.Grains.Persistence;
+using ChatCluster.Runtime;
+
+namespace ChatCluster.Grains.Tests.Chat;
+
+/// <summary>The guarantees of PROTOCOL.md ("Timelines and sequence numbers", "Delivery guarantees") at the grain level, embedded and with PostgreSQL.</summary>
+public sealed class ChatGuaranteeTests
+{
+    public static TheoryData<string> Stores => ["sqlite", "postgres"];
+
+    [Theory(Timeout = 120_000)]
+    [MemberData(nameof(Stores))]
+    public async Task Hundred_concurrent_senders_into_one_group_get_seq_1_to_N_without_gap_or_duplicate(string kind)
+    {
+        using var store = await ChatStore.CreateAsync(kind);
+        await using var silo = await ChatSilo.StartAsync(store);
+        var senders = Enumerable.Range(0, 100).Select(i => $"u{i}").ToList();
+        Assert.Null((await silo.Group("crowd").Create("u0", senders)).Error);
+
+        var acks = await Task.WhenAll(senders.Select(s => silo.Group("crowd").Send(s, $"{s}-m1", """{"text":"hi"}""", null)));
+
+        Assert.All(acks, a => Assert.Null(a.Error));
+        var page = await silo.Group("crowd").Sync("u0", 0, 500);
+        var seqs = page.Messages.Select(m => m.Seq).ToList();
+        Assert.Equal(Enumerable.Range(1, 200).Select(i => (long)i), seqs); // created + 99 joined + 100 messages
+        Assert.Equal(100, page.Messages.Count(m => m.Kind == MessageKind.User));
+        Assert.Equal(acks.Select(a => a.Ack!.Seq).Order(), page.Messages.Where(m => m.Kind == MessageKind.User).Select(m => m.Seq));
+        Assert.Equal(200, page.LastSeq);
+        Assert.False(page.HasMore);
+    }
+
+    [Theory(Timeout = 120_000)]
+    [MemberData(nameof(Stores))]
+    public async Task Resend_with_the_same_clientMsgId_returns_the_original_ack_and_stores_nothing_new(string kind)
+    {
+        using var store = await ChatStore.CreateAsync(kind);
+        await using var silo = await ChatSilo.StartAsync(store);
+        await silo.Group("g").Create("alice", ["bob"]);
+
+        var first = await silo.User("alice").SendDirect("bob", "c-1", """{"text":"once"}""", null);
+        var again = await silo.User("alice").SendDirect("bob", "c-1", """{"text":"twice?"}""", null);
+        var concurrent = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => silo.Group("g").Send("bob", "b-1", """{"n":1}""", null)));
+
+        Assert.Equal(first.Ack, again.Ack);
+        Assert.Single(concurrent.Select(c => c.Ack).Distinct());
+        Assert.Single((await silo.User("alice").Sync(0, 100)).Messages);
+        Assert.Single((await silo.User("bob").Sync(0, 100)).Messages);
+        Assert.Single((await silo.Group("g").Sync("bob", 0, 100)).Messages, m => m.Kind == MessageKind.User);
+
+        await silo.Service<StreamBarrier>().WaitHandledAsync(PersistenceHandler.Group, new StreamId("timeline", "user:bob"), CancellationToken.None);
+        var stored = await silo.Service<IMessageStore>().ReadAsync("user:bob", 0, 100, CancellationToken.None);
+        Assert.Single(stored);
+        Assert.Equal("""{"text":"once"}""", stored[0].Body);
+    }
+
+    [Theory(Timeout = 120_000)]
+    [MemberData(nameof(Stores))]
+    public async Task Direct_message_sits_in_both_user_timelines_with_one_msgId(string kind)
+    {
+        using var store = await ChatStore.CreateAsync(kind);
+        await using var silo = await ChatSilo.StartAsync(store);
+        await silo.User("bob").SendDirect("carol", "warm-up", """{"text":"so bob's seq differs"}""", null);
+
+        var result = await silo.User("alice").SendDirect("bob", "a-1", """{"text":"hi bob"}""", null);
+
+        var ack = result.Ack!;
+        Assert.Equal(("user:alice", 1L), (ack.Timeline, ack.Seq));
+        var mine = Assert.Single((await silo.User("alice").Sync(0, 10)).Messages);
+        var theirs = (await silo.User("bob").Sync(0, 10)).Messages[^1];
+        Assert.Equal(ack.MsgId, mine.MsgId);
+        Assert.Equal(ack.MsgId, theirs.MsgId);
+        Assert.Equal((1L, 2L), (mine.Seq, theirs.Seq));
+        Assert.All(new[] { mine, theirs }, m =>
+        {
+            Assert.Equal("alice", m.From);
+            Assert.Equal("user:bob", m.To);
+            Assert.Equal("a-1", m.ClientMsgId);
+            Assert.Equal(ack.Ts, m.Ts);
+        });
+    }
+
+    [Theory(Timeout = 120_000)]
+    [MemberData(nameof(Stores))]
+    public async Task Non_member_cannot_send_to_sync_or_list_a_group(string kind)
+    {
+        using var store = await ChatStore.CreateAsync(kind);
+        await using var silo = await ChatSilo.StartAsync(store);
+        await silo.Group("club").Create("alice", ["bob"]);
+
+        Assert.Equal(ChatErrorCode.Forbidden, (await silo.Group("club").Send("mallory", "m-1", "{}", null)).Error?.Code);
+        Assert.Equal(ChatErrorCode.Forbidden, (await silo.Group("club").Sync("mallory", 0, 10)).Error?.Code);
+        Assert.Equal(ChatErrorCode.Forbidden, (await silo.Group("club").Members("mallory")).Error?.Code);
+        Assert.Equal(ChatErrorCode.NotFound, (await silo.Group("nowhere").Send("alice", "m-1", "{}", null)).Error?.Code);
+        Assert.Equal(ChatErrorCode.Conflict, (await silo.Group("club").Create("mallory", [])).Error?.Code);
+        Assert.DoesNotContain((await silo.Group("club").Sync("alice", 0, 10)).Messages, m => m.From == "mallory");
+
+        await silo.Group("club").Leave("bob");
+        Assert.Equal(ChatErrorCode.Forbidden, (await silo.Group("club").Send("bob", "b-1", "{}", null)).Error?.Code);
+        var members = await silo.Group("club").Members("alice");
+        Assert.Equal(["alice"], members.Members);
+        Assert.Equal("alice", members.Owner);
+        var events = (await silo.Group("club").Sync("alice", 0, 10)).Messages
+            .Select(m => JsonSerializer.Deserialize<JsonElement>(m.Body).GetProperty("event").GetString() + ":" + m.From);
+        Assert.Equal(["created:alice", "joined:bob", "left:bob"], events);
+    }
+
+    [Theory(Timeout = 120_000)]
+    [MemberData(nameof(Stores))]
+    public async Task Sync_right_after_an_ack_returns_the_message(string kind)
+    {
+        using var store = await ChatStore.CreateAsync(kind);
+        await using var silo = await ChatSilo.StartAsync(store, o => { o.RecentMessages = 5; o.DedupeWindow = 5; });
+        await silo.Group("g").Create("alice", []);
+        for (var i = 1; i <= 20; i++)
+        {
+            var ack = (await silo.Group("g").Send("alice", $"c{i}", $$"""{"i":{{i}}}""", null)).Ack!;
+            var page = await silo.Group("g").Sync("alice", ack.Seq - 1, 10);
+            Assert.Equal(ack.MsgId, Assert.Single(page.Messages).MsgId);
+        }
+
+        // Older than the grain's memory: served from the store, in order, paged.
+        var first = await silo.Group("g").Sync("alice", 0, 15);
+        Assert.Equal(Enumerable.Range(1, 15).Select(i => (long)i), first.Messages.Select(m => m.Seq));
+        Assert.True(first.HasMore);
+        var rest = await silo.Group("g").Sync("alice", 15, 15);
+        Assert.Equal(Enumerable.Range(16, 6).Select(i => (long)i), rest.Messages.Select(m => m.Seq));
+        Assert.False(rest.HasMore);
+    }
+
+    [Theory(Timeout = 120_000)]
+    [MemberData(nameof(Stores))]
+    public async Task Read_cursor_never_moves_backwards(string kind)
+    {
+        using var store = await ChatStore.CreateAsync(kind);
+        await using var silo = await ChatSilo.StartAsync(store);
+        await silo.Group("g").Create("alice", []);
+        await silo.Group("g").Send("alice", "c1", "{}", null);
+
+        Assert.Null((await silo.User("alice").MarkRead("group:g", 2)).Error);
+        Assert.Null((await silo.User("alice").MarkRead("group:g", 1)).Error);
+        Assert.Equal(ChatErrorCode.Forbidden, (await silo.User("alice").MarkRead("group:other", 1)).Error?.Code);
+        Assert.Equal(ChatErrorCode.Forbidden, (await silo.User("alice").MarkRead("user:bob", 1)).Error?.Code);
+        Assert.Equal(ChatErrorCode.BadRequest, (await silo.User("alice").MarkRead("chan:x", 1)).Error?.Code);
+
+        var timelines = await silo.User("alice").Timelines();
+        Assert.Equal(
+            [new TimelineInfo("user:alice", 0, 0), new TimelineInfo("group:g", 2, 2)],
+            timelines);
+    }
+
+    [Theory(Timeout = 120_000)]
+    [MemberData(nameof(Stores))]
+    public async Task Graceful_restart_keeps_every_message_and_skips_no_seq(string kind)
+    {
+        using var store = await ChatStore.CreateAsync(kind);
+        await using (var first = await ChatSilo.StartAsync(store))
+        {
+            await first.Group("g").Create("alice", ["bob"]);
+            for (var i = 0; i < 5; i++)
+            {
+                await first.User("alice").SendDirect("bob", $"d{i}", "{}", null);
+                await first.Group("g").Send("bob", $"g{i}", "{}", null);
+            }
+        }
+
+        await using var second = await ChatSilo.StartAsync(store);
+        Assert.Equal(6, (await second.User("alice").SendDirect("bob", "d5", "{}", null)).Ack!.Seq);
+        Assert.Equal(8, (await second.Group("g").Send("bob", "g5", "{}", null)).Ack!.Seq);
+        Assert.Equal(Enumerable.Range(1, 8).Select(i => (long)i), (await second.Group("g").Sync("alice", 0, 100)).Messages.Select(m => m.Seq));
+        var resent = await second.User("alice").SendDirect("bob", "d4", "{}", null);
+        Assert.Equal(5, resent.Ack!.Seq); // de-duplicated across the restart
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Push_reaches_every_device_but_the_sending_one()
+    {
+        using var store = await ChatStore.CreateAsync("sqlite");
+        await using var silo = await ChatSilo.StartAsync(store);
+        Session alicePhone = new("gw1", "a-phone"), aliceLaptop = new("gw1", "a-laptop"), bobPhone = new("gw2", "b-phone");
+        await silo.User("alice").Connect(alicePhone);
+        await silo.User("alice").Connect(aliceLaptop);
+        await silo.User("bob").Connect(bobPhone);
+        await silo.Group("g").Create("alice", ["bob"]);
+
+        var dm = (await silo.User("alice").SendDirect("bob", "dm-1", """{"t":1}""", alicePhone)).Ack!;
+        var group = (await silo.Group("g").Send("bob", "gm-1", """{"t":2}""", bobPhone)).Ack!;
+
+        var onLaptop = await silo.Delivery.WaitForAsync(aliceLaptop, m => m.MsgId == dm.MsgId);
+        var onBob = await silo.Delivery.WaitForAsync(bobPhone, m => m.MsgId == dm.MsgId);
+        Assert.Equal(("user:alice", "user:bob"), (onLaptop.Timeline, onBob.Timeline));
+        await silo.Delivery.WaitForAsync(alicePhone, m => m.MsgId == group.MsgId);
+        await silo.Delivery.WaitForAsync(aliceLaptop, m => m.MsgId == group.MsgId);
+        await silo.Delivery.WaitForAsync(bobPhone, m => m.Kind == MessageKind.System);
+        Assert.DoesNotContain(silo.Delivery.To(alicePhone), m => m.MsgId == dm.MsgId && m.Timeline == "user:alice");
+        Assert.DoesNotContain(silo.Delivery.To(bobPhone), m => m.MsgId == group.MsgId);
+
+        await silo.User("alice").Disconnect(aliceLaptop);
+        var later = (await silo.Group("g").Send("bob", "gm-2", "{}", bobPhone)).Ack!;
+        await silo.Delivery.WaitForAsync(alicePhone, m => m.MsgId == later.MsgId);
+        Assert.DoesNotContain(silo.Delivery.To(aliceLaptop), m => m.MsgId == later.MsgId);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Bad_arguments_are_refused_and_change_nothing()
+    {
+        using var store = await ChatStore.CreateAsync("sqlite");
+        await using var silo = await ChatSilo.StartAsync(store);
+        await silo.Group("g").Create("alice", []);
+
+        Assert.Equal(ChatErrorCode.BadRequest, (await silo.User("alice").SendDirect("bad id!", "c", "{}", null)).Error?.Code);
+        Assert.Equal(ChatErrorCode.BadRequest, (await silo.User("alice").SendDirect("bob", "", "{}", null)).Error?.Code);
+        Assert.Equal(ChatErrorCode.BadRequest, (await silo.User("alice").SendDirect("bob", new string('x', 65), "{}", null)).Error?.Code);
+        Assert.Equal(ChatErrorCode.BadRequest, (await silo.Group("g").Send("alice", "c", "[1]", null)).Error?.Code);
+        Assert.Equal(ChatErrorCode.BadRequest, (await silo.Group("g").Sync("alice", -1, 10)).Error?.Code);
+        Assert.Equal(ChatErrorCode.BadRequest, (await silo.Group("g").Sync("alice", 0, 501)).Error?.Code);
+        Assert.Equal(ChatErrorCode.BadRequest, (await silo.Group("h").Create("alice", ["ok", "not ok"])).Error?.Code);
+
+        Assert.Empty((await silo.User("alice").Sync(0, 10)).Messages);
+        Assert.Single((await silo.Group("g").Sync("alice", 0, 10)).Messages); // just "created"
+        Assert.Equal(ChatErrorCode.NotFound, (await silo.Group("h").Members("alice")).Error?.Code);
+    }
+}
