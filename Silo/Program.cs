@@ -1,3 +1,4 @@
+using ChatCluster.Grains;
 using ChatCluster.Runtime;
 using ChatCluster.Runtime.Hosting;
 using ChatCluster.Silo.Configuration;
@@ -12,6 +13,7 @@ try
     var storage = SiloConfiguration.ReadStorage(builder.Configuration);
     builder.Services
         .AddGrainRuntime(builder.Configuration)
+        .AddChat(builder.Configuration)
         .AddConfiguredStorage(storage);
 
     var app = builder.Build();

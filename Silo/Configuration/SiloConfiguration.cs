@@ -1,3 +1,4 @@
+using ChatCluster.Grains;
 using ChatCluster.Runtime.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -17,11 +18,25 @@ public static class SiloConfiguration
         return problems.Count == 0 ? options : throw new OptionsValidationException(StorageOptions.Section, typeof(StorageOptions), problems);
     }
 
-    /// <summary>Adds the grain storage the settings ask for.</summary>
-    public static GrainRuntimeBuilder AddConfiguredStorage(this GrainRuntimeBuilder builder, StorageOptions storage) => storage.Provider switch
+    /// <summary>
+    /// Adds the storage the settings ask for: grain state and messages in SQLite, PostgreSQL or memory.
+    /// The message log is a SQLite file in every mode until the Redis Streams provider arrives.
+    /// </summary>
+    public static GrainRuntimeBuilder AddConfiguredStorage(this GrainRuntimeBuilder builder, StorageOptions storage)
     {
-        StorageProvider.Sqlite => builder.AddSqliteGrainStorage(storage.SqlitePath),
-        StorageProvider.Postgres => builder.AddPostgresGrainStorage(storage.PostgresConnectionString!),
-        _ => builder.AddMemoryGrainStorage(),
-    };
+        var directory = storage.SqliteDirectory;
+        builder.AddSqliteStreams(Path.Combine(directory, "log.db"));
+        return storage.Provider switch
+        {
+            StorageProvider.Postgres => builder
+                .AddPostgresGrainStorage(storage.PostgresConnectionString!)
+                .AddPostgresMessageStore(storage.PostgresConnectionString!),
+            StorageProvider.Memory => builder
+                .AddMemoryGrainStorage()
+                .AddSqliteMessageStore(Path.Combine(directory, "messages.db")),
+            _ => builder
+                .AddSqliteGrainStorage(Path.Combine(directory, "grains.db"))
+                .AddSqliteMessageStore(Path.Combine(directory, "messages.db")),
+        };
+    }
 }

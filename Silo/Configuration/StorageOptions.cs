@@ -7,8 +7,11 @@ public sealed class StorageOptions
 
     public StorageProvider Provider { get; set; } = StorageProvider.Sqlite;
 
-    /// <summary>The SQLite database file, relative to the working directory.</summary>
-    public string SqlitePath { get; set; } = "data/chatcluster.db";
+    /// <summary>
+    /// The folder of the SQLite files (relative to the working directory): <c>grains.db</c> (grain state),
+    /// <c>log.db</c> (the message log) and <c>messages.db</c> (stored messages), each with its own writer.
+    /// </summary>
+    public string SqliteDirectory { get; set; } = "data";
 
     /// <summary>The PostgreSQL connection string (a secret: give it by environment, never log it).</summary>
     public string? PostgresConnectionString { get; set; }
@@ -20,9 +23,9 @@ public sealed class StorageOptions
             yield return $"{Section}:Provider is '{Provider}'; it must be one of {string.Join(", ", Enum.GetNames<StorageProvider>())}.";
         }
 
-        if (Provider == StorageProvider.Sqlite && string.IsNullOrWhiteSpace(SqlitePath))
+        if (string.IsNullOrWhiteSpace(SqliteDirectory))
         {
-            yield return $"{Section}:SqlitePath is empty; it must name the SQLite database file (default data/chatcluster.db).";
+            yield return $"{Section}:SqliteDirectory is empty; it must name the folder of the SQLite files (default data).";
         }
 
         if (Provider == StorageProvider.Postgres && string.IsNullOrWhiteSpace(PostgresConnectionString))

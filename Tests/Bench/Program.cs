@@ -1,4 +1,5 @@
 using System.CommandLine;
+using ChatCluster.Bench.Chat;
 using ChatCluster.Bench.GrainCalls;
 using ChatCluster.Bench.MessageStore;
 using ChatCluster.Bench.Streams;
@@ -19,5 +20,8 @@ grainCalls.SetAction(async (parse, _) =>
     return await GrainCallBench.RunAsync(parse.GetValue(grains), parse.GetValue(callers), parse.GetValue(seconds), Console.Out);
 });
 
-var root = new RootCommand("ChatCluster benchmarks") { grainCalls, MessageStoreCommand.Create(), StreamsCommand.Create() };
+var root = new RootCommand("ChatCluster benchmarks")
+{
+    grainCalls, MessageStoreCommand.Create(), StreamsCommand.Create(), ChatCommands.DirectMessages(), ChatCommands.FanOut(),
+};
 return await root.Parse(args).InvokeAsync();

@@ -9,7 +9,7 @@ public sealed class SiloStartupTests
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
     [Fact(Timeout = 120_000)]
-    public async Task Starts_with_defaults_answers_healthz_and_keeps_sqlite_under_data()
+    public async Task Starts_with_defaults_answers_healthz_and_keeps_its_sqlite_files_under_data()
     {
         await using var silo = SiloProcess.Start();
         await silo.WaitHealthyAsync(StartTimeout);
@@ -18,7 +18,10 @@ public sealed class SiloStartupTests
         var health = await http.GetFromJsonAsync<JsonElement>(new Uri("/healthz", UriKind.Relative));
 
         Assert.Equal("ok", health.GetProperty("status").GetString());
-        Assert.True(File.Exists(Path.Combine(silo.WorkingDirectory, "data", "chatcluster.db")), silo.Output);
+        foreach (var file in new[] { "grains.db", "log.db", "messages.db" })
+        {
+            Assert.True(File.Exists(Path.Combine(silo.WorkingDirectory, "data", file)), $"data/{file} missing:\n{silo.Output}");
+        }
         Assert.Equal(0, await silo.TerminateAsync(TimeSpan.FromSeconds(30)));
         Assert.Contains("Grain runtime stopped", silo.Output, StringComparison.Ordinal);
     }
@@ -28,6 +31,7 @@ public sealed class SiloStartupTests
     [InlineData("CHATCLUSTER__RUNTIME__COLLECTIONAGE", "-00:00:01", "ChatCluster:Runtime:CollectionAge")]
     [InlineData("CHATCLUSTER__STORAGE__PROVIDER", "Oracle", "ChatCluster:Storage:Provider")]
     [InlineData("CHATCLUSTER__STORAGE__PROVIDER", "Postgres", "ChatCluster:Storage:PostgresConnectionString")]
+    [InlineData("CHATCLUSTER__CHAT__SEQUENCESTEP", "0", "ChatCluster:Chat:SequenceStep")]
     public async Task A_bad_setting_stops_startup_with_a_message_that_names_it(string variable, string value, string named)
     {
         await using var silo = SiloProcess.Start(new Dictionary<string, string> { [variable] = value });
