@@ -18,9 +18,6 @@ public interface IMessageStore
     /// <summary>Up to <paramref name="limit"/> messages of the timeline with seq &gt; <paramref name="afterSeq"/>, ascending.</summary>
     Task<IReadOnlyList<ChatMessage>> ReadAsync(string timeline, long afterSeq, int limit, CancellationToken cancellationToken);
 
-    /// <summary>The message that <paramref name="from"/> sent with <paramref name="clientMsgId"/> into the timeline, if stored.</summary>
-    Task<ChatMessage?> FindByClientMsgIdAsync(string timeline, string from, string clientMsgId, CancellationToken cancellationToken);
-
     /// <summary>The highest stored seq of the timeline; 0 if none.</summary>
     Task<long> GetLastSeqAsync(string timeline, CancellationToken cancellationToken);
 }

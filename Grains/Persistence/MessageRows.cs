@@ -26,7 +26,7 @@ internal static class MessageRows
 
     /// <param name="reader">Positioned on a row.</param>
     /// <param name="queriedTimeline">The timeline the query asked for; named if the row's own is unreadable.</param>
-    public static ChatMessage Read(DbDataReader reader, string queriedTimeline)
+    private static ChatMessage Read(DbDataReader reader, string queriedTimeline)
     {
         var timeline = queriedTimeline;
         long seq;

@@ -10,6 +10,8 @@ namespace ChatCluster.Grains.Timelines;
 /// </summary>
 internal sealed class TimelineLog
 {
+    private static readonly TimeSpan StoreCatchUpTimeout = TimeSpan.FromSeconds(10);
+
     private readonly TimelineServices services;
     private readonly StreamId stream;
     private readonly List<ChatMessage> recent = [];
@@ -110,8 +112,18 @@ internal sealed class TimelineLog
         {
             if (afterSeq < evictedUpTo)
             {
-                // Evicted from memory since activation: make sure the store has caught up with them.
-                await services.Barrier.WaitHandledAsync(PersistenceHandler.Group, stream, cancellationToken);
+                // Evicted from memory since activation: make sure the store has caught up with them,
+                // but do not hold the grain for longer than a caller would wait.
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(StoreCatchUpTimeout);
+                try
+                {
+                    await services.Barrier.WaitHandledAsync(PersistenceHandler.Group, stream, timeout.Token);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    return SyncResult.Refused(ChatErrorCode.Unavailable, "Older messages are still being stored; retry the sync shortly.");
+                }
             }
 
             page.AddRange(await services.Store.ReadAsync(Name, afterSeq, limit + 1, cancellationToken));

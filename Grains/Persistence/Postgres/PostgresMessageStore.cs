@@ -1,3 +1,4 @@
+using ChatCluster.Runtime.Storage;
 using Npgsql;
 
 namespace ChatCluster.Grains.Persistence.Postgres;
@@ -31,7 +32,7 @@ public sealed class PostgresMessageStore(NpgsqlDataSource dataSource) : IMessage
             await lockCommand.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        await using (var schema = new NpgsqlCommand(MessageSchema.Load("ChatCluster.Grains.Persistence.Postgres.messages.sql"), connection, transaction))
+        await using (var schema = new NpgsqlCommand(EmbeddedSql.Load(typeof(PostgresMessageStore).Assembly, "ChatCluster.Grains.Persistence.Postgres.messages.sql"), connection, transaction))
         {
             await schema.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -96,23 +97,6 @@ public sealed class PostgresMessageStore(NpgsqlDataSource dataSource) : IMessage
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         return await MessageRows.ReadAllAsync(reader, timeline, cancellationToken).ConfigureAwait(false);
-    }
-
-    public async Task<ChatMessage?> FindByClientMsgIdAsync(string timeline, string from, string clientMsgId, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(timeline);
-        ArgumentNullException.ThrowIfNull(from);
-        ArgumentNullException.ThrowIfNull(clientMsgId);
-        await using var command = dataSource.CreateCommand($"""
-            SELECT {MessageRows.Columns} FROM messages
-            WHERE timeline = $1 AND from_user = $2 AND client_msg_id = $3
-            ORDER BY seq LIMIT 1
-            """);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = timeline });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = from });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = clientMsgId });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? MessageRows.Read(reader, timeline) : null;
     }
 
     public async Task<long> GetLastSeqAsync(string timeline, CancellationToken cancellationToken)

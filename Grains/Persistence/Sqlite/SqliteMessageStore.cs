@@ -1,12 +1,13 @@
+using ChatCluster.Runtime.Storage;
+using ChatCluster.Runtime.Storage.Sqlite;
 using Microsoft.Data.Sqlite;
 
 namespace ChatCluster.Grains.Persistence.Sqlite;
 
 /// <summary>
 /// Messages in a SQLite file: the embedded default. Writes go through one connection, one batch at a
-/// time (SQLite has a single writer anyway, and this avoids busy retries); each batch is one
-/// transaction, so it costs one WAL commit however many rows it has. Reads use pooled connections
-/// and run beside the writer (WAL). Awaits use ConfigureAwait(false): a grain may call the store,
+/// time, and reads run beside them (see <see cref="SqliteDatabase"/>); each batch is one
+/// transaction, so it costs one WAL commit however many rows it has. Awaits use ConfigureAwait(false): a grain may call the store,
 /// and the store's own continuations need not queue behind the grain's turn.
 /// </summary>
 public sealed class SqliteMessageStore : IMessageStore, IDisposable
@@ -17,41 +18,27 @@ public sealed class SqliteMessageStore : IMessageStore, IDisposable
         ON CONFLICT DO NOTHING
         """;
 
-    private readonly string connectionString;
-    private readonly SemaphoreSlim writeLock = new(1, 1);
-    private SqliteConnection? writer;
+    // synchronous = NORMAL: in WAL mode it syncs at checkpoints, not at every commit. A commit
+    // survives the process being killed (embedded mode's promise); only an OS crash or a power
+    // loss can take back the last commits.
+    // A batch spreads over many timelines, so it dirties a page per row and the same pages
+    // again in the next batches: a 64 MiB page cache and a checkpoint every ~40 MiB of WAL
+    // (instead of 4 MiB) write each hot page back once per many batches. Measured with
+    // `bench message-store --store sqlite`: about 1.6 times the inserts per second.
+    private const string WriterPragmas = "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 10000;";
+
+    private readonly SqliteDatabase database;
 
     /// <param name="databasePath">The database file; its folder is created if missing.</param>
     public SqliteMessageStore(string databasePath)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(databasePath);
-        DatabasePath = Path.GetFullPath(databasePath);
-        connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = DatabasePath,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = true,
-        }.ToString();
+        database = new SqliteDatabase(databasePath, WriterPragmas);
     }
 
-    public string DatabasePath { get; }
+    public string DatabasePath => database.Path;
 
-    public async Task InitializeAsync(CancellationToken cancellationToken)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(DatabasePath)!);
-        await writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var connection = await GetWriterAsync(cancellationToken).ConfigureAwait(false);
-            await using var command = connection.CreateCommand();
-            command.CommandText = MessageSchema.Load("ChatCluster.Grains.Persistence.Sqlite.messages.sql");
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            writeLock.Release();
-        }
-    }
+    public Task InitializeAsync(CancellationToken cancellationToken) =>
+        database.ApplySchemaAsync(EmbeddedSql.Load(typeof(SqliteMessageStore).Assembly, "ChatCluster.Grains.Persistence.Sqlite.messages.sql"), cancellationToken);
 
     public async Task InsertAsync(IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken)
     {
@@ -61,55 +48,51 @@ public sealed class SqliteMessageStore : IMessageStore, IDisposable
             return;
         }
 
-        await writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var connection = await GetWriterAsync(cancellationToken).ConfigureAwait(false);
-            using var transaction = connection.BeginTransaction();
-            using var command = connection.CreateCommand();
-            command.Transaction = transaction;
-            command.CommandText = InsertSql;
-            var timeline = command.Parameters.Add("$timeline", SqliteType.Text);
-            var seq = command.Parameters.Add("$seq", SqliteType.Integer);
-            var msgId = command.Parameters.Add("$msg_id", SqliteType.Text);
-            var from = command.Parameters.Add("$from_user", SqliteType.Text);
-            var to = command.Parameters.Add("$to_timeline", SqliteType.Text);
-            var clientMsgId = command.Parameters.Add("$client_msg_id", SqliteType.Text);
-            var kind = command.Parameters.Add("$kind", SqliteType.Integer);
-            var body = command.Parameters.Add("$body", SqliteType.Text);
-            var ts = command.Parameters.Add("$ts", SqliteType.Integer);
-            // Compiled once, then only the values change from row to row.
-            command.Prepare();
-
-            // SQLite calls are synchronous (its async methods only wrap them), so plain calls cost less per row.
-            foreach (var message in messages)
+        await database.WriteAsync(
+            connection =>
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                timeline.Value = message.Timeline;
-                seq.Value = message.Seq;
-                msgId.Value = message.MsgId;
-                from.Value = message.From;
-                to.Value = message.To;
-                clientMsgId.Value = message.ClientMsgId;
-                kind.Value = (int)message.Kind;
-                body.Value = message.Body;
-                ts.Value = message.Ts;
-                command.ExecuteNonQuery();
-            }
+                using var transaction = connection.BeginTransaction();
+                using var command = connection.CreateCommand();
+                command.Transaction = transaction;
+                command.CommandText = InsertSql;
+                var timeline = command.Parameters.Add("$timeline", SqliteType.Text);
+                var seq = command.Parameters.Add("$seq", SqliteType.Integer);
+                var msgId = command.Parameters.Add("$msg_id", SqliteType.Text);
+                var from = command.Parameters.Add("$from_user", SqliteType.Text);
+                var to = command.Parameters.Add("$to_timeline", SqliteType.Text);
+                var clientMsgId = command.Parameters.Add("$client_msg_id", SqliteType.Text);
+                var kind = command.Parameters.Add("$kind", SqliteType.Integer);
+                var body = command.Parameters.Add("$body", SqliteType.Text);
+                var ts = command.Parameters.Add("$ts", SqliteType.Integer);
+                // Compiled once, then only the values change from row to row.
+                command.Prepare();
 
-            transaction.Commit();
-        }
-        finally
-        {
-            writeLock.Release();
-        }
+                // SQLite calls are synchronous (its async methods only wrap them), so plain calls cost less per row.
+                foreach (var message in messages)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    timeline.Value = message.Timeline;
+                    seq.Value = message.Seq;
+                    msgId.Value = message.MsgId;
+                    from.Value = message.From;
+                    to.Value = message.To;
+                    clientMsgId.Value = message.ClientMsgId;
+                    kind.Value = (int)message.Kind;
+                    body.Value = message.Body;
+                    ts.Value = message.Ts;
+                    command.ExecuteNonQuery();
+                }
+
+                transaction.Commit();
+            },
+            cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<IReadOnlyList<ChatMessage>> ReadAsync(string timeline, long afterSeq, int limit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(timeline);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
-        await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await database.OpenReaderAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = $"SELECT {MessageRows.Columns} FROM messages WHERE timeline = $timeline AND seq > $after ORDER BY seq LIMIT $limit";
         command.Parameters.AddWithValue("$timeline", timeline);
@@ -119,29 +102,10 @@ public sealed class SqliteMessageStore : IMessageStore, IDisposable
         return await MessageRows.ReadAllAsync(reader, timeline, cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task<ChatMessage?> FindByClientMsgIdAsync(string timeline, string from, string clientMsgId, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(timeline);
-        ArgumentNullException.ThrowIfNull(from);
-        ArgumentNullException.ThrowIfNull(clientMsgId);
-        await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"""
-            SELECT {MessageRows.Columns} FROM messages
-            WHERE timeline = $timeline AND from_user = $from AND client_msg_id = $client_msg_id
-            ORDER BY seq LIMIT 1
-            """;
-        command.Parameters.AddWithValue("$timeline", timeline);
-        command.Parameters.AddWithValue("$from", from);
-        command.Parameters.AddWithValue("$client_msg_id", clientMsgId);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? MessageRows.Read(reader, timeline) : null;
-    }
-
     public async Task<long> GetLastSeqAsync(string timeline, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(timeline);
-        await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await database.OpenReaderAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         // MAX over the primary key's prefix reads one index entry.
         command.CommandText = "SELECT COALESCE(MAX(seq), 0) FROM messages WHERE timeline = $timeline";
@@ -152,55 +116,5 @@ public sealed class SqliteMessageStore : IMessageStore, IDisposable
 
     public override string ToString() => $"SQLite messages at {DatabasePath}";
 
-    public void Dispose()
-    {
-        writer?.Dispose();
-        writeLock.Dispose();
-    }
-
-    private async Task<SqliteConnection> OpenReaderAsync(CancellationToken cancellationToken)
-    {
-        var connection = new SqliteConnection(connectionString);
-        try
-        {
-            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-            return connection;
-        }
-        catch
-        {
-            await connection.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-    }
-
-    private async Task<SqliteConnection> GetWriterAsync(CancellationToken cancellationToken)
-    {
-        if (writer is null)
-        {
-            var connection = new SqliteConnection(connectionString);
-            try
-            {
-                await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-                await using var pragma = connection.CreateCommand();
-                // synchronous = NORMAL: in WAL mode it syncs at checkpoints, not at every commit. A commit
-                // survives the process being killed (embedded mode's promise); only an OS crash or a power
-                // loss can take back the last commits.
-                // A batch spreads over many timelines, so it dirties a page per row and the same pages
-                // again in the next batches: a 64 MiB page cache and a checkpoint every ~40 MiB of WAL
-                // (instead of 4 MiB) write each hot page back once per many batches. Measured with
-                // `bench message-store --store sqlite`: about 1.6 times the inserts per second.
-                pragma.CommandText = "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 10000;";
-                await pragma.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch
-            {
-                await connection.DisposeAsync().ConfigureAwait(false);
-                throw;
-            }
-
-            writer = connection;
-        }
-
-        return writer;
-    }
+    public void Dispose() => database.Dispose();
 }

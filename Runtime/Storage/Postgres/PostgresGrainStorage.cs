@@ -16,7 +16,7 @@ public sealed class PostgresGrainStorage(NpgsqlDataSource dataSource) : IGrainSt
             await lockCommand.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        await using (var schema = new NpgsqlCommand(SchemaScript.Load("ChatCluster.Runtime.Storage.Postgres.schema.sql"), connection, transaction))
+        await using (var schema = new NpgsqlCommand(EmbeddedSql.Load(typeof(PostgresGrainStorage).Assembly, "ChatCluster.Runtime.Storage.Postgres.schema.sql"), connection, transaction))
         {
             await schema.ExecuteNonQueryAsync(cancellationToken);
         }

@@ -4,51 +4,39 @@ namespace ChatCluster.Runtime.Storage.Sqlite;
 
 /// <summary>
 /// Grain state in a SQLite file: the embedded default, durable across restarts. Writes go through
-/// one connection, one at a time (SQLite has a single writer anyway, and this avoids busy retries);
-/// reads use pooled connections and run beside them (WAL).
+/// one connection, one at a time, and reads run beside them (see <see cref="SqliteDatabase"/>).
 /// </summary>
 public sealed class SqliteGrainStorage : IGrainStorage, IDisposable
 {
-    private readonly string connectionString;
-    private readonly SemaphoreSlim writeLock = new(1, 1);
-    private SqliteConnection? writer;
+    private const string InsertSql = """
+        INSERT INTO grain_state (grain_type, grain_key, state_name, payload, version, modified_at)
+        VALUES ($type, $key, $name, $payload, 1, $now)
+        ON CONFLICT DO NOTHING
+        RETURNING version
+        """;
+
+    private const string UpdateSql = """
+        UPDATE grain_state SET payload = $payload, version = version + 1, modified_at = $now
+        WHERE grain_type = $type AND grain_key = $key AND state_name = $name AND version = $expected
+        RETURNING version
+        """;
+
+    private readonly SqliteDatabase database;
 
     /// <param name="databasePath">The database file; its folder is created if missing.</param>
     public SqliteGrainStorage(string databasePath)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(databasePath);
-        DatabasePath = Path.GetFullPath(databasePath);
-        connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = DatabasePath,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = true,
-        }.ToString();
+        database = new SqliteDatabase(databasePath);
     }
 
-    public string DatabasePath { get; }
+    public string DatabasePath => database.Path;
 
-    public async Task InitializeAsync(CancellationToken cancellationToken)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(DatabasePath)!);
-        await writeLock.WaitAsync(cancellationToken);
-        try
-        {
-            var connection = await GetWriterAsync(cancellationToken);
-            await using var command = connection.CreateCommand();
-            command.CommandText = SchemaScript.Load("ChatCluster.Runtime.Storage.Sqlite.schema.sql");
-            await command.ExecuteNonQueryAsync(cancellationToken);
-        }
-        finally
-        {
-            writeLock.Release();
-        }
-    }
+    public Task InitializeAsync(CancellationToken cancellationToken) =>
+        database.ApplySchemaAsync(EmbeddedSql.Load(typeof(SqliteGrainStorage).Assembly, "ChatCluster.Runtime.Storage.Sqlite.schema.sql"), cancellationToken);
 
     public async Task<StoredGrainState?> ReadAsync(GrainStateKey key, CancellationToken cancellationToken)
     {
-        await using var connection = new SqliteConnection(connectionString);
-        await connection.OpenAsync(cancellationToken);
+        await using var connection = await database.OpenReaderAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT payload, version FROM grain_state WHERE grain_type = $type AND grain_key = $key AND state_name = $name";
         AddKey(command, key);
@@ -69,60 +57,31 @@ public sealed class SqliteGrainStorage : IGrainStorage, IDisposable
 
     public override string ToString() => $"SQLite at {DatabasePath}";
 
-    public void Dispose()
-    {
-        writer?.Dispose();
-        writeLock.Dispose();
-    }
+    public void Dispose() => database.Dispose();
 
     private async Task<string> ReplaceAsync(GrainStateKey key, string? json, string? expectedEtag, CancellationToken cancellationToken)
     {
         var expected = Etag.Parse(expectedEtag);
-        await writeLock.WaitAsync(cancellationToken);
-        try
-        {
-            var connection = await GetWriterAsync(cancellationToken);
-            await using var command = connection.CreateCommand();
-            command.CommandText = expected is null
-                ? """
-                  INSERT INTO grain_state (grain_type, grain_key, state_name, payload, version, modified_at)
-                  VALUES ($type, $key, $name, $payload, 1, $now)
-                  ON CONFLICT DO NOTHING
-                  RETURNING version
-                  """
-                : """
-                  UPDATE grain_state SET payload = $payload, version = version + 1, modified_at = $now
-                  WHERE grain_type = $type AND grain_key = $key AND state_name = $name AND version = $expected
-                  RETURNING version
-                  """;
-            AddKey(command, key);
-            command.Parameters.AddWithValue("$payload", (object?)json ?? DBNull.Value);
-            command.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-            command.Parameters.AddWithValue("$expected", expected ?? 0);
-            if (await command.ExecuteScalarAsync(cancellationToken) is long version)
+        var version = await database.WriteAsync(
+            connection =>
             {
-                return Etag.Format(version);
-            }
-        }
-        finally
+                using var command = connection.CreateCommand();
+                // No row back means the etag did not match (or, for an insert, the row already exists).
+                command.CommandText = expected is null ? InsertSql : UpdateSql;
+                AddKey(command, key);
+                command.Parameters.AddWithValue("$payload", (object?)json ?? DBNull.Value);
+                command.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+                command.Parameters.AddWithValue("$expected", expected ?? 0);
+                return command.ExecuteScalar() as long?;
+            },
+            cancellationToken);
+        if (version is { } stored)
         {
-            writeLock.Release();
+            return Etag.Format(stored);
         }
 
-        var stored = await ReadAsync(key, cancellationToken);
-        throw new InconsistentStateException(key, expectedEtag, stored?.Etag);
-    }
-
-    private async Task<SqliteConnection> GetWriterAsync(CancellationToken cancellationToken)
-    {
-        if (writer is null)
-        {
-            var connection = new SqliteConnection(connectionString);
-            await connection.OpenAsync(cancellationToken);
-            writer = connection;
-        }
-
-        return writer;
+        var current = await ReadAsync(key, cancellationToken);
+        throw new InconsistentStateException(key, expectedEtag, current?.Etag);
     }
 
     private static void AddKey(SqliteCommand command, GrainStateKey key)

@@ -66,7 +66,7 @@ public sealed class SqliteStreamProvider : IStreamProvider, IAsyncDisposable, ID
             await connection.OpenAsync(cancellationToken);
             await using (var command = connection.CreateCommand())
             {
-                command.CommandText = SchemaScript.Load("ChatCluster.Runtime.Streams.Sqlite.streams.sql");
+                command.CommandText = EmbeddedSql.Load(typeof(SqliteStreamProvider).Assembly, "ChatCluster.Runtime.Streams.Sqlite.streams.sql");
                 await command.ExecuteNonQueryAsync(cancellationToken);
             }
 

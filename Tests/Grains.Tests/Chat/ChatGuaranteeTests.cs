@@ -48,7 +48,11 @@ public sealed class ChatGuaranteeTests
         Assert.Single((await silo.User("bob").Sync(0, 100)).Messages);
         Assert.Single((await silo.Group("g").Sync("bob", 0, 100)).Messages, m => m.Kind == MessageKind.User);
 
-        await silo.Service<StreamBarrier>().WaitHandledAsync(PersistenceHandler.Group, new StreamId("timeline", "user:bob"), CancellationToken.None);
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+        {
+            await silo.Service<StreamBarrier>().WaitHandledAsync(PersistenceHandler.Group, new StreamId("timeline", "user:bob"), timeout.Token);
+        }
+
         var stored = await silo.Service<IMessageStore>().ReadAsync("user:bob", 0, 100, CancellationToken.None);
         Assert.Single(stored);
         Assert.Equal("""{"text":"once"}""", stored[0].Body);
