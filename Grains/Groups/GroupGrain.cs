@@ -104,7 +104,7 @@ public sealed partial class GroupGrain(
         }
 
         state.State.Members.Add(user);
-        return await ChangeMembership("joined", user, g => g.JoinedGroup(GroupId));
+        return await ChangeMembership("joined", user, g => g.JoinedGroup(GroupId), tellUserFirst: true);
     }
 
     public async Task<OperationResult> Leave(string user)
@@ -125,7 +125,7 @@ public sealed partial class GroupGrain(
             onlineSessions = null;
         }
 
-        return await ChangeMembership("left", user, g => g.LeftGroup(GroupId));
+        return await ChangeMembership("left", user, g => g.LeftGroup(GroupId), tellUserFirst: false);
     }
 
     public Task<MembersResult> Members(string caller) =>
@@ -202,14 +202,15 @@ public sealed partial class GroupGrain(
         : !members.Contains(caller) ? new ChatError(ChatErrorCode.Forbidden, $"You are not a member of group {GroupId}.")
         : null;
 
-    private async Task<OperationResult> ChangeMembership(string change, string user, Func<IUserGrain, Task> tellUser)
+    // A joining user is told first, so that their devices register here and are pushed their own
+    // "joined"; a leaving user keeps the group in their list until "left" is stored.
+    private async Task<OperationResult> ChangeMembership(string change, string user, Func<IUserGrain, Task> tellUser, bool tellUserFirst)
     {
         try
         {
             await writer.WriteAsync();
-            if (change == "joined")
+            if (tellUserFirst)
             {
-                // The joining user's devices register here first, so they are pushed their own "joined".
                 await tellUser(GrainFactory.GetGrain<IUserGrain>(user));
                 await AppendSystem(change, user);
             }
