@@ -73,8 +73,9 @@ public sealed class SqliteStreamProvider : IStreamProvider, IAsyncDisposable, ID
             await CheckPartitionCountAsync(connection, cancellationToken);
             await using (var command = connection.CreateCommand())
             {
-                // Per connection: commits reach the OS at once (crash-safe) but are fsynced only at checkpoints.
-                command.CommandText = "PRAGMA synchronous = NORMAL";
+                // Per connection: commits reach the OS at once (crash-safe) but are fsynced only at checkpoints;
+                // checkpoints (which run inside a commit, on the one writer) every ~40 MiB of log instead of ~4 MiB.
+                command.CommandText = "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 10000; PRAGMA cache_size = -65536";
                 await command.ExecuteNonQueryAsync(cancellationToken);
             }
 
