@@ -1,23 +1,12 @@
-using ChatCluster.Grains;
 using ChatCluster.Runtime;
-using ChatCluster.Runtime.Hosting;
-using ChatCluster.Silo.Configuration;
-using ChatCluster.Silo.Health;
+using ChatCluster.Silo;
 using Microsoft.Extensions.Options;
 
 // The silo host. With no arguments: the embedded default, one process, SQLite under ./data,
-// http://127.0.0.1:5000. Settings: appsettings.json, then CHATCLUSTER__SECTION__KEY environment variables.
+// the gateway at ws://127.0.0.1:5000/ws. Settings: appsettings.json, then CHATCLUSTER__SECTION__KEY environment variables.
 try
 {
-    var builder = WebApplication.CreateBuilder(args);
-    var storage = SiloConfiguration.ReadStorage(builder.Configuration);
-    builder.Services
-        .AddGrainRuntime(builder.Configuration)
-        .AddChat(builder.Configuration)
-        .AddConfiguredStorage(storage);
-
-    var app = builder.Build();
-    app.MapHealth();
+    var app = SiloHost.Build(args);
     await app.RunAsync();
     return 0;
 }

@@ -32,6 +32,9 @@ public sealed class SiloStartupTests
     [InlineData("CHATCLUSTER__STORAGE__PROVIDER", "Oracle", "ChatCluster:Storage:Provider")]
     [InlineData("CHATCLUSTER__STORAGE__PROVIDER", "Postgres", "ChatCluster:Storage:PostgresConnectionString")]
     [InlineData("CHATCLUSTER__CHAT__SEQUENCESTEP", "0", "ChatCluster:Chat:SequenceStep")]
+    [InlineData("CHATCLUSTER__GATEWAY__SIGNINGKEY", "too-short", "ChatCluster:Gateway:SigningKey")]
+    [InlineData("CHATCLUSTER__GATEWAY__MAXFRAMEBYTES", "0", "ChatCluster:Gateway:MaxFrameBytes")]
+    [InlineData("CHATCLUSTER__GATEWAY__TOKENLIFETIME", "soon", "ChatCluster:Gateway:TokenLifetime")]
     public async Task A_bad_setting_stops_startup_with_a_message_that_names_it(string variable, string value, string named)
     {
         await using var silo = SiloProcess.Start(new Dictionary<string, string> { [variable] = value });

@@ -1,0 +1,75 @@
+using System.Text;
+
+namespace ChatCluster.Gateway.Auth;
+
+/// <summary>Configuration section <c>ChatCluster:Gateway</c>: tokens, frame limits and per-connection queues.</summary>
+public sealed class GatewayOptions
+{
+    public const string Section = "ChatCluster:Gateway";
+
+    /// <summary>The smallest HS256 key accepted, in bytes: shorter keys can be brute-forced.</summary>
+    public const int MinSigningKeyBytes = 32;
+
+    /// <summary>
+    /// The HS256 key (a secret: give it by environment, never log it), as UTF-8 text of at least
+    /// 32 bytes. Empty with <see cref="DevTokens"/> on: a random key per process.
+    /// </summary>
+    public string? SigningKey { get; set; }
+
+    /// <summary>The <c>iss</c> of issued tokens, and the only issuer accepted.</summary>
+    public string Issuer { get; set; } = "chatcluster";
+
+    /// <summary>How long a token from <c>POST /api/dev/token</c> is valid.</summary>
+    public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Enables <c>POST /api/dev/token</c>, which hands a token to anyone: development and embedded mode only.</summary>
+    public bool DevTokens { get; set; }
+
+    /// <summary>Largest client frame in bytes; a larger one closes the connection with 1009.</summary>
+    public int MaxFrameBytes { get; set; } = 64 * 1024;
+
+    /// <summary>Largest <c>send</c> body in bytes; a larger one is refused with <c>too_large</c>.</summary>
+    public int MaxBodyBytes { get; set; } = 16 * 1024;
+
+    /// <summary>Frames queued per connection; a connection whose queue is full is closed with 1008 (slow consumer).</summary>
+    public int OutboundQueue { get; set; } = 1024;
+
+    public IEnumerable<string> Validate()
+    {
+        var keyBytes = string.IsNullOrEmpty(SigningKey) ? 0 : Encoding.UTF8.GetByteCount(SigningKey);
+        if (keyBytes == 0 && !DevTokens)
+        {
+            yield return $"{Section}:SigningKey is required (at least {MinSigningKeyBytes} bytes) unless {Section}:DevTokens is true "
+                + "(e.g. CHATCLUSTER__GATEWAY__SIGNINGKEY=\"<random secret>\").";
+        }
+        else if (keyBytes is > 0 and < MinSigningKeyBytes)
+        {
+            yield return $"{Section}:SigningKey is {keyBytes} bytes; it must be at least {MinSigningKeyBytes}.";
+        }
+
+        if (string.IsNullOrWhiteSpace(Issuer))
+        {
+            yield return $"{Section}:Issuer is empty; it must name the token issuer (default chatcluster).";
+        }
+
+        if (TokenLifetime <= TimeSpan.Zero)
+        {
+            yield return $"{Section}:TokenLifetime is {TokenLifetime}; it must be positive (default 01:00:00).";
+        }
+
+        if (MaxFrameBytes < 1024)
+        {
+            yield return $"{Section}:MaxFrameBytes is {MaxFrameBytes}; it must be at least 1024 (default 65536).";
+        }
+
+        if (MaxBodyBytes < 2 || MaxBodyBytes > MaxFrameBytes)
+        {
+            yield return $"{Section}:MaxBodyBytes is {MaxBodyBytes}; it must be from 2 to MaxFrameBytes ({MaxFrameBytes}) (default 16384).";
+        }
+
+        if (OutboundQueue < 1)
+        {
+            yield return $"{Section}:OutboundQueue is {OutboundQueue}; it must be at least 1 (default 1024).";
+        }
+    }
+}

@@ -1,0 +1,75 @@
+using System.Net.WebSockets;
+using ChatCluster.Gateway.Auth;
+using ChatCluster.Gateway.Connections;
+using ChatCluster.Gateway.Endpoints;
+using ChatCluster.Grains;
+using ChatCluster.Grains.Push;
+using ChatCluster.Runtime.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace ChatCluster.Gateway;
+
+/// <summary>Adds the WebSocket gateway to a silo: its services, the push seam, and its endpoints.</summary>
+public static class GatewayExtensions
+{
+    /// <summary>1012, PROTOCOL.md's close code for a draining gateway; WebSocketCloseStatus has no name for it.</summary>
+    private const WebSocketCloseStatus ServiceRestart = (WebSocketCloseStatus)1012;
+
+    /// <summary>
+    /// Hosts the gateway and pushes messages to its connections. Settings from <c>ChatCluster:Gateway</c>
+    /// of <paramref name="configuration"/>, then <paramref name="configure"/>.
+    /// </summary>
+    /// <exception cref="OptionsValidationException">A setting is missing or out of range; the message names it.</exception>
+    public static GrainRuntimeBuilder AddGateway(this GrainRuntimeBuilder builder, IConfiguration? configuration = null, Action<GatewayOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var options = new GatewayOptions();
+        configuration?.GetSection(GatewayOptions.Section).Bind(options);
+        configure?.Invoke(options);
+        var problems = options.Validate().ToList();
+        if (problems.Count > 0)
+        {
+            throw new OptionsValidationException(GatewayOptions.Section, typeof(GatewayOptions), problems);
+        }
+
+        var services = builder.Services;
+        services.AddSingleton(options);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<TokenService>();
+        services.AddSingleton<FrameDispatcher>();
+        services.AddSingleton<WebSocketEndpoint>();
+        // The endpoint and the push handler must share one registry: map the seam to the concrete singleton before AddPush.
+        services.AddSingleton<ConnectionRegistry>();
+        services.AddSingleton<IMessageDelivery>(provider => provider.GetRequiredService<ConnectionRegistry>());
+        return builder.AddPush<ConnectionRegistry>();
+    }
+
+    /// <summary>Maps <c>GET /ws</c> and, when dev tokens are on, <c>POST /api/dev/token</c>. Call after <c>UseWebSockets</c>.</summary>
+    public static IEndpointRouteBuilder MapGateway(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        var services = endpoints.ServiceProvider;
+        var options = services.GetRequiredService<GatewayOptions>();
+        // Built now, so a generated dev key is logged at start, not at the first request.
+        services.GetRequiredService<TokenService>();
+
+        var registry = services.GetRequiredService<ConnectionRegistry>();
+        services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.Register(
+            () => registry.CloseAll(ServiceRestart, "the gateway is draining; reconnect"));
+
+        endpoints.Map("/ws", (HttpContext context, WebSocketEndpoint endpoint) => endpoint.HandleAsync(context));
+        if (options.DevTokens)
+        {
+            endpoints.MapPost("/api/dev/token", DevTokenEndpoint.HandleAsync);
+        }
+
+        return endpoints;
+    }
+}

@@ -1,0 +1,33 @@
+using ChatCluster.Gateway;
+using ChatCluster.Grains;
+using ChatCluster.Runtime.Hosting;
+using ChatCluster.Silo.Configuration;
+using ChatCluster.Silo.Health;
+
+namespace ChatCluster.Silo;
+
+/// <summary>
+/// Builds the silo's web application: runtime, chat, storage, the WebSocket gateway and the health
+/// endpoint. Program runs it; tests build it in their own process with their own settings.
+/// </summary>
+public static class SiloHost
+{
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">A setting is out of range; the message names it.</exception>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        configure?.Invoke(builder);
+        var storage = SiloConfiguration.ReadStorage(builder.Configuration);
+        builder.Services
+            .AddGrainRuntime(builder.Configuration)
+            .AddChat(builder.Configuration)
+            .AddConfiguredStorage(storage)
+            .AddGateway(builder.Configuration);
+
+        var app = builder.Build();
+        app.UseWebSockets();
+        app.MapHealth();
+        app.MapGateway();
+        return app;
+    }
+}

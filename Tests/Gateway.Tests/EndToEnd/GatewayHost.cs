@@ -1,0 +1,90 @@
+using System.Net.Http.Json;
+using System.Net.WebSockets;
+using System.Text.Json;
+using ChatCluster.Silo;
+using ChatCluster.Testing.Servers;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+
+namespace ChatCluster.Gateway.Tests.EndToEnd;
+
+/// <summary>The real silo host (runtime, chat, SQLite files in a temp folder, gateway) in the test process on a free loopback port.</summary>
+public sealed class GatewayHost : IAsyncDisposable
+{
+    /// <summary>The signing key the tests know, so they can forge expired tokens with the right signature.</summary>
+    public const string SigningKey = "gateway-tests-signing-key-0123456789abcdef";
+
+    private readonly WebApplication app;
+    private readonly string directory;
+
+    private GatewayHost(WebApplication app, int port, string directory)
+    {
+        this.app = app;
+        this.directory = directory;
+        Port = port;
+        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
+    }
+
+    public int Port { get; }
+
+    public HttpClient Http { get; }
+
+    public Uri WebSocketUri => new($"ws://127.0.0.1:{Port}/ws");
+
+    public static async Task<GatewayHost> StartAsync(bool devTokens = true)
+    {
+        var port = FreePort.Get();
+        var directory = Directory.CreateTempSubdirectory("chatcluster-gateway-").FullName;
+        var app = SiloHost.Build([], builder =>
+        {
+            builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["ChatCluster:Storage:Provider"] = "Sqlite",
+                ["ChatCluster:Storage:SqliteDirectory"] = directory,
+                ["ChatCluster:Gateway:SigningKey"] = SigningKey,
+                ["ChatCluster:Gateway:DevTokens"] = devTokens ? "true" : "false",
+            });
+        });
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await app.StartAsync(timeout.Token);
+        return new GatewayHost(app, port, directory);
+    }
+
+    public async Task<string> TokenAsync(string user)
+    {
+        using var response = await Http.PostAsJsonAsync(new Uri("/api/dev/token", UriKind.Relative), new { user });
+        response.EnsureSuccessStatusCode();
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        return body.GetProperty("token").GetString()!;
+    }
+
+    /// <summary>A connected, authenticated client of <paramref name="user"/>.</summary>
+    public async Task<WsClient> ConnectAsync(string user) => await WsClient.ConnectAsync(WebSocketUri, await TokenAsync(user));
+
+    /// <summary>Tries to open a socket with <paramref name="token"/>; the HTTP status of the refused upgrade.</summary>
+    public async Task<int> RefusedStatusAsync(string? token)
+    {
+        using var socket = new ClientWebSocket();
+        socket.Options.CollectHttpResponseDetails = true;
+        var uri = token is null ? WebSocketUri : new Uri($"{WebSocketUri}?access_token={Uri.EscapeDataString(token)}");
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(uri, timeout.Token));
+        return (int)socket.HttpStatusCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
+        {
+            await app.StopAsync(timeout.Token);
+        }
+
+        await app.DisposeAsync();
+        Directory.Delete(directory, recursive: true);
+    }
+}
