@@ -30,14 +30,7 @@ public static class GatewayExtensions
     public static GrainRuntimeBuilder AddGateway(this GrainRuntimeBuilder builder, IConfiguration? configuration = null, Action<GatewayOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var options = new GatewayOptions();
-        configuration?.GetSection(GatewayOptions.Section).Bind(options);
-        configure?.Invoke(options);
-        var problems = options.Validate().ToList();
-        if (problems.Count > 0)
-        {
-            throw new OptionsValidationException(GatewayOptions.Section, typeof(GatewayOptions), problems);
-        }
+        var options = CheckedSettings.Read(configuration, GatewayOptions.Section, configure, o => o.Validate());
 
         var services = builder.Services;
         services.AddSingleton(options);

@@ -27,14 +27,7 @@ public static class ChatGrainsBuilderExtensions
     public static GrainRuntimeBuilder AddChat(this GrainRuntimeBuilder builder, IConfiguration? configuration = null, Action<ChatOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var options = new ChatOptions();
-        configuration?.GetSection(ChatOptions.Section).Bind(options);
-        configure?.Invoke(options);
-        var problems = options.Validate().ToList();
-        if (problems.Count > 0)
-        {
-            throw new OptionsValidationException(ChatOptions.Section, typeof(ChatOptions), problems);
-        }
+        var options = CheckedSettings.Read(configuration, ChatOptions.Section, configure, o => o.Validate());
 
         builder.Services.AddSingleton(options);
         builder.Services.TryAddSingleton(TimeProvider.System);

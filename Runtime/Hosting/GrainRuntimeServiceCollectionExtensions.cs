@@ -16,15 +16,7 @@ public static class GrainRuntimeServiceCollectionExtensions
         Action<RuntimeOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
-        var options = new RuntimeOptions();
-        configuration?.GetSection(RuntimeOptions.Section).Bind(options);
-        configure?.Invoke(options);
-        var problems = options.Validate().ToList();
-        if (problems.Count > 0)
-        {
-            throw new OptionsValidationException(RuntimeOptions.Section, typeof(RuntimeOptions), problems);
-        }
-
+        var options = CheckedSettings.Read(configuration, RuntimeOptions.Section, configure, o => o.Validate());
         return new GrainRuntimeBuilder(services, options);
     }
 }

@@ -10,13 +10,8 @@ public static class SiloConfiguration
     /// <summary>The storage settings, bound and validated.</summary>
     /// <exception cref="OptionsValidationException">A value is missing or out of range.</exception>
     /// <exception cref="InvalidOperationException">A value cannot be converted; the message names its key.</exception>
-    public static StorageOptions ReadStorage(IConfiguration configuration)
-    {
-        var options = new StorageOptions();
-        configuration.GetSection(StorageOptions.Section).Bind(options);
-        var problems = options.Validate().ToList();
-        return problems.Count == 0 ? options : throw new OptionsValidationException(StorageOptions.Section, typeof(StorageOptions), problems);
-    }
+    public static StorageOptions ReadStorage(IConfiguration configuration) =>
+        CheckedSettings.Read<StorageOptions>(configuration, StorageOptions.Section, null, o => o.Validate());
 
     /// <summary>
     /// Adds the storage the settings ask for: grain state and messages in SQLite, PostgreSQL or memory.
