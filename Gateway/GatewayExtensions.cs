@@ -2,6 +2,8 @@ using System.Net.WebSockets;
 using ChatCluster.Gateway.Auth;
 using ChatCluster.Gateway.Connections;
 using ChatCluster.Gateway.Endpoints;
+using ChatCluster.Gateway.Limits;
+using ChatCluster.Gateway.Metrics;
 using ChatCluster.Grains;
 using ChatCluster.Grains.Push;
 using ChatCluster.Runtime.Hosting;
@@ -37,14 +39,17 @@ public static class GatewayExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<TokenService>();
         services.AddSingleton<FrameDispatcher>();
+        services.AddSingleton<SendRateLimiter>();
         services.AddSingleton<WebSocketEndpoint>();
+        services.AddSingleton<GatewayMetrics>();
+        services.AddSingleton<MetricsCollector>();
         // The endpoint and the push handler must share one registry: map the seam to the concrete singleton before AddPush.
         services.AddSingleton<ConnectionRegistry>();
         services.AddSingleton<IMessageDelivery>(provider => provider.GetRequiredService<ConnectionRegistry>());
         return builder.AddPush<ConnectionRegistry>();
     }
 
-    /// <summary>Maps <c>GET /ws</c> and, when dev tokens are on, <c>POST /api/dev/token</c>. Call after <c>UseWebSockets</c>.</summary>
+    /// <summary>Maps <c>GET /ws</c>, <c>GET /</c> (demo page), <c>GET /metrics</c> and, when dev tokens are on, <c>POST /api/dev/token</c>. Call after <c>UseWebSockets</c>.</summary>
     public static IEndpointRouteBuilder MapGateway(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
@@ -58,6 +63,10 @@ public static class GatewayExtensions
             () => registry.CloseAll(ServiceRestart, "the gateway is draining; reconnect"));
 
         endpoints.Map("/ws", (HttpContext context, WebSocketEndpoint endpoint) => endpoint.HandleAsync(context));
+        endpoints.MapGet("/", DemoPageEndpoint.Handle);
+        // Built now, so measurements from the first connection on are counted.
+        services.GetRequiredService<MetricsCollector>();
+        endpoints.MapGet("/metrics", MetricsEndpoint.Handle);
         if (options.DevTokens)
         {
             endpoints.MapPost("/api/dev/token", DevTokenEndpoint.HandleAsync);

@@ -24,6 +24,7 @@ public sealed partial class GrainRuntime : IGrainFactory, IAsyncDisposable
     private readonly CancellationTokenSource stopping = new();
     private Task? sweeper;
     private volatile bool stopped;
+    private bool started;
 
     internal GrainRuntime(IServiceProvider services, RuntimeOptions options, GrainStorageRegistry storages,
         IEnumerable<Assembly> grainAssemblies, StreamHandlerHost? streams, ILogger<GrainRuntime> logger)
@@ -49,6 +50,12 @@ public sealed partial class GrainRuntime : IGrainFactory, IAsyncDisposable
             }
         }
     }
+
+    /// <summary>
+    /// True between the end of <see cref="StartAsync"/> and the start of <see cref="StopAsync"/>:
+    /// the silo takes grain calls. Readiness probes report it.
+    /// </summary>
+    public bool IsStarted => Volatile.Read(ref started);
 
     /// <summary>Number of activations in this silo now.</summary>
     public int ActivationCount => Catalog.Count;
@@ -113,6 +120,8 @@ public sealed partial class GrainRuntime : IGrainFactory, IAsyncDisposable
             var streamsDescription = streams.Describe();
             LogStreamsStarted(Logger, streamsDescription);
         }
+
+        Volatile.Write(ref started, true);
     }
 
     /// <summary>
@@ -122,6 +131,8 @@ public sealed partial class GrainRuntime : IGrainFactory, IAsyncDisposable
     /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        // Not ready from the first moment of stopping, so probes route traffic away while it drains.
+        Volatile.Write(ref started, false);
         if (stopped)
         {
             return;

@@ -2,7 +2,7 @@ using System.Text;
 
 namespace ChatCluster.Gateway.Auth;
 
-/// <summary>Configuration section <c>ChatCluster:Gateway</c>: tokens, frame limits and per-connection queues.</summary>
+/// <summary>Configuration section <c>ChatCluster:Gateway</c>: tokens, frame limits, per-connection queues, send rates and timeouts.</summary>
 public sealed class GatewayOptions
 {
     public const string Section = "ChatCluster:Gateway";
@@ -33,6 +33,24 @@ public sealed class GatewayOptions
 
     /// <summary>Frames queued per connection; a connection whose queue is full is closed with 1008 (slow consumer).</summary>
     public int OutboundQueue { get; set; } = 1024;
+
+    /// <summary>Sustained <c>send</c> rate per user id, shared by that user's connections to this gateway process.</summary>
+    public int SendsPerSecond { get; set; } = 50;
+
+    /// <summary>Sends a user may make at once above <see cref="SendsPerSecond"/>: the token bucket's size.</summary>
+    public int SendBurst { get; set; } = 100;
+
+    /// <summary>Rate-limited frames within <see cref="AbuseWindow"/> after which a connection is closed with 1008.</summary>
+    public int AbuseThreshold { get; set; } = 200;
+
+    /// <summary>The window in which <see cref="AbuseThreshold"/> rate-limited frames count as abuse.</summary>
+    public TimeSpan AbuseWindow { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often the server sends a WebSocket keep-alive, so proxies keep the idle socket open; zero turns it off.</summary>
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A connection that sends no frame (not even <c>ping</c>) for this long is closed with 1000.</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(120);
 
     public IEnumerable<string> Validate()
     {
@@ -70,6 +88,44 @@ public sealed class GatewayOptions
         if (OutboundQueue < 1)
         {
             yield return $"{Section}:OutboundQueue is {OutboundQueue}; it must be at least 1 (default 1024).";
+        }
+
+        foreach (var error in ValidateLimits())
+        {
+            yield return error;
+        }
+    }
+
+    private IEnumerable<string> ValidateLimits()
+    {
+        if (SendsPerSecond < 1)
+        {
+            yield return $"{Section}:SendsPerSecond is {SendsPerSecond}; it must be at least 1 (default 50).";
+        }
+
+        if (SendBurst < 1)
+        {
+            yield return $"{Section}:SendBurst is {SendBurst}; it must be at least 1 (default 100).";
+        }
+
+        if (AbuseThreshold < 1)
+        {
+            yield return $"{Section}:AbuseThreshold is {AbuseThreshold}; it must be at least 1 (default 200).";
+        }
+
+        if (AbuseWindow <= TimeSpan.Zero)
+        {
+            yield return $"{Section}:AbuseWindow is {AbuseWindow}; it must be positive (default 00:00:10).";
+        }
+
+        if (KeepAliveInterval < TimeSpan.Zero)
+        {
+            yield return $"{Section}:KeepAliveInterval is {KeepAliveInterval}; it must be zero (off) or positive (default 00:00:30).";
+        }
+
+        if (IdleTimeout < TimeSpan.FromMilliseconds(100))
+        {
+            yield return $"{Section}:IdleTimeout is {IdleTimeout}; it must be at least 00:00:00.1 (default 00:02:00).";
         }
     }
 }

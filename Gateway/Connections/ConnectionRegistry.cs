@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net.WebSockets;
 using ChatCluster.Gateway.Auth;
+using ChatCluster.Gateway.Metrics;
 using ChatCluster.Gateway.Protocol;
 using ChatCluster.Grains;
 using ChatCluster.Grains.Push;
@@ -12,7 +13,7 @@ namespace ChatCluster.Gateway.Connections;
 /// This gateway's open connections, by connection id, and the push seam: the push handler hands it
 /// messages, and it queues a <c>msg</c> frame on each of its own sessions' connections.
 /// </summary>
-public sealed class ConnectionRegistry(GatewayOptions options) : IMessageDelivery
+public sealed class ConnectionRegistry(GatewayOptions options, GatewayMetrics metrics) : IMessageDelivery
 {
     private readonly ConcurrentDictionary<string, GatewayConnection> connections = new(StringComparer.Ordinal);
     private long nextConnectionId;
@@ -27,15 +28,19 @@ public sealed class ConnectionRegistry(GatewayOptions options) : IMessageDeliver
     {
         ArgumentNullException.ThrowIfNull(socket);
         var id = Interlocked.Increment(ref nextConnectionId).ToString(CultureInfo.InvariantCulture);
-        var connection = new GatewayConnection(userId, new Session(GatewayId, id), socket, options.OutboundQueue);
+        var connection = new GatewayConnection(userId, new Session(GatewayId, id), socket, options.OutboundQueue) { Metrics = metrics };
         connections[id] = connection;
+        metrics.ConnectionOpened();
         return connection;
     }
 
     public void Remove(GatewayConnection connection)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        connections.TryRemove(new KeyValuePair<string, GatewayConnection>(connection.Session.ConnectionId, connection));
+        if (connections.TryRemove(new KeyValuePair<string, GatewayConnection>(connection.Session.ConnectionId, connection)))
+        {
+            metrics.ConnectionClosed();
+        }
     }
 
     /// <summary>Closes every connection, e.g. with 1012 when the gateway drains.</summary>

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using ChatCluster.Gateway.Metrics;
 using ChatCluster.Gateway.Protocol;
 using ChatCluster.Grains;
 using ChatCluster.Runtime;
@@ -10,12 +12,13 @@ namespace ChatCluster.Gateway.Connections;
 /// the connection's authenticated user, never a field of the frame. Never throws: a failed grain
 /// call becomes <c>unavailable</c>, anything unexpected <c>internal</c>.
 /// </summary>
-public sealed partial class FrameDispatcher(IGrainFactory grains, ILogger<FrameDispatcher> logger)
+public sealed partial class FrameDispatcher(IGrainFactory grains, GatewayMetrics metrics, ILogger<FrameDispatcher> logger)
 {
     public async Task<byte[]> HandleAsync(GatewayConnection connection, ClientFrame frame)
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(frame);
+        metrics.FrameIn(frame);
         try
         {
             return await DispatchAsync(connection, frame).ConfigureAwait(false);
@@ -49,10 +52,18 @@ public sealed partial class FrameDispatcher(IGrainFactory grains, ILogger<FrameD
 
     private async Task<byte[]> SendAsync(GatewayConnection connection, SendFrame send)
     {
+        // A timestamp, not a Stopwatch object: nothing allocated per send.
+        var started = Stopwatch.GetTimestamp();
         var result = send.To.Kind == TimelineKind.User
             ? await User(connection.UserId).SendDirect(send.To.Id, send.ClientMsgId, send.Body, connection.Session).ConfigureAwait(false)
             : await Group(send.To.Id).Send(connection.UserId, send.ClientMsgId, send.Body, connection.Session).ConfigureAwait(false);
-        return result.Ack is { } ack ? ServerFrameWriter.Ack(send.Id, ack) : ErrorFrame(send.Id, result.Error);
+        if (result.Ack is not { } ack)
+        {
+            return ErrorFrame(send.Id, result.Error);
+        }
+
+        metrics.AckLatency(Stopwatch.GetElapsedTime(started));
+        return ServerFrameWriter.Ack(send.Id, ack);
     }
 
     private async Task<byte[]> SyncAsync(string userId, SyncFrame sync)

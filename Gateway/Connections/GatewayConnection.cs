@@ -1,5 +1,6 @@
 using System.Net.WebSockets;
 using System.Threading.Channels;
+using ChatCluster.Gateway.Metrics;
 using ChatCluster.Grains;
 
 namespace ChatCluster.Gateway.Connections;
@@ -37,6 +38,9 @@ public sealed class GatewayConnection : IDisposable
     public string UserId { get; }
 
     public Session Session { get; }
+
+    /// <summary>Counts what the writer sends, pushes included; null for a connection built without metrics.</summary>
+    public GatewayMetrics? Metrics { get; init; }
 
     /// <summary>Cancelled when the connection must stop now: its close took too long, or it ended.</summary>
     public CancellationToken Aborted => abort.Token;
@@ -89,6 +93,7 @@ public sealed class GatewayConnection : IDisposable
                 }
 
                 await socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, abort.Token).ConfigureAwait(false);
+                Metrics?.FrameOut(frame);
             }
 
             if (IsClosing && socket.State is WebSocketState.Open or WebSocketState.CloseReceived)

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net.WebSockets;
 using ChatCluster.Gateway.Auth;
 using ChatCluster.Gateway.Connections;
+using ChatCluster.Gateway.Limits;
 using ChatCluster.Gateway.Protocol;
 using ChatCluster.Grains;
 using ChatCluster.Runtime;
@@ -21,9 +22,14 @@ public sealed partial class WebSocketEndpoint(
     FrameDispatcher dispatcher,
     IGrainFactory grains,
     GatewayOptions options,
+    SendRateLimiter sendLimiter,
+    TimeProvider time,
     ILogger<WebSocketEndpoint> logger)
 {
     private readonly ProtocolLimits limits = new() { MaxFrameBytes = options.MaxFrameBytes, MaxBodyBytes = options.MaxBodyBytes };
+
+    // Made once: the server's keep-alive keeps proxies and NATs from dropping a quiet but live socket.
+    private readonly WebSocketAcceptContext acceptContext = new() { KeepAliveInterval = options.KeepAliveInterval };
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -42,7 +48,7 @@ public sealed partial class WebSocketEndpoint(
             return;
         }
 
-        using var socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
+        using var socket = await context.WebSockets.AcceptWebSocketAsync(acceptContext).ConfigureAwait(false);
         using var connection = registry.Open(userId, socket);
         var user = grains.GetGrain<IUserGrain>(userId);
         var connected = false;
@@ -52,7 +58,8 @@ public sealed partial class WebSocketEndpoint(
             await user.Connect(connection.Session).ConfigureAwait(false);
             connected = true;
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, connection.Aborted);
-            await ReceiveLoopAsync(socket, connection, stop.Token).ConfigureAwait(false);
+            using var idle = new IdleWatch(connection, options.IdleTimeout, time);
+            await ReceiveLoopAsync(socket, connection, idle, stop.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
         {
@@ -75,8 +82,9 @@ public sealed partial class WebSocketEndpoint(
         }
     }
 
-    private async Task ReceiveLoopAsync(WebSocket socket, GatewayConnection connection, CancellationToken cancellationToken)
+    private async Task ReceiveLoopAsync(WebSocket socket, GatewayConnection connection, IdleWatch idle, CancellationToken cancellationToken)
     {
+        var abuse = new AbuseMeter(options.AbuseThreshold, options.AbuseWindow, time);
         // One byte more than allowed, so a message of exactly MaxFrameBytes fits and a larger one shows.
         var buffer = ArrayPool<byte>.Shared.Rent(limits.MaxFrameBytes + 1);
         try
@@ -97,6 +105,8 @@ public sealed partial class WebSocketEndpoint(
                 }
                 while (!result.EndOfMessage && count <= limits.MaxFrameBytes);
 
+                idle.FrameReceived();
+
                 if (connection.IsClosing)
                 {
                     continue; // closing: read on only to see the client's close frame
@@ -110,7 +120,7 @@ public sealed partial class WebSocketEndpoint(
 
                 var reply = result.MessageType == WebSocketMessageType.Binary
                     ? ServerFrameWriter.Error(null, ErrorCodes.BadFrame, "frames are JSON in text messages, not binary")
-                    : await HandleFrameAsync(connection, buffer.AsSpan(0, count)).ConfigureAwait(false);
+                    : await HandleFrameAsync(connection, abuse, buffer.AsSpan(0, count)).ConfigureAwait(false);
                 connection.TryEnqueue(reply);
             }
         }
@@ -120,10 +130,26 @@ public sealed partial class WebSocketEndpoint(
         }
     }
 
-    private Task<byte[]> HandleFrameAsync(GatewayConnection connection, ReadOnlySpan<byte> message)
+    private Task<byte[]> HandleFrameAsync(GatewayConnection connection, AbuseMeter abuse, ReadOnlySpan<byte> message)
     {
         var parsed = ClientFrameParser.Parse(message, limits);
-        return parsed.IsFrame ? dispatcher.HandleAsync(connection, parsed.Frame) : Task.FromResult(ServerFrameWriter.Error(parsed.Error));
+        if (!parsed.IsFrame)
+        {
+            return Task.FromResult(ServerFrameWriter.Error(parsed.Error));
+        }
+
+        // Checked here, before the dispatcher, so a refused send never reaches the grains.
+        if (parsed.Frame is SendFrame send && !sendLimiter.TryAcquire(connection.UserId))
+        {
+            if (abuse.Record())
+            {
+                connection.Close(WebSocketCloseStatus.PolicyViolation, "too many rate-limited frames");
+            }
+
+            return Task.FromResult(ServerFrameWriter.Error(send.Id, ErrorCodes.RateLimited, "too many sends; slow down and retry"));
+        }
+
+        return dispatcher.HandleAsync(connection, parsed.Frame);
     }
 
     private async Task DisconnectAsync(IUserGrain user, GatewayConnection connection)

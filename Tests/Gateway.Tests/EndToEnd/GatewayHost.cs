@@ -33,7 +33,9 @@ public sealed class GatewayHost : IAsyncDisposable
 
     public Uri WebSocketUri => new($"ws://127.0.0.1:{Port}/ws");
 
-    public static async Task<GatewayHost> StartAsync(bool devTokens = true)
+    /// <param name="devTokens">Whether <c>POST /api/dev/token</c> is on.</param>
+    /// <param name="configure">Extra or overriding settings, e.g. small limits for a test class.</param>
+    public static async Task<GatewayHost> StartAsync(bool devTokens = true, Action<IDictionary<string, string?>>? configure = null)
     {
         var port = FreePort.Get();
         var directory = Directory.CreateTempSubdirectory("chatcluster-gateway-").FullName;
@@ -41,13 +43,15 @@ public sealed class GatewayHost : IAsyncDisposable
         {
             builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
-            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            var settings = new Dictionary<string, string?>
             {
                 ["ChatCluster:Storage:Provider"] = "Sqlite",
                 ["ChatCluster:Storage:SqliteDirectory"] = directory,
                 ["ChatCluster:Gateway:SigningKey"] = SigningKey,
                 ["ChatCluster:Gateway:DevTokens"] = devTokens ? "true" : "false",
-            });
+            };
+            configure?.Invoke(settings);
+            builder.Configuration.AddInMemoryCollection(settings);
         });
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await app.StartAsync(timeout.Token);

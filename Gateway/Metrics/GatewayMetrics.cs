@@ -1,0 +1,113 @@
+using System.Diagnostics.Metrics;
+using System.Text;
+using ChatCluster.Gateway.Protocol;
+
+namespace ChatCluster.Gateway.Metrics;
+
+/// <summary>
+/// The gateway's instruments, on one meter per host (so tests running several hosts in one
+/// process keep their numbers apart). Recording is allocation-free: tag values are cached strings.
+/// </summary>
+public sealed class GatewayMetrics : IDisposable
+{
+    public const string MeterName = "ChatCluster.Gateway";
+
+    /// <summary>Buckets for ack latency, in seconds: a durable write takes milliseconds, a stalled one seconds.</summary>
+    private static readonly double[] LatencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+    /// <summary>Server frame types, as the UTF-8 bytes that follow <c>{"type":"</c>, to name outbound frames without parsing them.</summary>
+    private static readonly (byte[] Utf8, string Name)[] OutTypes =
+        [.. new[] { "ack", "msg", "messages", "timelines", "members", "ok", "pong", "error" }.Select(t => (Encoding.UTF8.GetBytes(t), t))];
+
+    private static readonly (byte[] Utf8, string Name)[] Codes = [.. ErrorCodes.All.Select(c => (Encoding.UTF8.GetBytes(c), c))];
+
+    private static readonly byte[] TypePrefix = "{\"type\":\""u8.ToArray();
+    private static readonly byte[] CodeField = "\"code\":\""u8.ToArray();
+
+    private readonly Counter<long> framesIn;
+    private readonly Counter<long> framesOut;
+    private readonly Counter<long> errors;
+    private readonly Histogram<double> ackLatency;
+
+    private readonly UpDownCounter<long> connections;
+
+    public GatewayMetrics()
+    {
+        Meter = new Meter(MeterName);
+        connections = Meter.CreateUpDownCounter<long>("chatcluster_gateway_connections", description: "Open WebSocket connections.");
+        framesIn = Meter.CreateCounter<long>("chatcluster_gateway_frames_in_total", description: "Well-formed client frames, by type.");
+        framesOut = Meter.CreateCounter<long>("chatcluster_gateway_frames_out_total", description: "Frames sent to clients, by type.");
+        errors = Meter.CreateCounter<long>("chatcluster_gateway_errors_total", description: "Error frames sent to clients, by code.");
+        ackLatency = Meter.CreateHistogram<double>(
+            "chatcluster_gateway_ack_latency_seconds",
+            unit: "s",
+            description: "Time from a send frame to its ack.",
+            tags: null,
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
+    }
+
+    public Meter Meter { get; }
+
+    public void ConnectionOpened() => connections.Add(1);
+
+    public void ConnectionClosed() => connections.Add(-1);
+
+    public void FrameIn(ClientFrame frame) => framesIn.Add(1, new KeyValuePair<string, object?>("type", InTypeOf(frame)));
+
+    public void AckLatency(TimeSpan elapsed) => ackLatency.Record(elapsed.TotalSeconds);
+
+    /// <summary>Counts one outbound frame by the type its writer put first, and an error frame by its code too.</summary>
+    public void FrameOut(ReadOnlySpan<byte> frame)
+    {
+        if (!framesOut.Enabled && !errors.Enabled)
+        {
+            return;
+        }
+
+        var type = NameAt(frame, TypePrefix, OutTypes);
+        framesOut.Add(1, new KeyValuePair<string, object?>("type", type));
+        if (type == "error")
+        {
+            errors.Add(1, new KeyValuePair<string, object?>("code", NameAt(frame, CodeField, Codes)));
+        }
+    }
+
+    public void Dispose() => Meter.Dispose();
+
+    private static string InTypeOf(ClientFrame frame) => frame switch
+    {
+        SendFrame => "send",
+        SyncFrame => "sync",
+        TimelinesFrame => "timelines",
+        ReadFrame => "read",
+        GroupCreateFrame => "group.create",
+        GroupJoinFrame => "group.join",
+        GroupLeaveFrame => "group.leave",
+        GroupMembersFrame => "group.members",
+        PingFrame => "ping",
+        _ => "other",
+    };
+
+    /// <summary>The cached name whose bytes follow <paramref name="field"/> up to the closing quote; "other" if none matches.</summary>
+    private static string NameAt(ReadOnlySpan<byte> frame, ReadOnlySpan<byte> field, (byte[] Utf8, string Name)[] names)
+    {
+        var start = frame.IndexOf(field);
+        if (start < 0)
+        {
+            return "other";
+        }
+
+        var rest = frame[(start + field.Length)..];
+        var end = rest.IndexOf((byte)'"');
+        var value = end < 0 ? rest : rest[..end];
+        foreach (var (utf8, name) in names)
+        {
+            if (value.SequenceEqual(utf8))
+            {
+                return name;
+            }
+        }
+
+        return "other";
+    }
+}
