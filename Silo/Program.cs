@@ -11,9 +11,10 @@ try
     return 0;
 }
 catch (Exception ex) when (ex is OptionsValidationException or StorageUnavailableException
-    or InvalidOperationException { Source: "Microsoft.Extensions.Configuration.Binder" })
+    or InvalidOperationException { Source: "Microsoft.Extensions.Configuration.Binder" }
+    or IOException { InnerException: Microsoft.AspNetCore.Connections.AddressInUseException })
 {
-    // A bad setting or unreachable storage: say which and stop, without a stack trace.
+    // A bad setting, unreachable storage or a taken port: say which and stop, without a stack trace.
     await Console.Error.WriteLineAsync($"ChatCluster cannot start: {ex.Message}");
     return 2;
 }

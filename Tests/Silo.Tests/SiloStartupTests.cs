@@ -48,6 +48,18 @@ public sealed class SiloStartupTests
     }
 
     [Fact(Timeout = 120_000)]
+    public async Task A_taken_port_stops_startup_with_a_message_and_no_stack_trace()
+    {
+        await using var first = SiloProcess.Start();
+        await first.WaitHealthyAsync(StartTimeout);
+        await using var second = SiloProcess.Start(new Dictionary<string, string> { ["Urls"] = $"http://127.0.0.1:{first.Port}" });
+
+        Assert.Equal(2, await second.WaitForExitAsync(StartTimeout));
+        Assert.Contains($"ChatCluster cannot start: Failed to bind to address http://127.0.0.1:{first.Port}", second.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", second.Output, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 120_000)]
     public async Task Unreachable_postgres_stops_startup_without_leaking_the_password()
     {
         await using var silo = SiloProcess.Start(new Dictionary<string, string>
