@@ -1,6 +1,8 @@
 using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text.Json;
+using ChatCluster.Client;
+using ChatCluster.Client.Tokens;
 using ChatCluster.Silo;
 using ChatCluster.Testing.Servers;
 using Microsoft.AspNetCore.Builder;
@@ -16,13 +18,15 @@ public sealed class GatewayHost : IAsyncDisposable
     /// <summary>The signing key the tests know, so they can forge expired tokens with the right signature.</summary>
     public const string SigningKey = "gateway-tests-signing-key-0123456789abcdef";
 
-    private readonly WebApplication app;
+    private readonly Dictionary<string, string?> settings;
     private readonly string directory;
+    private WebApplication app;
 
-    private GatewayHost(WebApplication app, int port, string directory)
+    private GatewayHost(WebApplication app, int port, string directory, Dictionary<string, string?> settings)
     {
         this.app = app;
         this.directory = directory;
+        this.settings = settings;
         Port = port;
         Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
     }
@@ -39,23 +43,53 @@ public sealed class GatewayHost : IAsyncDisposable
     {
         var port = FreePort.Get();
         var directory = Directory.CreateTempSubdirectory("chatcluster-gateway-").FullName;
+        var settings = new Dictionary<string, string?>
+        {
+            ["ChatCluster:Storage:Provider"] = "Sqlite",
+            ["ChatCluster:Storage:SqliteDirectory"] = directory,
+            ["ChatCluster:Gateway:SigningKey"] = SigningKey,
+            ["ChatCluster:Gateway:DevTokens"] = devTokens ? "true" : "false",
+        };
+        configure?.Invoke(settings);
+        return new GatewayHost(await StartAppAsync(port, settings), port, directory, settings);
+    }
+
+    /// <summary>
+    /// Stops the host gracefully (its connections get 1012) and starts it again on the same port and files,
+    /// as an operator restarts a gateway; <paramref name="whileDown"/> runs in between.
+    /// </summary>
+    public async Task RestartAsync(Func<Task>? whileDown = null)
+    {
+        await StopAppAsync(app);
+        if (whileDown is not null)
+        {
+            await whileDown();
+        }
+
+        app = await StartAppAsync(Port, settings);
+    }
+
+    private static async Task<WebApplication> StartAppAsync(int port, Dictionary<string, string?> settings)
+    {
         var app = SiloHost.Build([], builder =>
         {
             builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
-            var settings = new Dictionary<string, string?>
-            {
-                ["ChatCluster:Storage:Provider"] = "Sqlite",
-                ["ChatCluster:Storage:SqliteDirectory"] = directory,
-                ["ChatCluster:Gateway:SigningKey"] = SigningKey,
-                ["ChatCluster:Gateway:DevTokens"] = devTokens ? "true" : "false",
-            };
-            configure?.Invoke(settings);
             builder.Configuration.AddInMemoryCollection(settings);
         });
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await app.StartAsync(timeout.Token);
-        return new GatewayHost(app, port, directory);
+        return app;
+    }
+
+    private static async Task StopAppAsync(WebApplication app)
+    {
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
+        {
+            await app.StopAsync(timeout.Token);
+        }
+
+        await app.DisposeAsync();
     }
 
     public async Task<string> TokenAsync(string user)
@@ -80,15 +114,26 @@ public sealed class GatewayHost : IAsyncDisposable
         return (int)socket.HttpStatusCode;
     }
 
+    /// <summary>A <see cref="ChatClient"/> of <paramref name="user"/> with short retry delays, connected.</summary>
+    public async Task<ChatClient> ClientAsync(string user)
+    {
+        var client = new ChatClient(new ChatClientOptions
+        {
+            ServerUri = WebSocketUri,
+            TokenProvider = DevTokens.For(Http, user),
+            RetryDelay = TimeSpan.FromMilliseconds(50),
+            MaxRetryDelay = TimeSpan.FromMilliseconds(500),
+            RequestTimeout = TimeSpan.FromSeconds(20),
+            SendTimeout = TimeSpan.FromSeconds(60),
+        });
+        await client.ConnectAsync();
+        return client;
+    }
+
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
-        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
-        {
-            await app.StopAsync(timeout.Token);
-        }
-
-        await app.DisposeAsync();
+        await StopAppAsync(app);
         Directory.Delete(directory, recursive: true);
     }
 }

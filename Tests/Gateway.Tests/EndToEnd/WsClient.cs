@@ -48,6 +48,8 @@ public sealed class WsClient : IAsyncDisposable
             result = await socket.ReceiveAsync(new ArraySegment<byte>(buffer, count, buffer.Length - count), timeout.Token);
             if (result.MessageType == WebSocketMessageType.Close)
             {
+                // Answer the close at once, as browsers do, so the server need not wait for it.
+                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", timeout.Token);
                 return null;
             }
 
