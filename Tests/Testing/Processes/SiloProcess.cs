@@ -13,10 +13,12 @@ public sealed class SiloProcess : IAsyncDisposable
 {
     private readonly Process process;
     private readonly StringBuilder output = new();
+    private readonly OrphanWatchdog watchdog;
 
-    private SiloProcess(Process process, int port, string workingDirectory)
+    private SiloProcess(Process process, OrphanWatchdog watchdog, int port, string workingDirectory)
     {
         this.process = process;
+        this.watchdog = watchdog;
         Port = port;
         WorkingDirectory = workingDirectory;
     }
@@ -58,8 +60,10 @@ public sealed class SiloProcess : IAsyncDisposable
             startInfo.Environment[key] = value;
         }
 
+        // Kills the silo and deletes its directory should this test process die without disposing it.
+        var watchdog = OrphanWatchdog.Start(workingDirectory);
         var process = Process.Start(startInfo) ?? throw new InvalidOperationException("could not start the silo");
-        var silo = new SiloProcess(process, port, workingDirectory);
+        var silo = new SiloProcess(process, watchdog, port, workingDirectory);
         process.OutputDataReceived += (_, e) => silo.Append(e.Data);
         process.ErrorDataReceived += (_, e) => silo.Append(e.Data);
         process.BeginOutputReadLine();
@@ -127,6 +131,7 @@ public sealed class SiloProcess : IAsyncDisposable
         }
 
         process.Dispose();
+        watchdog.Dispose();
         Directory.Delete(WorkingDirectory, recursive: true);
     }
 
