@@ -14,9 +14,15 @@ public sealed class ChatPage(IPage page, string user)
 
     private static readonly float WaitMs = (float)Wait.TotalMilliseconds;
 
+    // A property on window lives exactly as long as the document: a reload drops it.
+    private const string SameDocumentMarker = "window.__chatClusterSameDocument";
+
     public IPage Page { get; } = page;
 
     public string User { get; } = user;
+
+    /// <summary>The user id without its per-run suffix ("alice" for "alice-1a2b3c4d"), for file names.</summary>
+    public string Name => User.Split('-')[0];
 
     private ILocator Messages => Page.GetByTestId("messages");
 
@@ -29,7 +35,12 @@ public sealed class ChatPage(IPage page, string user)
         await Expect(Page.GetByTestId("me")).ToHaveTextAsync("signed in as " + User, new() { Timeout = WaitMs });
         // Connected: the list shows the user's own timeline once the first "timelines" reply is in.
         await Expect(Timeline($"user:{User}")).ToBeVisibleAsync(new() { Timeout = WaitMs });
+        await Page.EvaluateAsync($"() => {{ {SameDocumentMarker} = true; }}");
     }
+
+    /// <summary>Fails unless the page still shows the document it signed in on: nothing got there by reloading.</summary>
+    public async Task AssertNotReloadedAsync() =>
+        Assert.True(await Page.EvaluateAsync<bool>($"() => {SameDocumentMarker} === true"), $"{User}'s page was reloaded");
 
     /// <summary>Starts (or returns to) the direct conversation with <paramref name="peer"/> from the "message user id" form.</summary>
     public async Task StartDirectMessagesAsync(string peer)
@@ -75,6 +86,19 @@ public sealed class ChatPage(IPage page, string user)
     public Task ExpectMessageAsync(string from, string text) =>
         Expect(Messages.Locator($"[data-testid='message'][data-from='{from}']").Filter(new LocatorFilterOptions { HasText = text }))
             .ToHaveCountAsync(1, new() { Timeout = WaitMs });
+
+    /// <summary>The unread count the list shows for <paramref name="group"/> once it shows one.</summary>
+    public async Task<int> UnreadAsync(string group)
+    {
+        var badge = Timeline($"group:{group}").GetByTestId("unread");
+        await Expect(badge).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^[0-9]+$"), new() { Timeout = WaitMs });
+        return int.Parse(await badge.TextContentAsync() ?? "", System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Waits until the list shows <paramref name="count"/> unread for <paramref name="group"/>.</summary>
+    public Task ExpectUnreadAsync(string group, int count) =>
+        Expect(Timeline($"group:{group}").GetByTestId("unread"))
+            .ToHaveTextAsync(count.ToString(System.Globalization.CultureInfo.InvariantCulture), new() { Timeout = WaitMs });
 
     /// <summary>Waits until the list has an entry for <paramref name="group"/>.</summary>
     public Task ExpectGroupListedAsync(string group) =>
