@@ -23,13 +23,17 @@ public static class DebianChromium
         "--disable-sync",
     ];
 
+    /// <summary>Fails the test, saying what to do, when Debian's chromium package is not installed.</summary>
+    public static void AssertInstalled() =>
+        Assert.True(
+            File.Exists(ExecutablePath),
+            $"{ExecutablePath} is missing: the browser tests need Debian's chromium package. Run infra/install-deps.sh (as root) to install it.");
+
     /// <summary>Starts headless Chromium; fails with what to do when the package is not installed.</summary>
     public static Task<IBrowser> LaunchAsync(IPlaywright playwright)
     {
         ArgumentNullException.ThrowIfNull(playwright);
-        Assert.True(
-            File.Exists(ExecutablePath),
-            $"{ExecutablePath} is missing: the browser tests need Debian's chromium package. Run infra/install-deps.sh (as root) to install it.");
+        AssertInstalled();
         return playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
             ExecutablePath = ExecutablePath,

@@ -30,6 +30,7 @@ public sealed class BrowserSession : IAsyncDisposable
     /// <summary>Starts the silo, waits until it is healthy, and launches Chromium.</summary>
     public static async Task<BrowserSession> StartAsync()
     {
+        DebianChromium.AssertInstalled(); // before anything is started
         var silo = SiloProcess.Start();
         IPlaywright? playwright = null;
         try
