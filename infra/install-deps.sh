@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests need, if missing: redis-server and the PostgreSQL server.
+# Installs the Debian packages the tests need, if missing: redis-server, the PostgreSQL server and
+# chromium (at /usr/bin/chromium, which the browser tests drive through Playwright; Playwright's own
+# browser downloads are never used).
 # Idempotent. Tests start their own private instances on free loopback ports, so the system
 # services that the packages bring along are stopped again (nothing is left on 6379 / 5432).
 set -euo pipefail
@@ -17,9 +19,11 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 have_postgres || missing+=(postgresql)
 # setpriv (util-linux) starts PostgreSQL as the postgres user when the tests run as root.
 command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
+# The browser tests launch exactly this path.
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 
 if [ "${#missing[@]}" -eq 0 ]; then
-  say "redis-server and PostgreSQL server binaries present; nothing to do."
+  say "redis-server, PostgreSQL server binaries and chromium present; nothing to do."
   exit 0
 fi
 
@@ -63,3 +67,4 @@ for pid in $(pgrep -x redis-server || true); do
 done
 
 say "done: $(redis-server --version 2>/dev/null | head -n 1 || echo 'redis-server ?')"
+say "chromium: $( [ -x /usr/bin/chromium ] && echo /usr/bin/chromium || echo 'missing!' )"

@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using ChatCluster.Testing.Processes;
 
 namespace ChatCluster.Silo.Tests;
 

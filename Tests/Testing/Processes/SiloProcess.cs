@@ -2,17 +2,23 @@ using System.Diagnostics;
 using System.Text;
 using ChatCluster.Testing.Servers;
 
-namespace ChatCluster.Silo.Tests;
+namespace ChatCluster.Testing.Processes;
 
-/// <summary>The silo as an operator runs it: a separate process, in its own working directory, on a free loopback port.</summary>
-internal sealed class SiloProcess : IAsyncDisposable
+/// <summary>
+/// The silo as an operator runs it: a separate process, in its own temporary working directory,
+/// on a free loopback port. It runs <c>ChatCluster.Silo.dll</c> from the test's output folder, so
+/// a test project that uses it references the Silo project.
+/// </summary>
+public sealed class SiloProcess : IAsyncDisposable
 {
     private readonly Process process;
     private readonly StringBuilder output = new();
+    private readonly OrphanWatchdog watchdog;
 
-    private SiloProcess(Process process, int port, string workingDirectory)
+    private SiloProcess(Process process, OrphanWatchdog watchdog, int port, string workingDirectory)
     {
         this.process = process;
+        this.watchdog = watchdog;
         Port = port;
         WorkingDirectory = workingDirectory;
     }
@@ -54,8 +60,10 @@ internal sealed class SiloProcess : IAsyncDisposable
             startInfo.Environment[key] = value;
         }
 
+        // Kills the silo and deletes its directory should this test process die without disposing it.
+        var watchdog = OrphanWatchdog.Start(workingDirectory);
         var process = Process.Start(startInfo) ?? throw new InvalidOperationException("could not start the silo");
-        var silo = new SiloProcess(process, port, workingDirectory);
+        var silo = new SiloProcess(process, watchdog, port, workingDirectory);
         process.OutputDataReceived += (_, e) => silo.Append(e.Data);
         process.ErrorDataReceived += (_, e) => silo.Append(e.Data);
         process.BeginOutputReadLine();
@@ -77,7 +85,7 @@ internal sealed class SiloProcess : IAsyncDisposable
 
             try
             {
-                using var response = await http.GetAsync(new Uri("/healthz", UriKind.Relative));
+                using var response = await http.GetAsync(new Uri("/healthz", UriKind.Relative)).ConfigureAwait(false);
                 if (response.IsSuccessStatusCode)
                 {
                     return;
@@ -88,7 +96,7 @@ internal sealed class SiloProcess : IAsyncDisposable
                 // Not listening yet.
             }
 
-            await Task.Delay(100);
+            await Task.Delay(100).ConfigureAwait(false);
         }
 
         throw new TimeoutException($"The silo did not become healthy within {timeout}:\n{Output}");
@@ -98,7 +106,7 @@ internal sealed class SiloProcess : IAsyncDisposable
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
         using var cancel = new CancellationTokenSource(timeout);
-        await process.WaitForExitAsync(cancel.Token);
+        await process.WaitForExitAsync(cancel.Token).ConfigureAwait(false);
         process.WaitForExit(); // drains the redirected output
         return process.ExitCode;
     }
@@ -108,10 +116,10 @@ internal sealed class SiloProcess : IAsyncDisposable
     {
         using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
         {
-            await kill.WaitForExitAsync();
+            await kill.WaitForExitAsync().ConfigureAwait(false);
         }
 
-        return await WaitForExitAsync(timeout);
+        return await WaitForExitAsync(timeout).ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()
@@ -119,10 +127,11 @@ internal sealed class SiloProcess : IAsyncDisposable
         if (!process.HasExited)
         {
             process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
+            await process.WaitForExitAsync().ConfigureAwait(false);
         }
 
         process.Dispose();
+        watchdog.Dispose();
         Directory.Delete(WorkingDirectory, recursive: true);
     }
 
