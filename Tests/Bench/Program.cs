@@ -3,6 +3,7 @@ using ChatCluster.Bench.Chat;
 using ChatCluster.Bench.GrainCalls;
 using ChatCluster.Bench.MessageStore;
 using ChatCluster.Bench.Streams;
+using ChatCluster.Bench.WebSockets;
 
 // The bench tool: one subcommand per benchmark; results go to docs/benchmarks.md by hand, with the command.
 var grains = new Option<int>("--grains") { Description = "Number of grain activations to spread calls over", DefaultValueFactory = _ => 10_000 };
@@ -23,5 +24,6 @@ grainCalls.SetAction(async (parse, _) =>
 var root = new RootCommand("ChatCluster benchmarks")
 {
     grainCalls, MessageStoreCommand.Create(), StreamsCommand.Create(), ChatCommands.DirectMessages(), ChatCommands.FanOut(),
+    WebSocketsCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

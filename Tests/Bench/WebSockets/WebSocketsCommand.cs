@@ -1,0 +1,50 @@
+using System.CommandLine;
+
+namespace ChatCluster.Bench.WebSockets;
+
+/// <summary>The <c>ws-connections</c> subcommand.</summary>
+internal static class WebSocketsCommand
+{
+    public static Command Create()
+    {
+        var connections = new Option<int>("--connections") { Description = "WebSocket connections to open and hold", DefaultValueFactory = _ => 5_000 };
+        var users = new Option<int>("--users") { Description = "Distinct users the connections belong to (default: one per connection)" };
+        var hold = new Option<double>("--hold-seconds") { Description = "How long to hold them all open", DefaultValueFactory = _ => 60 };
+        var concurrency = new Option<int>("--concurrency") { Description = "Connections being opened at once", DefaultValueFactory = _ => 100 };
+        var addresses = new Option<int>("--source-addresses") { Description = "Client source addresses 127.0.0.2, 127.0.0.3, …", DefaultValueFactory = _ => 4 };
+        var pingEvery = new Option<double>("--ping-every") { Description = "Seconds between one connection's app-level pings", DefaultValueFactory = _ => 20 };
+        var keepAlive = new Option<double>("--keep-alive-seconds") { Description = "KeepAliveInterval of the silo the bench starts (its IdleTimeout is three times that)", DefaultValueFactory = _ => 10 };
+        var url = new Option<Uri?>("--url") { Description = "A running silo to use instead of starting one (needs --pid and --signing-key)" };
+        var pid = new Option<int?>("--pid") { Description = "The process id of the silo at --url, for its RSS" };
+        var key = new Option<string?>("--signing-key") { Description = "The HS256 key of the silo at --url" };
+        var command = new Command("ws-connections", "Idle heartbeating WebSocket connections held by one gateway process, and its memory per connection")
+        {
+            connections, users, hold, concurrency, addresses, pingEvery, keepAlive, url, pid, key,
+        };
+        command.SetAction(async (parse, _) =>
+        {
+            var settings = new WebSocketBenchSettings(
+                parse.GetValue(connections),
+                parse.GetValue(users) is > 0 and var u ? u : parse.GetValue(connections),
+                parse.GetValue(hold),
+                parse.GetValue(concurrency),
+                parse.GetValue(addresses),
+                parse.GetValue(pingEvery),
+                TimeSpan.FromSeconds(parse.GetValue(keepAlive)),
+                parse.GetValue(url),
+                parse.GetValue(pid),
+                parse.GetValue(key));
+            if (settings.Connections < 1 || settings.Users < 1 || settings.HoldSeconds <= 0 || settings.Concurrency < 1
+                || settings.SourceAddresses is < 1 or > 250 || settings.PingEverySeconds < 1 || settings.KeepAliveInterval <= TimeSpan.Zero
+                || (settings.Url is not null && (settings.Pid is null || settings.SigningKey is null)))
+            {
+                await Console.Error.WriteLineAsync("need --connections, --users, --concurrency >= 1, --hold-seconds and --keep-alive-seconds > 0, "
+                    + "--ping-every >= 1, 1 <= --source-addresses <= 250, and --pid with --signing-key when --url is given.");
+                return 2;
+            }
+
+            return await WebSocketBench.RunAsync(settings, Console.Out);
+        });
+        return command;
+    }
+}
