@@ -14,7 +14,7 @@ internal static class WebSocketsCommand
         var addresses = new Option<int>("--source-addresses") { Description = "Client source addresses 127.0.0.2, 127.0.0.3, …", DefaultValueFactory = _ => 4 };
         var pingEvery = new Option<double>("--ping-every") { Description = "Seconds between one connection's app-level pings", DefaultValueFactory = _ => 20 };
         var keepAlive = new Option<double>("--keep-alive-seconds") { Description = "KeepAliveInterval of the silo the bench starts (its IdleTimeout is three times that)", DefaultValueFactory = _ => 10 };
-        var url = new Option<Uri?>("--url") { Description = "A running silo to use instead of starting one (needs --pid and --signing-key)" };
+        var url = new Option<string?>("--url") { Description = "A running silo to use instead of starting one (needs --pid and --signing-key)" };
         var pid = new Option<int?>("--pid") { Description = "The process id of the silo at --url, for its RSS" };
         var key = new Option<string?>("--signing-key") { Description = "The HS256 key of the silo at --url" };
         var command = new Command("ws-connections", "Idle heartbeating WebSocket connections held by one gateway process, and its memory per connection")
@@ -31,7 +31,7 @@ internal static class WebSocketsCommand
                 parse.GetValue(addresses),
                 parse.GetValue(pingEvery),
                 TimeSpan.FromSeconds(parse.GetValue(keepAlive)),
-                parse.GetValue(url),
+                parse.GetValue(url) is { } u2 ? new Uri(u2) : null,
                 parse.GetValue(pid),
                 parse.GetValue(key));
             if (settings.Connections < 1 || settings.Users < 1 || settings.HoldSeconds <= 0 || settings.Concurrency < 1
