@@ -46,10 +46,19 @@ public sealed class GatewayOptions
     /// <summary>The window in which <see cref="AbuseThreshold"/> rate-limited frames count as abuse.</summary>
     public TimeSpan AbuseWindow { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>How often the server sends a WebSocket keep-alive, so proxies keep the idle socket open; zero turns it off.</summary>
+    /// <summary>
+    /// How often the server sends a WebSocket PING control frame on each connection. Clients answer
+    /// it by themselves (browsers do; a .NET <c>ClientWebSocket</c> does while a receive is pending),
+    /// so it keeps proxies and NATs from dropping a quiet socket and finds peers that are gone (see
+    /// <see cref="IdleTimeout"/>). Zero turns pings off, and with them the detection of dead peers.
+    /// </summary>
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>A connection that sends no frame (not even <c>ping</c>) for this long is closed with 1000.</summary>
+    /// <summary>
+    /// How long the server waits for the PONG that answers its PING before it aborts the connection
+    /// (no close frame: the peer is not reading). A client that answers pings is never closed for
+    /// being quiet, however long it sends no frame. Unused when <see cref="KeepAliveInterval"/> is zero.
+    /// </summary>
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(120);
 
     public IEnumerable<string> Validate()
@@ -123,9 +132,9 @@ public sealed class GatewayOptions
             yield return $"{Section}:KeepAliveInterval is {KeepAliveInterval}; it must be zero (off) or positive (default 00:00:30).";
         }
 
-        if (IdleTimeout < TimeSpan.FromMilliseconds(100))
+        if (IdleTimeout <= TimeSpan.Zero)
         {
-            yield return $"{Section}:IdleTimeout is {IdleTimeout}; it must be at least 00:00:00.1 (default 00:02:00).";
+            yield return $"{Section}:IdleTimeout is {IdleTimeout}; it must be positive: the time a peer has to answer a keep-alive ping (default 00:02:00).";
         }
     }
 }

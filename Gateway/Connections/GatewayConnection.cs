@@ -85,15 +85,14 @@ public sealed class GatewayConnection : IDisposable
     {
         try
         {
-            await foreach (var frame in outbound.Reader.ReadAllAsync(abort.Token).ConfigureAwait(false))
+            // WaitToReadAsync + TryRead rather than ReadAllAsync: no enumerator object kept per idle connection.
+            while (!IsClosing && await outbound.Reader.WaitToReadAsync(abort.Token).ConfigureAwait(false))
             {
-                if (IsClosing)
+                while (!IsClosing && outbound.Reader.TryRead(out var frame))
                 {
-                    break;
+                    await socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, abort.Token).ConfigureAwait(false);
+                    Metrics?.FrameOut(frame);
                 }
-
-                await socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, abort.Token).ConfigureAwait(false);
-                Metrics?.FrameOut(frame);
             }
 
             if (IsClosing && socket.State is WebSocketState.Open or WebSocketState.CloseReceived)

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net.WebSockets;
 using ChatCluster.Gateway.Auth;
 using ChatCluster.Gateway.Connections;
@@ -27,9 +26,17 @@ public sealed partial class WebSocketEndpoint(
     ILogger<WebSocketEndpoint> logger)
 {
     private readonly ProtocolLimits limits = new() { MaxFrameBytes = options.MaxFrameBytes, MaxBodyBytes = options.MaxBodyBytes };
+    private readonly FrameReader reader = new(options.MaxFrameBytes);
 
-    // Made once: the server's keep-alive keeps proxies and NATs from dropping a quiet but live socket.
-    private readonly WebSocketAcceptContext acceptContext = new() { KeepAliveInterval = options.KeepAliveInterval };
+    // Made once. The socket sends a PING every KeepAliveInterval and aborts the connection when no PONG
+    // comes back within KeepAliveTimeout: every RFC 6455 client answers pings by itself, so only a peer
+    // that is gone is dropped, and without a close frame (it could not read one). An idle but live
+    // client is never closed: PROTOCOL.md has no close code for idleness.
+    private readonly WebSocketAcceptContext acceptContext = new()
+    {
+        KeepAliveInterval = options.KeepAliveInterval,
+        KeepAliveTimeout = options.KeepAliveInterval > TimeSpan.Zero ? options.IdleTimeout : Timeout.InfiniteTimeSpan,
+    };
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -57,9 +64,9 @@ public sealed partial class WebSocketEndpoint(
         {
             await user.Connect(connection.Session).ConfigureAwait(false);
             connected = true;
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, connection.Aborted);
-            using var idle = new IdleWatch(connection, options.IdleTimeout, time);
-            await ReceiveLoopAsync(socket, connection, idle, stop.Token).ConfigureAwait(false);
+            // Only the connection's own token: a client that goes away fails the receive anyway, so a
+            // linked token source with RequestAborted would cost memory per connection for nothing.
+            await ReceiveLoopAsync(socket, connection, connection.Aborted).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
         {
@@ -82,51 +89,32 @@ public sealed partial class WebSocketEndpoint(
         }
     }
 
-    private async Task ReceiveLoopAsync(WebSocket socket, GatewayConnection connection, IdleWatch idle, CancellationToken cancellationToken)
+    private async Task ReceiveLoopAsync(WebSocket socket, GatewayConnection connection, CancellationToken cancellationToken)
     {
         var abuse = new AbuseMeter(options.AbuseThreshold, options.AbuseWindow, time);
-        // One byte more than allowed, so a message of exactly MaxFrameBytes fits and a larger one shows.
-        var buffer = ArrayPool<byte>.Shared.Rent(limits.MaxFrameBytes + 1);
-        try
+        while (await reader.ReadAsync(socket, cancellationToken).ConfigureAwait(false) is { } frame)
         {
-            while (true)
+            Task<byte[]> reply;
+            using (frame)
             {
-                var count = 0;
-                ValueWebSocketReceiveResult result;
-                do
-                {
-                    result = await socket.ReceiveAsync(buffer.AsMemory(count, limits.MaxFrameBytes + 1 - count), cancellationToken).ConfigureAwait(false);
-                    if (result.MessageType == WebSocketMessageType.Close)
-                    {
-                        return;
-                    }
-
-                    count += result.Count;
-                }
-                while (!result.EndOfMessage && count <= limits.MaxFrameBytes);
-
-                idle.FrameReceived();
-
                 if (connection.IsClosing)
                 {
                     continue; // closing: read on only to see the client's close frame
                 }
 
-                if (count > limits.MaxFrameBytes)
+                if (frame.TooLarge)
                 {
                     connection.Close(WebSocketCloseStatus.MessageTooBig, $"a frame may be at most {limits.MaxFrameBytes} bytes");
                     continue;
                 }
 
-                var reply = result.MessageType == WebSocketMessageType.Binary
-                    ? ServerFrameWriter.Error(null, ErrorCodes.BadFrame, "frames are JSON in text messages, not binary")
-                    : await HandleFrameAsync(connection, abuse, buffer.AsSpan(0, count)).ConfigureAwait(false);
-                connection.TryEnqueue(reply);
+                // The frame is parsed (and copied) before this returns, so its buffer goes back to the pool now.
+                reply = frame.Type == WebSocketMessageType.Binary
+                    ? Task.FromResult(ServerFrameWriter.Error(null, ErrorCodes.BadFrame, "frames are JSON in text messages, not binary"))
+                    : HandleFrameAsync(connection, abuse, frame.Bytes);
             }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
+
+            connection.TryEnqueue(await reply.ConfigureAwait(false));
         }
     }
 

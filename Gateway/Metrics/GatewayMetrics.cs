@@ -35,6 +35,9 @@ public sealed class GatewayMetrics : IDisposable
     {
         Meter = new Meter(MeterName);
         connections = Meter.CreateUpDownCounter<long>("chatcluster_gateway_connections", description: "Open WebSocket connections.");
+        // Process-wide, not per host: with the RSS it tells managed memory from native (sockets, pools, the runtime).
+        Meter.CreateObservableGauge("chatcluster_process_gc_heap_bytes", () => GC.GetGCMemoryInfo().HeapSizeBytes, unit: "By",
+            description: "Managed heap size at the last garbage collection, in bytes.");
         framesIn = Meter.CreateCounter<long>("chatcluster_gateway_frames_in_total", description: "Well-formed client frames, by type.");
         framesOut = Meter.CreateCounter<long>("chatcluster_gateway_frames_out_total", description: "Frames sent to clients, by type.");
         errors = Meter.CreateCounter<long>("chatcluster_gateway_errors_total", description: "Error frames sent to clients, by code.");

@@ -24,6 +24,6 @@ grainCalls.SetAction(async (parse, _) =>
 var root = new RootCommand("ChatCluster benchmarks")
 {
     grainCalls, MessageStoreCommand.Create(), StreamsCommand.Create(), ChatCommands.DirectMessages(), ChatCommands.FanOut(),
-    WebSocketCommands.DirectMessages(),
+    WebSocketCommands.Connections(), WebSocketCommands.DirectMessages(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Security.Cryptography;
 using ChatCluster.Client;
 using ChatCluster.Client.Tokens;
 
@@ -12,13 +13,31 @@ namespace ChatCluster.Bench.WebSockets;
 /// </summary>
 internal static class DirectMessagesBench
 {
-    public sealed record Settings(Uri Server, int Users, int Window, double Seconds, double? Rate);
+    /// <param name="Server">A running gateway with development tokens on; null to start the silo here (send rate limit raised).</param>
+    /// <param name="Users">Connected users; user i sends to user i+1.</param>
+    /// <param name="Window">Closed loop: sends in flight per user.</param>
+    /// <param name="Seconds">The measured duration, after a 2 s warm-up.</param>
+    /// <param name="Rate">Open loop: total sends per second on a fixed schedule; null for closed loop.</param>
+    public sealed record Settings(Uri? Server, int Users, int Window, double Seconds, double? Rate);
 
     public static async Task<int> RunAsync(Settings settings, TextWriter output)
     {
-        using var http = new HttpClient { BaseAddress = settings.Server, Timeout = TimeSpan.FromSeconds(30) };
-        var wsUri = new UriBuilder(settings.Server) { Scheme = settings.Server.Scheme == "https" ? "wss" : "ws", Path = "/ws" }.Uri;
-        output.WriteLine($"ws-dm: {settings.Users} users, {(settings.Rate is { } r ? $"open loop at {r:N0} sends/s" : $"closed loop, window {settings.Window}")}, {settings.Seconds} s, server {settings.Server}");
+        var signingKey = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
+        await using var silo = settings.Server is null
+            ? await BenchSilo.StartAsync(signingKey, new Dictionary<string, string>
+            {
+                // The bench measures the server, not the per-user limit (50/s by default).
+                ["CHATCLUSTER__Gateway__SendsPerSecond"] = "1000000",
+                ["CHATCLUSTER__Gateway__SendBurst"] = "1000000",
+            })
+            : null;
+        var server = silo?.BaseAddress ?? settings.Server!;
+        var tokens = new BenchTokens(signingKey);
+        using var http = new HttpClient { BaseAddress = server, Timeout = TimeSpan.FromSeconds(30) };
+        Func<CancellationToken, ValueTask<string>> TokenFor(string user) =>
+            silo is null ? DevTokens.For(http, user) : _ => ValueTask.FromResult(tokens.For(user));
+        var wsUri = new UriBuilder(server) { Scheme = server.Scheme == "https" ? "wss" : "ws", Path = "/ws" }.Uri;
+        output.WriteLine($"ws-dm: {settings.Users} users, {(settings.Rate is { } r ? $"open loop at {r:N0} sends/s" : $"closed loop, window {settings.Window}")}, {settings.Seconds} s, server {server}{(silo is null ? "" : $" (started here, pid {silo.ProcessId})")}");
 
         var clients = new ChatClient[settings.Users];
         var connecting = Stopwatch.StartNew();
@@ -29,7 +48,7 @@ internal static class DirectMessagesBench
                 await gate.WaitAsync();
                 try
                 {
-                    clients[i] = new ChatClient(new ChatClientOptions { ServerUri = wsUri, TokenProvider = DevTokens.For(http, $"wsdm-{i}") });
+                    clients[i] = new ChatClient(new ChatClientOptions { ServerUri = wsUri, TokenProvider = TokenFor($"wsdm-{i}") });
                     await clients[i].ConnectAsync();
                 }
                 finally

@@ -176,6 +176,27 @@ public sealed class ChatTests(GatewayFixture fixture) : IClassFixture<GatewayFix
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task A_frame_of_exactly_MaxFrameBytes_is_read_and_one_byte_more_closes_with_1009()
+    {
+        const int MaxFrameBytes = 64 * 1024; // the default
+        await using var alice = await Host.ConnectAsync("edge-alice");
+
+        // Padded with spaces inside the object: valid JSON of exactly the limit, read through several buffer sizes.
+        Assert.Equal("pong", Type(await alice.RequestAsync(PaddedPing("exact", MaxFrameBytes))));
+        Assert.Equal("pong", Type(await alice.RequestAsync(PaddedPing("small", 40))));
+
+        await alice.SendAsync(PaddedPing("over", MaxFrameBytes + 1));
+        Assert.Null(await alice.NextAsync());
+        Assert.Equal(WebSocketCloseStatus.MessageTooBig, alice.CloseStatus);
+    }
+
+    private static string PaddedPing(string id, int bytes)
+    {
+        var head = $$"""{"type":"ping","id":"{{id}}" """;
+        return head + new string(' ', bytes - head.Length - 1) + "}";
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task Read_moves_the_cursor_reported_by_timelines()
     {
         await using var alice = await Host.ConnectAsync("rd-alice");

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text.Json;
@@ -102,6 +103,34 @@ public sealed class GatewayHost : IAsyncDisposable
 
     /// <summary>A connected, authenticated client of <paramref name="user"/>.</summary>
     public async Task<WsClient> ConnectAsync(string user) => await WsClient.ConnectAsync(WebSocketUri, await TokenAsync(user));
+
+    /// <summary>The open connections, from the <c>chatcluster_gateway_connections</c> gauge in <c>GET /metrics</c>.</summary>
+    public async Task<int> OpenConnectionsAsync()
+    {
+        const string Gauge = "chatcluster_gateway_connections ";
+        var text = await Http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        var line = text.Split('\n').Single(l => l.StartsWith(Gauge, StringComparison.Ordinal));
+        return int.Parse(line.AsSpan(Gauge.Length), CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The open connections once the count stayed the same for half a second, so closes of earlier tests are not in flight.</summary>
+    public async Task<int> SettledOpenConnectionsAsync()
+    {
+        var open = await OpenConnectionsAsync();
+        for (var i = 0; i < 40; i++)
+        {
+            await Task.Delay(500);
+            var now = await OpenConnectionsAsync();
+            if (now == open)
+            {
+                return open;
+            }
+
+            open = now;
+        }
+
+        throw new InvalidOperationException("the connection count did not settle within 20 s");
+    }
 
     /// <summary>Tries to open a socket with <paramref name="token"/>; the HTTP status of the refused upgrade.</summary>
     public async Task<int> RefusedStatusAsync(string? token)

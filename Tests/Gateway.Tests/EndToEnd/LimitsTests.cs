@@ -9,6 +9,7 @@ public sealed class LimitsFixture : IAsyncLifetime
 {
     public const int Burst = 5;
     public const int AbuseThreshold = 10;
+    public static readonly TimeSpan KeepAliveInterval = TimeSpan.FromMilliseconds(500);
     public static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(2);
 
     private GatewayHost? host;
@@ -20,6 +21,7 @@ public sealed class LimitsFixture : IAsyncLifetime
         settings["ChatCluster:Gateway:SendsPerSecond"] = "1";
         settings["ChatCluster:Gateway:SendBurst"] = Burst.ToString(CultureInfo.InvariantCulture);
         settings["ChatCluster:Gateway:AbuseThreshold"] = AbuseThreshold.ToString(CultureInfo.InvariantCulture);
+        settings["ChatCluster:Gateway:KeepAliveInterval"] = KeepAliveInterval.ToString("c", CultureInfo.InvariantCulture);
         settings["ChatCluster:Gateway:IdleTimeout"] = IdleTimeout.ToString("c", CultureInfo.InvariantCulture);
     });
 
@@ -32,7 +34,7 @@ public sealed class LimitsFixture : IAsyncLifetime
     }
 }
 
-/// <summary>The per-user send rate limit, the 1008 close for abuse, and the idle timeout.</summary>
+/// <summary>The per-user send rate limit, the 1008 close for abuse, and keep-alive pings that keep quiet clients and drop dead peers.</summary>
 public sealed class LimitsTests(LimitsFixture fixture) : IClassFixture<LimitsFixture>
 {
     private GatewayHost Host => fixture.Host;
@@ -88,22 +90,48 @@ public sealed class LimitsTests(LimitsFixture fixture) : IClassFixture<LimitsFix
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task An_idle_connection_is_closed_while_a_pinging_one_stays_open()
+    public async Task A_quiet_client_that_keeps_receiving_stays_open_past_several_idle_timeouts()
     {
-        await using var idle = await Host.ConnectAsync("lim-idle-quiet");
-        await using var active = await Host.ConnectAsync("lim-idle-busy");
+        await using var quiet = await Host.ConnectAsync("lim-idle-quiet");
 
-        var until = DateTime.UtcNow + (LimitsFixture.IdleTimeout * 2);
-        for (var i = 0; DateTime.UtcNow < until; i++)
+        // A pending receive is all a ClientWebSocket needs to answer the server's pings; it sends no frame.
+        var next = quiet.NextAsync();
+        await Task.Delay(LimitsFixture.IdleTimeout * 3);
+        Assert.False(next.IsCompleted, "the server ended or wrote to a quiet client");
+        Assert.Equal(WebSocketState.Open, quiet.State);
+
+        await quiet.SendAsync("""{"type":"ping","id":"after-quiet"}""");
+        var pong = await next ?? throw new InvalidOperationException($"closed ({quiet.CloseStatus})");
+        Assert.Equal("pong", Type(pong));
+        Assert.Equal("after-quiet", pong.GetProperty("id").GetString());
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_peer_that_never_answers_pings_is_dropped_by_the_server()
+    {
+        var before = await Host.SettledOpenConnectionsAsync();
+        using var peer = await RawWebSocketPeer.UpgradeAsync(Host.Port, await Host.TokenAsync("lim-idle-gone"));
+        await WaitForOpenConnectionsAsync(before + 1, TimeSpan.FromSeconds(10));
+
+        // The peer reads nothing and answers nothing; the server must give up on it by itself.
+        await WaitForOpenConnectionsAsync(before, LimitsFixture.KeepAliveInterval + LimitsFixture.IdleTimeout + TimeSpan.FromSeconds(20));
+
+        // What the server left on the wire: its pings, then the end of the connection without a close frame.
+        var opcodes = await peer.ReadOpcodesToEndAsync(TimeSpan.FromSeconds(10));
+        Assert.Contains(RawWebSocketPeer.PingOpcode, opcodes);
+        Assert.DoesNotContain(RawWebSocketPeer.CloseOpcode, opcodes);
+    }
+
+    /// <summary>Polls the connection gauge in <c>/metrics</c> until it shows <paramref name="expected"/>; fails after <paramref name="bound"/>.</summary>
+    private async Task WaitForOpenConnectionsAsync(int expected, TimeSpan bound)
+    {
+        var deadline = DateTime.UtcNow + bound;
+        int open;
+        while ((open = await Host.OpenConnectionsAsync()) != expected)
         {
-            var pong = await active.RequestAsync($$"""{"type":"ping","id":"p{{i}}"}""");
-            Assert.Equal("pong", Type(pong));
-            await Task.Delay(LimitsFixture.IdleTimeout / 8);
+            Assert.True(DateTime.UtcNow < deadline, $"{open} connections open after {bound}; expected {expected}");
+            await Task.Delay(100);
         }
-
-        Assert.Null(await idle.NextAsync());
-        Assert.Equal(WebSocketCloseStatus.NormalClosure, idle.CloseStatus);
-        Assert.Equal("pong", Type(await active.RequestAsync("""{"type":"ping","id":"last"}""")));
     }
 
     /// <summary>Sends one at a time until a send is refused; the number acked and the refused frame's id.</summary>

@@ -25,6 +25,9 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>The silo's process id, e.g. to read its memory from /proc.</summary>
+    public int ProcessId => process.Id;
+
     public string WorkingDirectory { get; }
 
     public Uri BaseAddress => new($"http://127.0.0.1:{Port}");
