@@ -34,6 +34,12 @@ public sealed class GatewayOptions
     /// <summary>Frames queued per connection; a connection whose queue is full is closed with 1008 (slow consumer).</summary>
     public int OutboundQueue { get; set; } = 1024;
 
+    /// <summary>
+    /// Frames of one connection handled at once. Replies are sent as they complete (clients match them by
+    /// <c>id</c>); at the limit the connection is read no further until one completes.
+    /// </summary>
+    public int MaxFramesInFlight { get; set; } = 32;
+
     /// <summary>Sustained <c>send</c> rate per user id, shared by that user's connections to this gateway process.</summary>
     public int SendsPerSecond { get; set; } = 50;
 
@@ -97,6 +103,11 @@ public sealed class GatewayOptions
         if (OutboundQueue < 1)
         {
             yield return $"{Section}:OutboundQueue is {OutboundQueue}; it must be at least 1 (default 1024).";
+        }
+
+        if (MaxFramesInFlight is < 1 or > 1024)
+        {
+            yield return $"{Section}:MaxFramesInFlight is {MaxFramesInFlight}; it must be from 1 to 1024 (default 32).";
         }
 
         foreach (var error in ValidateLimits())

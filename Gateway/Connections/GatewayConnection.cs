@@ -19,6 +19,7 @@ public sealed class GatewayConnection : IDisposable
     private readonly Channel<byte[]> outbound;
     private readonly CancellationTokenSource abort = new();
     private int closing;
+    private int ended;
     private WebSocketCloseStatus closeStatus;
     private string closeDescription = "";
 
@@ -55,8 +56,12 @@ public sealed class GatewayConnection : IDisposable
             return true;
         }
 
-        Close(WebSocketCloseStatus.PolicyViolation, "slow consumer: outbound queue full");
-        return false;
+        if (Volatile.Read(ref ended) == 0)
+        {
+            Close(WebSocketCloseStatus.PolicyViolation, "slow consumer: outbound queue full");
+        }
+
+        return false; // full, or the connection ended while the reply was on its way: it is dropped
     }
 
     /// <summary>Starts closing: queued frames are dropped, the writer sends the close frame, and the socket is aborted after a grace period.</summary>
@@ -114,6 +119,7 @@ public sealed class GatewayConnection : IDisposable
     /// <summary>Ends the writer after the receive loop ended: no more frames will be sent.</summary>
     public void Complete()
     {
+        Volatile.Write(ref ended, 1);
         outbound.Writer.TryComplete();
         abort.CancelAfter(CloseGrace);
     }

@@ -89,9 +89,15 @@ public sealed partial class WebSocketEndpoint(
         }
     }
 
+    /// <summary>
+    /// Reads frames and handles up to <see cref="GatewayOptions.MaxFramesInFlight"/> of them at once: replies go out as
+    /// they complete, matched by their <c>id</c>, so one slow request does not hold up the next. At the limit the
+    /// connection is read no further until one completes (backpressure through TCP).
+    /// </summary>
     private async Task ReceiveLoopAsync(WebSocket socket, GatewayConnection connection, CancellationToken cancellationToken)
     {
         var abuse = new AbuseMeter(options.AbuseThreshold, options.AbuseWindow, time);
+        SemaphoreSlim? inFlight = null; // made at the first frame that does not complete at once
         while (await reader.ReadAsync(socket, cancellationToken).ConfigureAwait(false) is { } frame)
         {
             Task<byte[]> reply;
@@ -114,7 +120,27 @@ public sealed partial class WebSocketEndpoint(
                     : HandleFrameAsync(connection, abuse, frame.Bytes);
             }
 
-            connection.TryEnqueue(await reply.ConfigureAwait(false));
+            if (reply.IsCompletedSuccessfully)
+            {
+                connection.TryEnqueue(reply.Result);
+                continue;
+            }
+
+            inFlight ??= new SemaphoreSlim(options.MaxFramesInFlight);
+            await inFlight.WaitAsync(cancellationToken).ConfigureAwait(false);
+            _ = ReplyWhenDoneAsync(connection, reply, inFlight);
+        }
+    }
+
+    private static async Task ReplyWhenDoneAsync(GatewayConnection connection, Task<byte[]> reply, SemaphoreSlim inFlight)
+    {
+        try
+        {
+            connection.TryEnqueue(await reply.ConfigureAwait(false)); // the dispatcher never throws
+        }
+        finally
+        {
+            inFlight.Release();
         }
     }
 

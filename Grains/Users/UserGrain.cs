@@ -20,6 +20,11 @@ public sealed partial class UserGrain(
     private CoalescingStateWriter<UserState> writer = null!;
     private TimelineLog log = null!;
 
+    // The last direct send to take its own seq. Each send waits for the one before it before taking its
+    // seq, so a user's direct messages get seqs in the order they reached the grain, although their
+    // recipients' appends run concurrently.
+    private Task previousSend = Task.CompletedTask;
+
     private string UserId => GetPrimaryKeyString();
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -60,6 +65,9 @@ public sealed partial class UserGrain(
         var myTimeline = log.Name;
         var to = Timeline.ForUser(recipient).ToString();
         var reservation = log.Reserve(me, clientMsgId);
+        var before = previousSend;
+        var ordered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        previousSend = ordered.Task;
         try
         {
             var ts = services.Clock.GetUtcNow().ToUnixTimeMilliseconds();
@@ -82,14 +90,21 @@ public sealed partial class UserGrain(
                 (msgId, ts) = (theirs.MsgId, theirs.Ts);
             }
 
-            var own = await log.AppendAsync(
+            await before;
+            // AppendAsync asks for its seq before it first yields, and the allocator serves in call order.
+            var appending = log.AppendAsync(
                 seq => new ChatMessage(myTimeline, seq, msgId, me, to, clientMsgId, MessageKind.User, body, ts), origin, reservation);
-            return Ack(own);
+            ordered.TrySetResult();
+            return Ack(await appending);
         }
         catch (Exception ex)
         {
             LogSendFailed(logger, ex, me, recipient);
             return SendResult.Refused(ChatErrorCode.Unavailable, "The message could not be stored now; resend it with the same clientMsgId.");
+        }
+        finally
+        {
+            ordered.TrySetResult(); // a failed send must not hold up the ones after it
         }
     }
 

@@ -44,6 +44,40 @@ public sealed class ChatTests(GatewayFixture fixture) : IClassFixture<GatewayFix
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task Pipelined_frames_are_each_answered_once_and_sends_keep_their_order()
+    {
+        const int Sends = 40; // 80 sends: within the default burst of 100
+        await using var alice = await Host.ConnectAsync("pipe-alice");
+        await using var group = await Host.ConnectAsync("pipe-owner");
+        Assert.Equal("ok", Type(await group.RequestAsync("""{"type":"group.create","id":"c","group":"pipe-g","members":["pipe-alice"]}""")));
+
+        // Everything sent before any reply is read: more frames than MaxFramesInFlight, to two grains, with pings between.
+        for (var i = 0; i < Sends; i++)
+        {
+            await alice.SendAsync($$$"""{"type":"send","id":"d{{{i}}}","to":"user:pipe-bob","clientMsgId":"d{{{i}}}","body":{"n":{{{i}}}}}""");
+            await alice.SendAsync($$$"""{"type":"send","id":"g{{{i}}}","to":"group:pipe-g","clientMsgId":"g{{{i}}}","body":{"n":{{{i}}}}}""");
+            await alice.SendAsync($$"""{"type":"ping","id":"p{{i}}"}""");
+        }
+
+        var replies = new Dictionary<string, JsonElement>();
+        while (replies.Count < Sends * 3)
+        {
+            var frame = await alice.NextAsync() ?? throw new InvalidOperationException("closed");
+            if (Type(frame) != "msg")
+            {
+                Assert.True(replies.TryAdd(frame.GetProperty("id").GetString()!, frame), $"two replies with one id: {frame}");
+            }
+        }
+
+        Assert.All(replies.Where(reply => reply.Key.StartsWith('p')), reply => Assert.Equal("pong", Type(reply.Value)));
+        foreach (var prefix in new[] { "d", "g" })
+        {
+            var seqs = Enumerable.Range(0, Sends).Select(i => replies[prefix + i]).Select(ack => ack.GetProperty("seq").GetInt64()).ToList();
+            Assert.True(seqs.Zip(seqs.Skip(1)).All(pair => pair.First < pair.Second), $"'{prefix}' sends out of order: {string.Join(",", seqs)}");
+        }
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task A_from_field_is_ignored_the_sender_is_the_token_subject()
     {
         await using var alice = await Host.ConnectAsync("from-alice");
