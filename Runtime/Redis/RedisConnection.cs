@@ -126,8 +126,13 @@ public sealed partial class RedisConnection : IAsyncDisposable
         {
             return await pending.Task.WaitAsync(Remaining(started, timeout), cancellationToken).ConfigureAwait(false);
         }
-        catch (TimeoutException exception) when (!pending.Task.IsCompleted)
+        catch (TimeoutException exception)
         {
+            if (pending.Task.IsCompleted)
+            {
+                return await pending.Task.ConfigureAwait(false); // the reply won the race against the timer
+            }
+
             // Replies are matched to commands only by their order. A reply that is late (or never comes)
             // would hold up — or, if skipped, shift — every reply behind it, so the connection is closed:
             // the commands behind it fail now with RedisConnectionException, and the next one reconnects.
@@ -212,6 +217,13 @@ public sealed partial class RedisConnection : IAsyncDisposable
             failures = 0;
             lock (gate)
             {
+                if (disposed != 0)
+                {
+                    // Disposed while connecting: DisposeAsync did not see this session, so close it here.
+                    opened.Close(new RedisConnectionException($"The connection to Redis at {Endpoint} was disposed."));
+                    throw new ObjectDisposedException(nameof(RedisConnection));
+                }
+
                 session = opened;
             }
 
@@ -220,7 +232,7 @@ public sealed partial class RedisConnection : IAsyncDisposable
                 TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             return opened;
         }
-        catch (Exception exception) when (exception is not OperationCanceledException)
+        catch (Exception exception) when (exception is not (OperationCanceledException or ObjectDisposedException))
         {
             failures++;
             var backoff = Backoff(failures);

@@ -185,8 +185,9 @@ internal sealed class RedisSession
                 }
             }
         }
-        catch (Exception exception) when (exception is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception exception)
         {
+            // Whatever went wrong, the commands must fail rather than wait for their timeouts.
             Close(new RedisConnectionException($"Writing to Redis at {Endpoint} failed: {exception.Message}", exception));
         }
         finally
@@ -214,7 +215,7 @@ internal sealed class RedisSession
                             $"Redis at {Endpoint} sent a reply no command was waiting for ({reply}); the connection is closed.");
                     }
 
-                    command.Complete(reply!);
+                    command.Complete(reply);
                 }
 
                 // Everything was looked at: wake up again only when more bytes have arrived.
@@ -230,7 +231,7 @@ internal sealed class RedisSession
         {
             Close(exception);
         }
-        catch (Exception exception) when (exception is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception exception)
         {
             Close(new RedisConnectionException($"Reading from Redis at {Endpoint} failed: {exception.Message}", exception));
         }

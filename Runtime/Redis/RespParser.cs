@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Text;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
 
@@ -32,7 +33,7 @@ internal static class RespParser
     /// must parse again from the same start once more bytes have arrived.
     /// </summary>
     /// <exception cref="RedisProtocolException">The bytes are not a RESP2 reply.</exception>
-    public static bool TryRead(ref SequenceReader<byte> reader, out RedisReply? reply) => TryReadAt(ref reader, 0, out reply);
+    public static bool TryRead(ref SequenceReader<byte> reader, [NotNullWhen(true)] out RedisReply? reply) => TryReadAt(ref reader, 0, out reply);
 
     private static bool TryReadAt(ref SequenceReader<byte> reader, int depth, out RedisReply? reply)
     {

@@ -68,6 +68,24 @@ public sealed class RedisConnectionTests
     }
 
     [Fact(Timeout = RedisTesting.Timeout)]
+    public async Task A_canceled_caller_stops_waiting_without_breaking_the_connection_or_shifting_replies()
+    {
+        await using var redis = await RedisTesting.ConnectSharedAsync();
+        var list = RedisTesting.Key("list");
+        using var cancel = new CancellationTokenSource();
+
+        var blocked = redis.ExecuteAsync(["BLPOP", list, 1], cancel.Token);
+        var behind = redis.ExecuteAsync("ECHO", "mine");
+        await cancel.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => blocked);
+        // The BLPOP still runs on the server; its reply is dropped, and the next reply is ECHO's own.
+        Assert.Equal("mine", (await behind).AsString());
+        Assert.Equal("again", (await redis.ExecuteAsync("ECHO", "again")).AsString());
+        Assert.True(redis.IsConnected);
+    }
+
+    [Fact(Timeout = RedisTesting.Timeout)]
     public async Task A_server_error_fails_only_its_own_command()
     {
         await using var redis = await RedisTesting.ConnectSharedAsync();
