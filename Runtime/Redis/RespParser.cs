@@ -33,9 +33,26 @@ internal static class RespParser
     /// must parse again from the same start once more bytes have arrived.
     /// </summary>
     /// <exception cref="RedisProtocolException">The bytes are not a RESP2 reply.</exception>
-    public static bool TryRead(ref SequenceReader<byte> reader, [NotNullWhen(true)] out RedisReply? reply) => TryReadAt(ref reader, 0, out reply);
+    public static bool TryRead(ref SequenceReader<byte> reader, [NotNullWhen(true)] out RedisReply? reply)
+    {
+        // A big array arrives in many reads and is parsed again from its start after each. Checking first,
+        // without building anything, that the whole array is there keeps those attempts free of allocations
+        // (the bulk strings of a half-arrived array would otherwise be copied again and again).
+        if (reader.TryPeek(out var type) && type == '*')
+        {
+            var probe = reader;
+            if (!TryReadAt(ref probe, 0, build: false, out _))
+            {
+                reply = null;
+                return false;
+            }
+        }
 
-    private static bool TryReadAt(ref SequenceReader<byte> reader, int depth, out RedisReply? reply)
+        return TryReadAt(ref reader, 0, build: true, out reply);
+    }
+
+    /// <summary>Reads one reply; when not <paramref name="build"/>, only checks it (<paramref name="reply"/> stays null).</summary>
+    private static bool TryReadAt(ref SequenceReader<byte> reader, int depth, bool build, out RedisReply? reply)
     {
         reply = null;
         if (!reader.TryRead(out var type))
@@ -52,8 +69,12 @@ internal static class RespParser
                     return false;
                 }
 
-                var text = Encoding.UTF8.GetString(line);
-                reply = type == '+' ? RedisReply.FromSimpleString(text) : RedisReply.FromError(text);
+                if (build)
+                {
+                    var text = Encoding.UTF8.GetString(line);
+                    reply = type == '+' ? RedisReply.FromSimpleString(text) : RedisReply.FromError(text);
+                }
+
                 return true;
             case (byte)':':
                 if (!TryReadNumber(ref reader, "integer", out var integer))
@@ -61,18 +82,18 @@ internal static class RespParser
                     return false;
                 }
 
-                reply = RedisReply.FromInteger(integer);
+                reply = build ? RedisReply.FromInteger(integer) : null;
                 return true;
             case (byte)'$':
-                return TryReadBulk(ref reader, out reply);
+                return TryReadBulk(ref reader, build, out reply);
             case (byte)'*':
-                return TryReadArray(ref reader, depth, out reply);
+                return TryReadArray(ref reader, depth, build, out reply);
             default:
                 throw Malformed($"unknown type byte 0x{type:X2}{Printable(type)}");
         }
     }
 
-    private static bool TryReadBulk(ref SequenceReader<byte> reader, out RedisReply? reply)
+    private static bool TryReadBulk(ref SequenceReader<byte> reader, bool build, out RedisReply? reply)
     {
         reply = null;
         if (!TryReadNumber(ref reader, "bulk string length", out var length))
@@ -82,7 +103,7 @@ internal static class RespParser
 
         if (length == -1)
         {
-            reply = RedisReply.NullBulkString;
+            reply = build ? RedisReply.NullBulkString : null;
             return true;
         }
 
@@ -96,19 +117,24 @@ internal static class RespParser
             return false;
         }
 
-        var bytes = GC.AllocateUninitializedArray<byte>((int)length);
-        reader.TryCopyTo(bytes);
+        byte[]? bytes = null;
+        if (build)
+        {
+            bytes = GC.AllocateUninitializedArray<byte>((int)length);
+            reader.TryCopyTo(bytes);
+        }
+
         reader.Advance(length);
         if (!reader.IsNext("\r\n"u8, advancePast: true))
         {
             throw Malformed(string.Create(CultureInfo.InvariantCulture, $"no CRLF after a bulk string of {length} bytes"));
         }
 
-        reply = RedisReply.FromBulkString(bytes);
+        reply = bytes is null ? null : RedisReply.FromBulkString(bytes);
         return true;
     }
 
-    private static bool TryReadArray(ref SequenceReader<byte> reader, int depth, out RedisReply? reply)
+    private static bool TryReadArray(ref SequenceReader<byte> reader, int depth, bool build, out RedisReply? reply)
     {
         reply = null;
         if (!TryReadNumber(ref reader, "array length", out var count))
@@ -118,7 +144,7 @@ internal static class RespParser
 
         if (count == -1)
         {
-            reply = RedisReply.NullArray;
+            reply = build ? RedisReply.NullArray : null;
             return true;
         }
 
@@ -139,18 +165,21 @@ internal static class RespParser
             return false;
         }
 
-        var elements = new RedisReply[count];
-        for (var i = 0; i < elements.Length; i++)
+        var elements = build ? new RedisReply[count] : null;
+        for (var i = 0; i < count; i++)
         {
-            if (!TryReadAt(ref reader, depth + 1, out var element))
+            if (!TryReadAt(ref reader, depth + 1, build, out var element))
             {
                 return false;
             }
 
-            elements[i] = element!;
+            if (elements is not null)
+            {
+                elements[i] = element!;
+            }
         }
 
-        reply = RedisReply.FromArray(elements);
+        reply = elements is null ? null : RedisReply.FromArray(elements);
         return true;
     }
 

@@ -28,6 +28,25 @@ public sealed class RedisConnectionTests
     }
 
     [Fact(Timeout = RedisTesting.Timeout)]
+    public async Task A_large_array_reply_that_arrives_in_many_reads_parses_whole()
+    {
+        await using var redis = await RedisTesting.ConnectSharedAsync();
+        var list = RedisTesting.Key("big-list");
+        for (var batch = 0; batch < 10; batch++)
+        {
+            var command = new List<RedisArg> { "RPUSH", list };
+            command.AddRange(Enumerable.Range(batch * 500, 500).Select(i => (RedisArg)$"{i}:{new string('v', 500)}"));
+            await redis.ExecuteAsync([.. command]);
+        }
+
+        var reply = await redis.ExecuteAsync("LRANGE", list, 0, -1);
+
+        var items = reply.AsArray();
+        Assert.Equal(5_000, items.Count);
+        Assert.All(items.Select((item, i) => (item, i)), x => Assert.Equal($"{x.i}:{new string('v', 500)}", x.item.AsString()));
+    }
+
+    [Fact(Timeout = RedisTesting.Timeout)]
     public async Task Ten_thousand_concurrent_increments_on_one_connection_count_exactly_and_each_sees_its_own_value()
     {
         await using var redis = await RedisTesting.ConnectSharedAsync();
