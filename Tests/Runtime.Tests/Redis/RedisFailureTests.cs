@@ -38,6 +38,46 @@ public sealed class RedisFailureTests
     }
 
     [Fact(Timeout = RedisTesting.Timeout)]
+    public async Task Busy_callers_through_server_crashes_each_get_a_reply_or_a_connection_error_and_none_hangs()
+    {
+        await using var server = await RedisServer.StartAsync();
+        await using var redis = RedisTesting.Connect(server, o => o.CommandTimeout = TimeSpan.FromSeconds(10));
+        var stop = 0;
+        var outcomes = new int[3];
+        var callers = Enumerable.Range(0, 20).Select(_ => Task.Run(async () =>
+        {
+            while (Volatile.Read(ref stop) == 0)
+            {
+                try
+                {
+                    await redis.ExecuteAsync("INCR", "n");
+                    Interlocked.Increment(ref outcomes[0]);
+                }
+                catch (RedisConnectionException)
+                {
+                    Interlocked.Increment(ref outcomes[1]);
+                    await Task.Delay(10);
+                }
+            }
+        })).ToArray();
+
+        for (var crash = 0; crash < 3; crash++)
+        {
+            await Task.Delay(300);
+            await server.KillAsync();
+            await Task.Delay(100);
+            await server.StartAgainAsync();
+        }
+
+        await Task.Delay(500);
+        Volatile.Write(ref stop, 1);
+        await Task.WhenAll(callers).WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.True(outcomes[0] > 0 && outcomes[1] > 0, $"replies {outcomes[0]}, connection errors {outcomes[1]}");
+        Assert.Equal("PONG", (await redis.ExecuteAsync("PING")).AsString());
+    }
+
+    [Fact(Timeout = RedisTesting.Timeout)]
     public async Task Reconnecting_to_a_stopped_server_backs_off_instead_of_looping()
     {
         await using var server = await RedisServer.StartAsync();
