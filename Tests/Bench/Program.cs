@@ -2,6 +2,7 @@ using System.CommandLine;
 using ChatCluster.Bench.Chat;
 using ChatCluster.Bench.GrainCalls;
 using ChatCluster.Bench.MessageStore;
+using ChatCluster.Bench.Redis;
 using ChatCluster.Bench.Streams;
 using ChatCluster.Bench.WebSockets;
 
@@ -24,6 +25,6 @@ grainCalls.SetAction(async (parse, _) =>
 var root = new RootCommand("ChatCluster benchmarks")
 {
     grainCalls, MessageStoreCommand.Create(), StreamsCommand.Create(), ChatCommands.DirectMessages(), ChatCommands.FanOut(),
-    WebSocketCommands.Connections(), WebSocketCommands.DirectMessages(),
+    WebSocketCommands.Connections(), WebSocketCommands.DirectMessages(), RedisCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -21,12 +21,13 @@ public sealed class RedisServer : IAsyncDisposable
     private ServerProcess? process;
     private bool disposed;
 
-    private RedisServer(ServerDirectory directory, string executable, int port, bool appendOnly)
+    private RedisServer(ServerDirectory directory, string executable, int port, bool appendOnly, string? password)
     {
         this.directory = directory;
         this.executable = executable;
         Port = port;
         AppendOnly = appendOnly;
+        Password = password;
         exitRegistration = ProcessExitCleanup.Register(
             urgent: () => process?.Signal(PosixSignal.Kill),
             slow: KillAndDelete);
@@ -39,6 +40,9 @@ public sealed class RedisServer : IAsyncDisposable
 
     public bool AppendOnly { get; }
 
+    /// <summary>The password clients must AUTH with (redis-server's requirepass), or null for none.</summary>
+    public string? Password { get; }
+
     public string DirectoryPath => directory.FullPath;
 
     public string LogPath => directory.Combine("redis.log");
@@ -46,13 +50,17 @@ public sealed class RedisServer : IAsyncDisposable
     public bool IsRunning => process is { HasExited: false };
 
     /// <summary>Starts redis-server (must be on PATH: <c>bash infra/install-deps.sh</c> installs it).</summary>
-    public static async Task<RedisServer> StartAsync(bool appendOnly = false, CancellationToken cancellationToken = default)
+    public static Task<RedisServer> StartAsync(bool appendOnly = false, CancellationToken cancellationToken = default) =>
+        StartAsync(appendOnly, password: null, cancellationToken);
+
+    /// <summary>Starts redis-server that requires <paramref name="password"/> (requirepass) when it is not null.</summary>
+    public static async Task<RedisServer> StartAsync(bool appendOnly, string? password, CancellationToken cancellationToken = default)
     {
         var executable = ProcessRunner.FindOnPath("redis-server")
             ?? throw new InvalidOperationException(
                 "redis-server is not on PATH. Run `bash infra/install-deps.sh` (as root) to install it.");
         var server = new RedisServer(
-            ServerDirectory.Create(ServerDirectory.RedisPrefix), executable, FreePort.Get(), appendOnly);
+            ServerDirectory.Create(ServerDirectory.RedisPrefix), executable, FreePort.Get(), appendOnly, password);
         try
         {
             await server.StartAgainAsync(cancellationToken).ConfigureAwait(false);
@@ -132,6 +140,7 @@ public sealed class RedisServer : IAsyncDisposable
                 "--appendonly", AppendOnly ? "yes" : "no",
                 "--daemonize", "no",
                 "--logfile", string.Empty,
+                .. Password is null ? Array.Empty<string>() : ["--requirepass", Password],
             ];
             process = ServerProcess.Start([], command, LogPath, DirectoryPath);
             await WaitUntilReadyAsync(cancellationToken).ConfigureAwait(false);
@@ -149,22 +158,26 @@ public sealed class RedisServer : IAsyncDisposable
         await StartAgainAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Sends PING over a raw socket; true when the answer is +PONG.</summary>
-    public Task<bool> PingAsync(CancellationToken cancellationToken = default) => PingAsync(Port, cancellationToken);
+    /// <summary>Sends PING (after AUTH when the server has a password) over a raw socket; true when the answer is +PONG.</summary>
+    public Task<bool> PingAsync(CancellationToken cancellationToken = default) => PingAsync(Port, Password, cancellationToken);
 
     /// <summary>Sends PING to 127.0.0.1:<paramref name="port"/> over a raw socket; true when the answer is +PONG.</summary>
-    public static async Task<bool> PingAsync(int port, CancellationToken cancellationToken = default)
+    public static Task<bool> PingAsync(int port, CancellationToken cancellationToken = default) => PingAsync(port, null, cancellationToken);
+
+    private static async Task<bool> PingAsync(int port, string? password, CancellationToken cancellationToken)
     {
+        var request = password is null ? "PING\r\n" : $"AUTH {password}\r\nPING\r\n";
+        var expected = password is null ? "+PONG" : "+OK\r\n+PONG";
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(2));
         try
         {
             using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
             await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), timeout.Token).ConfigureAwait(false);
-            await socket.SendAsync("PING\r\n"u8.ToArray(), SocketFlags.None, timeout.Token).ConfigureAwait(false);
+            await socket.SendAsync(Encoding.UTF8.GetBytes(request), SocketFlags.None, timeout.Token).ConfigureAwait(false);
             var buffer = new byte[64];
             var received = 0;
-            while (received < 7)
+            while (received < expected.Length + 2)
             {
                 var read = await socket.ReceiveAsync(buffer.AsMemory(received), SocketFlags.None, timeout.Token)
                     .ConfigureAwait(false);
@@ -176,7 +189,7 @@ public sealed class RedisServer : IAsyncDisposable
                 received += read;
             }
 
-            return Encoding.ASCII.GetString(buffer, 0, received).StartsWith("+PONG", StringComparison.Ordinal);
+            return Encoding.ASCII.GetString(buffer, 0, received).StartsWith(expected, StringComparison.Ordinal);
         }
         catch (SocketException)
         {
