@@ -4,14 +4,16 @@ using Microsoft.Data.Sqlite;
 namespace ChatCluster.Runtime.Streams.Sqlite;
 
 /// <summary>
-/// Reads one partition of a <see cref="SqliteStreamProvider"/> for one handler group, with a connection
-/// and a prepared query of its own. Woken by the writer of this process; polls every
-/// <see cref="PollInterval"/> for what another process wrote.
+/// Reads one partition of a <see cref="SqliteStreamProvider"/> for one handler group: from the
+/// partition's in-memory tail while it keeps up, else with a connection and a prepared query of its
+/// own. Woken by the writer of this process; polls every <see cref="PollInterval"/> for what another
+/// process wrote.
 /// </summary>
 internal sealed class SqlitePartitionReader(SqliteStreamProvider provider, CheckpointKey key) : IPartitionReader
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
     private readonly PartitionSignal appended = provider.Signals.Of(key.Namespace, key.Partition);
+    private readonly PartitionTail tail = provider.TailOf(key.Namespace, key.Partition);
     private SqliteConnection? connection;
     private SqliteCommand? select;
     private long? readOffset;
@@ -26,7 +28,7 @@ internal sealed class SqlitePartitionReader(SqliteStreamProvider provider, Check
         {
             cancellationToken.ThrowIfCancellationRequested();
             var next = appended.NextAsync();
-            var events = Read(command, readOffset.Value, maxCount);
+            var events = tail.TryRead(readOffset.Value, maxCount) ?? Read(command, readOffset.Value, maxCount);
             if (events.Count > 0)
             {
                 readOffset = events[^1].Position.Low;

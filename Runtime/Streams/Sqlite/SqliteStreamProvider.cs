@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using ChatCluster.Runtime.Storage;
 using Microsoft.Data.Sqlite;
@@ -43,6 +44,14 @@ public sealed class SqliteStreamProvider : IStreamProvider, IAsyncDisposable, ID
 
     internal PartitionSignals Signals { get; } = new();
 
+    /// <summary>Events kept in memory per partition after they commit (see <see cref="PartitionTail"/>).</summary>
+    internal const int TailCapacity = 1024;
+
+    private readonly ConcurrentDictionary<(string Namespace, int Partition), PartitionTail> tails = new();
+
+    internal PartitionTail TailOf(string streamNamespace, int partition) =>
+        tails.GetOrAdd((streamNamespace, partition), static _ => new PartitionTail(TailCapacity));
+
     private SqliteStreamWriter Writer
     {
         get
@@ -84,7 +93,7 @@ public sealed class SqliteStreamProvider : IStreamProvider, IAsyncDisposable, ID
                 ObjectDisposedException.ThrowIf(disposed, this);
                 if (writer is null)
                 {
-                    writer = new SqliteStreamWriter(connection, Signals);
+                    writer = new SqliteStreamWriter(connection, Signals, TailOf);
                     connection = null;
                 }
             }

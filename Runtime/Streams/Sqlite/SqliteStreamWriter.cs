@@ -19,6 +19,7 @@ internal sealed class SqliteStreamWriter : IAsyncDisposable
     private readonly Dictionary<(string Namespace, int Partition), long> lastOffsets = [];
     private readonly SqliteConnection connection;
     private readonly PartitionSignals signals;
+    private readonly Func<string, int, PartitionTail> tails;
     private readonly SqliteCommand insertEvent;
     private readonly SqliteCommand upsertCheckpoint;
     private readonly SqliteCommand selectLastOffset;
@@ -26,10 +27,12 @@ internal sealed class SqliteStreamWriter : IAsyncDisposable
 
     /// <param name="connection">An open connection this writer owns from now on.</param>
     /// <param name="signals">The provider's wake-ups of readers in this process.</param>
-    public SqliteStreamWriter(SqliteConnection connection, PartitionSignals signals)
+    /// <param name="tails">The provider's in-memory tail of each partition, which gets every committed event.</param>
+    public SqliteStreamWriter(SqliteConnection connection, PartitionSignals signals, Func<string, int, PartitionTail> tails)
     {
         this.connection = connection;
         this.signals = signals;
+        this.tails = tails;
         insertEvent = Prepare(
             """
             INSERT INTO stream_events (namespace, partition_no, event_offset, stream_key, payload, appended_at)
@@ -100,6 +103,12 @@ internal sealed class SqliteStreamWriter : IAsyncDisposable
                 Commit(batch, appendedTo);
                 foreach (var write in batch)
                 {
+                    if (write.Group is null)
+                    {
+                        tails(write.Namespace, write.Partition).Append(
+                            new StoredStreamEvent(new StreamId(write.Namespace, write.Key!), write.Position, write.Payload));
+                    }
+
                     write.TrySetResult(write.Position);
                 }
             }
