@@ -6,6 +6,8 @@ namespace ChatCluster.Runtime.Clustering;
 /// The Lua scripts of <see cref="RedisMembershipTable"/>. KEYS[1] is the hash of entries (field: the
 /// address, value: JSON with status, heartbeat, votes), KEYS[2] the version counter. They are the only
 /// writers of both keys, so a change and its version bump happen together; times come from Redis TIME.
+/// A missing version key is first set to the server's clock in milliseconds, so that after the table is
+/// lost (a restart without persistence, a flush) versions still grow past every version silos saw before.
 /// Each returns { outcome, version, declared dead (0/1) }, except <see cref="Read"/>.
 /// </summary>
 internal static class RedisMembershipScripts
@@ -17,6 +19,12 @@ internal static class RedisMembershipScripts
         end
         local function version()
           return tonumber(redis.call('GET', KEYS[2]) or '0')
+        end
+        local function bump()
+          if redis.call('EXISTS', KEYS[2]) == 0 then
+            redis.call('SET', KEYS[2], string.format('%d', now_ms()))
+          end
+          return redis.call('INCR', KEYS[2])
         end
         local function result(outcome)
           return { outcome, version(), 0 }
@@ -61,7 +69,7 @@ internal static class RedisMembershipScripts
         end
         for _, pair in ipairs(older) do save(pair[1], pair[2]) end
         save(ARGV[1], { status = 'Joining', heartbeat = now_ms(), votes = {} })
-        return { 'Applied', redis.call('INCR', KEYS[2]), 0 }
+        return { 'Applied', bump(), 0 }
         """);
 
     /// <summary>ARGV: address, new status name.</summary>
@@ -74,7 +82,7 @@ internal static class RedisMembershipScripts
         entry.status = ARGV[2]
         entry.heartbeat = now_ms()
         save(ARGV[1], entry)
-        return { 'Applied', redis.call('INCR', KEYS[2]), 0 }
+        return { 'Applied', bump(), 0 }
         """);
 
     /// <summary>ARGV: address. Does not bump the version.</summary>
@@ -114,6 +122,6 @@ internal static class RedisMembershipScripts
         end
         entry.votes = votes
         save(ARGV[1], entry)
-        return { 'Applied', redis.call('INCR', KEYS[2]), dead }
+        return { 'Applied', bump(), dead }
         """);
 }

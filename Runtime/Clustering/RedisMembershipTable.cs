@@ -7,7 +7,9 @@ namespace ChatCluster.Runtime.Clustering;
 /// The membership table in Redis: a hash of entries (<c>{prefix}members</c>, one JSON value per silo
 /// address) and a version counter (<c>{prefix}version</c>), both written only by Lua scripts, so that every
 /// change and its version bump are atomic and all silos see one order of views. Heartbeat and vote
-/// times come from the Redis server's clock (TIME), so the silos' clocks do not matter.
+/// times come from the Redis server's clock (TIME), so the silos' clocks do not matter. The first change
+/// of an empty table starts the version at the server's clock in milliseconds rather than at 1, so versions
+/// keep growing even if Redis loses the table (the silos then find their entries gone and rejoin).
 /// </summary>
 public sealed class RedisMembershipTable : IMembershipTable
 {
