@@ -37,7 +37,7 @@ internal sealed class FakeCluster : IAsyncDisposable
         MissedProbes = 3,
         VotesForDeath = 2,
         SuspicionWindow = TimeSpan.FromSeconds(2),
-        DeathTimeout = TimeSpan.FromSeconds(1.5),
+        DeathTimeout = TimeSpan.FromSeconds(3), // well above a stall of the test process, far above probe detection
     };
 
     /// <summary>A reader of the shared table, for assertions.</summary>

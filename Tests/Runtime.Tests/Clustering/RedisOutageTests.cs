@@ -23,7 +23,7 @@ public sealed class RedisOutageTests(ITestOutputHelper output)
             ProbeInterval = TimeSpan.FromMilliseconds(100),
             ProbeTimeout = TimeSpan.FromMilliseconds(100),
             SuspicionWindow = TimeSpan.FromSeconds(2),
-            DeathTimeout = TimeSpan.FromSeconds(1),
+            DeathTimeout = TimeSpan.FromSeconds(2),
         };
         var clock = Stopwatch.StartNew();
         var logger = new OutputLogger<MembershipService>(output, "silo", clock);
@@ -36,6 +36,7 @@ public sealed class RedisOutageTests(ITestOutputHelper output)
         await service.StartAsync(CancellationToken.None);
         var old = service.Address;
 
+        output.WriteLine($"{clock.Elapsed.TotalMilliseconds:0} ms: stopping Redis");
         var outage = Stopwatch.StartNew();
         await server.StopAsync();
         var fence = await fenced.Task.WaitAsync(TimeSpan.FromSeconds(15));
@@ -43,7 +44,7 @@ public sealed class RedisOutageTests(ITestOutputHelper output)
 
         Assert.Equal(old, fence.Address);
         Assert.False(service.IsServing);
-        Assert.InRange(outage.Elapsed, options.DeathTimeout, TimeSpan.FromSeconds(15));
+        Assert.StartsWith("it could not heartbeat for", fence.Reason, StringComparison.Ordinal);
 
         await server.StartAgainAsync();
         var deadline = Stopwatch.StartNew();
