@@ -19,8 +19,9 @@ namespace ChatCluster.Runtime.Clustering;
 /// So a killed silo is declared dead within about 4 s and known dead everywhere within about <b>5 s</b>.
 /// Without working probes (e.g. no peer probes it), a heartbeat older than <see cref="DeathTimeout"/> (5 s)
 /// gets votes at the voters' next refresh: within about 6–7 s.</para>
-/// <para>A silo that cannot heartbeat for <see cref="DeathTimeout"/> (e.g. cut off from Redis) fences
-/// itself: it stops serving and rejoins with a new epoch once the table answers again.</para>
+/// <para>A silo declared dead learns it at its next heartbeat or refresh (within 1 s with the defaults)
+/// and is fenced at once. A silo that cannot heartbeat for <see cref="DeathTimeout"/> (e.g. cut off from
+/// Redis) fences itself: it stops serving and rejoins with a new epoch once the table answers again.</para>
 /// </remarks>
 public sealed class ClusterOptions
 {

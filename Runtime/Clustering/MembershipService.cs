@@ -242,11 +242,12 @@ public sealed partial class MembershipService : IAsyncDisposable
             return;
         }
 
-        if (!HeartbeatsPaused)
+        if (!HeartbeatsPaused && SinceLastHeartbeat() is var silent && silent < options.DeathTimeout)
         {
             try
             {
-                var result = await table.HeartbeatAsync(me, token).WaitAsync(options.DeathTimeout, token).ConfigureAwait(false);
+                // Wait no longer than the fencing deadline: a hung call (e.g. a partition without resets) must not delay fencing.
+                var result = await table.HeartbeatAsync(me, token).WaitAsync(options.DeathTimeout - silent, token).ConfigureAwait(false);
                 if (!result.IsApplied)
                 {
                     Fence(me, $"the membership table refused its heartbeat ({result.Outcome})");
@@ -267,16 +268,17 @@ public sealed partial class MembershipService : IAsyncDisposable
             }
         }
 
-        long last;
+        if (SinceLastHeartbeat() is var since && since >= options.DeathTimeout)
+        {
+            Fence(me, $"it could not heartbeat for {since.TotalSeconds:0.0} s (DeathTimeout {options.DeathTimeout.TotalSeconds:0.0} s)");
+        }
+    }
+
+    private TimeSpan SinceLastHeartbeat()
+    {
         lock (gate)
         {
-            last = lastHeartbeatAt;
-        }
-
-        var silent = Stopwatch.GetElapsedTime(last);
-        if (silent > options.DeathTimeout)
-        {
-            Fence(me, $"it could not heartbeat for {silent.TotalSeconds:0.0} s (DeathTimeout {options.DeathTimeout.TotalSeconds:0.0} s)");
+            return Stopwatch.GetElapsedTime(lastHeartbeatAt);
         }
     }
 
