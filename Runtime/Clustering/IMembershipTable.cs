@@ -9,7 +9,10 @@ namespace ChatCluster.Runtime.Clustering;
 /// <remarks>
 /// Rules every implementation keeps: statuses only move forward; a dead epoch is final (its heartbeats,
 /// status changes and a re-join are refused with <see cref="MembershipOutcome.Dead"/>); a join of a newer
-/// epoch of an endpoint marks the older, still-listed epochs of that endpoint dead in the same change.
+/// epoch of an endpoint keeps the previous epoch of that endpoint as a dead entry (marking it dead if it was
+/// not) and removes earlier ones, in the same change. A removed epoch stays refused
+/// (<see cref="MembershipOutcome.NotFound"/> for heartbeats and status changes, <see cref="MembershipOutcome.Superseded"/>
+/// for a join), so an endpoint keeps at most two entries. Dead entries of endpoints that never come back are not pruned yet.
 /// </remarks>
 public interface IMembershipTable
 {
@@ -17,8 +20,8 @@ public interface IMembershipTable
     Task<MembershipView> ReadAsync(CancellationToken cancellationToken);
 
     /// <summary>
-    /// Inserts <paramref name="address"/> as <see cref="SiloStatus.Joining"/> (heartbeat now) and marks older
-    /// epochs of its endpoint dead. Refused when the address is listed (<see cref="MembershipOutcome.AlreadyExists"/>,
+    /// Inserts <paramref name="address"/> as <see cref="SiloStatus.Joining"/> (heartbeat now), marks the previous
+    /// epoch of its endpoint dead and removes earlier ones. Refused when the address is listed (<see cref="MembershipOutcome.AlreadyExists"/>,
     /// or <see cref="MembershipOutcome.Dead"/>) or a newer epoch of its endpoint is (<see cref="MembershipOutcome.Superseded"/>).
     /// </summary>
     Task<MembershipWriteResult> JoinAsync(SiloAddress address, CancellationToken cancellationToken);

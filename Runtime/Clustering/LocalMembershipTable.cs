@@ -39,9 +39,18 @@ public sealed class LocalMembershipTable : IMembershipTable
             }
 
             var now = clock.GetUtcNow();
-            foreach (var older in sameEndpoint.Where(e => e.Status != SiloStatus.Dead))
+            // The previous epoch stays as a dead tombstone; earlier ones go.
+            var previous = sameEndpoint.Count == 0 ? -1 : sameEndpoint.Max(e => e.Address.Epoch);
+            foreach (var older in sameEndpoint)
             {
-                entries[older.Address] = older with { Status = SiloStatus.Dead };
+                if (older.Address.Epoch != previous)
+                {
+                    entries.Remove(older.Address);
+                }
+                else if (older.Status != SiloStatus.Dead)
+                {
+                    entries[older.Address] = older with { Status = SiloStatus.Dead };
+                }
             }
 
             entries[address] = new MembershipEntry(address, SiloStatus.Joining, now, []);

@@ -15,7 +15,7 @@ namespace ChatCluster.Runtime.Clustering;
 /// </summary>
 /// <remarks>
 /// Graceful leave (<see cref="LeaveAsync"/>) sets ShuttingDown, stops the loops, then sets Dead: the
-/// entry stays as a tombstone of that epoch (dead entries are not pruned yet). Events are raised on the
+/// entry stays as a tombstone of that epoch until a newer epoch of the same endpoint joins. Events are raised on the
 /// service's own tasks, one at a time; handlers should be quick.
 /// </remarks>
 public sealed partial class MembershipService : IAsyncDisposable

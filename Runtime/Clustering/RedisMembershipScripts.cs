@@ -56,18 +56,27 @@ internal static class RedisMembershipScripts
         local epoch = tonumber(ARGV[3])
         local all = redis.call('HGETALL', KEYS[1])
         local older = {}
+        local previous = -1
         for i = 1, #all, 2 do
           local endpoint, other = string.match(all[i], '^(.*)@(%d+)$')
           if endpoint == ARGV[2] then
-            if tonumber(other) > epoch then return result('Superseded') end
-            local entry = cjson.decode(all[i + 1])
-            if entry.status ~= 'Dead' then
-              entry.status = 'Dead'
-              older[#older + 1] = { all[i], entry }
-            end
+            other = tonumber(other)
+            if other > epoch then return result('Superseded') end
+            older[#older + 1] = { all[i], cjson.decode(all[i + 1]), other }
+            if other > previous then previous = other end
           end
         end
-        for _, pair in ipairs(older) do save(pair[1], pair[2]) end
+        -- the previous epoch stays as a dead tombstone; earlier ones go
+        for _, old in ipairs(older) do
+          if old[3] == previous then
+            if old[2].status ~= 'Dead' then
+              old[2].status = 'Dead'
+              save(old[1], old[2])
+            end
+          else
+            redis.call('HDEL', KEYS[1], old[1])
+          end
+        end
         save(ARGV[1], { status = 'Joining', heartbeat = now_ms(), votes = {} })
         return { 'Applied', bump(), 0 }
         """);

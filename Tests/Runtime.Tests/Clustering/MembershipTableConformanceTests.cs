@@ -186,7 +186,7 @@ public abstract class MembershipTableConformanceTests
     }
 
     [Fact(Timeout = 30_000)]
-    public async Task A_newer_epoch_joining_marks_the_older_live_epoch_of_its_endpoint_dead_in_the_same_change()
+    public async Task A_newer_epoch_joining_marks_the_previous_epoch_of_its_endpoint_dead_and_removes_earlier_ones_in_the_same_change()
     {
         var table = await CreateTableAsync();
         var (old, other) = (Silo(1, epoch: 100), Silo(2));
@@ -200,6 +200,18 @@ public abstract class MembershipTableConformanceTests
         Assert.Equal(SiloStatus.Dead, view.Find(old)!.Status);
         Assert.Equal(SiloStatus.Joining, view.Find(restarted)!.Status);
         Assert.Equal(SiloStatus.Active, view.Find(other)!.Status);
+
+        // The next incarnation removes the earlier tombstone: an endpoint keeps at most two entries, and the removed epoch stays refused.
+        var again = Silo(1, epoch: 102);
+        Assert.Equal(new MembershipWriteResult(MembershipOutcome.Applied, version + 2), await table.JoinAsync(again, None));
+        view = await table.ReadAsync(None);
+        Assert.Null(view.Find(old));
+        Assert.Equal(SiloStatus.Dead, view.Find(restarted)!.Status);
+        Assert.Equal(3, view.Entries.Count);
+        Assert.Equal(MembershipOutcome.NotFound, (await table.HeartbeatAsync(old, None)).Outcome);
+        Assert.Equal(MembershipOutcome.NotFound, (await table.SetStatusAsync(old, SiloStatus.Active, None)).Outcome);
+        Assert.Equal(MembershipOutcome.Superseded, (await table.JoinAsync(old, None)).Outcome);
+        Assert.Equal(version + 2, (await table.ReadAsync(None)).Version);
     }
 
     private static SiloAddress Silo(int n, long epoch = 1) => new("10.0.0." + n.ToString(System.Globalization.CultureInfo.InvariantCulture), 11111, epoch);
