@@ -65,7 +65,10 @@ public sealed partial class MembershipService : IAsyncDisposable
         this.logger = logger ?? NullLogger<MembershipService>.Instance;
     }
 
-    /// <summary>A newer view was read (versions only grow from one event to the next).</summary>
+    /// <summary>
+    /// A newer view was read (versions only grow from one event to the next). Raised for every view change,
+    /// votes included, so compare <see cref="MembershipView.ActiveSilos"/> to see whether the active set moved.
+    /// </summary>
     public event EventHandler<MembershipViewChangedEventArgs>? ViewChanged;
 
     /// <summary>This silo stopped serving: its epoch was declared dead, vanished, or it could not heartbeat. It rejoins next.</summary>
