@@ -349,9 +349,10 @@ internal sealed partial class TransportConnection : IRemoteResponder, IAsyncDisp
             // The caller's continuation runs inline here, as it does for local calls.
             call.Complete(payload);
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            call.TryFail(new RemoteGrainException(typeof(JsonException).FullName!, $"The result of {call} could not be read: {ex.Message}", ex));
+            // A result that cannot be read fails that call only, not the connection.
+            call.TryFail(new RemoteGrainException(ex.GetType().FullName!, $"The result of {call} could not be read: {ex.Message}", ex));
         }
     }
 
@@ -381,7 +382,7 @@ internal sealed partial class TransportConnection : IRemoteResponder, IAsyncDisp
         {
             call.ReadArguments(payload);
         }
-        catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             RespondError(respond, header.CallId, new ArgumentException($"The arguments of {call} could not be read: {ex.Message}", ex));
             return;
@@ -461,7 +462,7 @@ internal sealed partial class TransportConnection : IRemoteResponder, IAsyncDisp
                     call.WriteArguments(json);
                     json.Flush();
                 }
-                catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException)
+                catch (Exception ex) when (ex is not OutOfMemoryException)
                 {
                     Take(frame.CallId)?.Call.TryFail(new ArgumentException($"The arguments of {call} could not be serialized: {ex.Message}", ex));
                     return;
@@ -480,7 +481,7 @@ internal sealed partial class TransportConnection : IRemoteResponder, IAsyncDisp
                         frame.Call!.WriteResult(json);
                         json.Flush();
                     }
-                    catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException)
+                    catch (Exception ex) when (ex is not OutOfMemoryException)
                     {
                         error = new InvalidOperationException($"The result of {frame.Call} could not be serialized: {ex.Message}", ex);
                         payload.ResetWrittenCount();

@@ -6,6 +6,12 @@ public sealed record WireNote(string Text, long Seq, IReadOnlyList<string> Tags,
 /// <summary>A small struct passed as a nullable argument (like the chat grains' Session?).</summary>
 public readonly record struct WireSpot(string Id, int Port);
 
+/// <summary>A value that may refer to itself, which JSON cannot carry.</summary>
+public sealed class WireLoop
+{
+    public WireLoop? Next { get; set; }
+}
+
 /// <summary>Takes and returns the kinds of values the chat grains send over the wire.</summary>
 public interface IWireGrain : IGrainWithStringKey
 {
@@ -18,6 +24,10 @@ public interface IWireGrain : IGrainWithStringKey
     Task Remember(string text);
 
     Task<IReadOnlyList<string>> Remembered();
+
+    Task<int> Length(WireLoop chain);
+
+    Task<WireLoop> MakeLoop();
 }
 
 public sealed class WireGrain : Grain, IWireGrain
@@ -38,4 +48,22 @@ public sealed class WireGrain : Grain, IWireGrain
     }
 
     public Task<IReadOnlyList<string>> Remembered() => Task.FromResult<IReadOnlyList<string>>([.. remembered]);
+
+    public Task<int> Length(WireLoop chain)
+    {
+        var length = 0;
+        for (var item = chain; item is not null && length < 100; item = item.Next)
+        {
+            length++;
+        }
+
+        return Task.FromResult(length);
+    }
+
+    public Task<WireLoop> MakeLoop()
+    {
+        var loop = new WireLoop();
+        loop.Next = loop;
+        return Task.FromResult(loop);
+    }
 }

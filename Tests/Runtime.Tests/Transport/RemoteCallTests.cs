@@ -60,6 +60,25 @@ public sealed class RemoteCallTests
         Assert.Equal("custom words", remote.RemoteMessage);
     }
 
+    [Fact(Timeout = 30_000)]
+    public async Task Arguments_or_result_that_cannot_be_serialized_fail_only_that_call()
+    {
+        await using var b = await TransportSilo.StartAsync();
+        await using var a = await TransportSilo.StartAsync();
+        a.RouteAllTo(b);
+        var grain = a.Runtime.GetGrain<IWireGrain>("loops");
+        var loop = new WireLoop();
+        loop.Next = loop;
+
+        var badArgument = await Assert.ThrowsAsync<ArgumentException>(() => grain.Length(loop));
+        var badResult = await Assert.ThrowsAsync<InvalidOperationException>(() => grain.MakeLoop());
+
+        Assert.Contains("could not be serialized", badArgument.Message, StringComparison.Ordinal);
+        Assert.Contains("could not be serialized", badResult.Message, StringComparison.Ordinal);
+        Assert.Equal(2, await grain.Length(new WireLoop { Next = new WireLoop() }));
+        Assert.True(a.Transport.ConnectionTo(b.EndPoint)!.IsOpen);
+    }
+
     [Fact(Timeout = 60_000)]
     public async Task Ten_thousand_concurrent_remote_calls_all_complete_with_their_own_results()
     {
