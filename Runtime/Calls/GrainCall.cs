@@ -57,12 +57,6 @@ public abstract class GrainCall<TResult> : TaskCompletionSource<TResult>, IRemot
 
     Task IRemotableCall.Completion => Task;
 
-    IRemoteResponder? IRemotableCall.Responder { get; set; }
-
-    long IRemotableCall.RemoteCallId { get; set; }
-
-    void IRemotableCall.SetDeadline(long deadline) => Deadline = deadline;
-
     void IRemotableCall.WriteArguments(Utf8JsonWriter writer) => WriteArguments(writer);
 
     void IRemotableCall.ReadArguments(in ReadOnlySequence<byte> payload)
@@ -106,33 +100,21 @@ public abstract class GrainCall<TResult> : TaskCompletionSource<TResult>, IRemot
 
     void ITurn.Finish(Activation activation, Task completed)
     {
-        bool set;
         if (completed.IsCompletedSuccessfully)
         {
-            set = TrySetResult(completed is Task<TResult> typed ? typed.Result : default!);
+            TrySetResult(completed is Task<TResult> typed ? typed.Result : default!);
         }
         else if (completed.IsCanceled)
         {
-            set = TrySetCanceled();
+            TrySetCanceled();
         }
         else
         {
-            set = TrySetException(completed.Exception!.InnerExceptions);
-        }
-
-        Respond(set);
-    }
-
-    void ITurn.Abandon(Exception reason) => Respond(TrySetException(reason));
-
-    // A call that came over the wire answers its remote caller once, whichever way it completed.
-    private void Respond(bool completedNow)
-    {
-        if (completedNow && ((IRemotableCall)this).Responder is { } responder)
-        {
-            responder.OnCompleted(this);
+            TrySetException(completed.Exception!.InnerExceptions);
         }
     }
+
+    void ITurn.Abandon(Exception reason) => TrySetException(reason);
 
     /// <inheritdoc />
     public override string ToString() => $"{InterfaceName}.{MethodName}";

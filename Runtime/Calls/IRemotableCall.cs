@@ -16,14 +16,6 @@ internal interface IRemotableCall : ITurn
     /// <summary>The call's task (completes when the call does).</summary>
     Task Completion { get; }
 
-    /// <summary>On the receiving silo: told when the call completed, to send the response.</summary>
-    IRemoteResponder? Responder { get; set; }
-
-    /// <summary>On the receiving silo: the caller's call id, echoed in the response.</summary>
-    long RemoteCallId { get; set; }
-
-    void SetDeadline(long deadline);
-
     void WriteArguments(Utf8JsonWriter writer);
 
     void ReadArguments(in ReadOnlySequence<byte> payload);
@@ -35,10 +27,4 @@ internal interface IRemotableCall : ITurn
     void Complete(in ReadOnlySequence<byte> payload);
 
     bool TryFail(Exception exception);
-}
-
-/// <summary>Receives server-side calls that completed, to write their responses.</summary>
-internal interface IRemoteResponder
-{
-    void OnCompleted(IRemotableCall call);
 }

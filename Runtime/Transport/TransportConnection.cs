@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using System.Threading.Channels;
+using ChatCluster.Runtime.Activations;
 using Microsoft.Extensions.Logging;
 
 namespace ChatCluster.Runtime.Transport;
@@ -15,7 +16,7 @@ namespace ChatCluster.Runtime.Transport;
 /// parses frames. At most MaxPendingCalls calls await responses; further callers wait for a slot.
 /// Any error closes the connection and fails its pending calls with <see cref="SiloUnavailableException"/>.
 /// </summary>
-internal sealed partial class TransportConnection : IRemoteResponder, IAsyncDisposable
+internal sealed partial class TransportConnection : IAsyncDisposable
 {
     private readonly Socket socket;
     private readonly PipeReader input;
@@ -126,10 +127,10 @@ internal sealed partial class TransportConnection : IRemoteResponder, IAsyncDisp
         }
     }
 
-    /// <inheritdoc />
-    void IRemoteResponder.OnCompleted(IRemotableCall call) =>
+    /// <summary>Queues the response to a call that arrived on this connection and completed.</summary>
+    public void Respond(RemoteTurn turn) =>
         // False only once the connection closed: the caller has its SiloUnavailableException already.
-        outgoing.Writer.TryWrite(new OutgoingFrame(FrameKind.Response, call.RemoteCallId, call, default, null));
+        outgoing.Writer.TryWrite(new OutgoingFrame(FrameKind.Response, turn.CallId, turn.Call, default, null));
 
     /// <summary>Closes the connection (if open) and fails its pending calls with <see cref="SiloUnavailableException"/>.</summary>
     public void Close(Exception reason)
@@ -388,21 +389,16 @@ internal sealed partial class TransportConnection : IRemoteResponder, IAsyncDisp
             return;
         }
 
-        call.SetDeadline(header.TimeoutMilliseconds > 0 ? Environment.TickCount64 + header.TimeoutMilliseconds : long.MaxValue);
-        if (respond)
-        {
-            call.RemoteCallId = header.CallId;
-            call.Responder = this;
-        }
-
+        var deadline = header.TimeoutMilliseconds > 0 ? Environment.TickCount64 + header.TimeoutMilliseconds : long.MaxValue;
+        ITurn turn = respond ? new RemoteTurn(call, header.CallId, deadline, this) : new OneWayTurn(call, deadline);
         try
         {
-            runtime.Dispatch(new GrainId(header.GrainType, header.Key), call);
+            runtime.Dispatch(new GrainId(header.GrainType, header.Key), turn);
         }
         catch (Exception ex)
         {
-            // Abandon answers through the responder.
-            call.Abandon(ex);
+            // A remote turn answers its caller from Abandon too.
+            turn.Abandon(ex);
         }
     }
 
