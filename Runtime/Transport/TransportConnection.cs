@@ -464,6 +464,14 @@ internal sealed partial class TransportConnection : IAsyncDisposable
                     return;
                 }
 
+                if (TooBig(payload))
+                {
+                    // The peer would close the connection on it, failing every other call too.
+                    Take(frame.CallId)?.Call.TryFail(new ArgumentException(
+                        $"The arguments of {call} take {payload.WrittenCount} bytes; a frame may have at most {options.MaxFrameBytes} ({TransportOptions.Section}:{nameof(TransportOptions.MaxFrameBytes)})."));
+                    return;
+                }
+
                 var timeout = call.Deadline == long.MaxValue ? 0 : (int)Math.Clamp(call.Deadline - Environment.TickCount64, 1, int.MaxValue);
                 FrameCodec.Write(output, new FrameHeader(FrameKind.Request, FrameFlags.None, frame.CallId, timeout, call.MethodId, frame.Target.Type, frame.Target.Key), payload.WrittenSpan);
                 break;
@@ -485,6 +493,13 @@ internal sealed partial class TransportConnection : IAsyncDisposable
                     }
                 }
 
+                if (error is null && TooBig(payload))
+                {
+                    error = new InvalidOperationException(
+                        $"The result of {frame.Call} takes {payload.WrittenCount} bytes; a frame may have at most {options.MaxFrameBytes} ({TransportOptions.Section}:{nameof(TransportOptions.MaxFrameBytes)}).");
+                    payload.ResetWrittenCount();
+                }
+
                 if (error is not null)
                 {
                     flags = FrameFlags.Error;
@@ -498,6 +513,9 @@ internal sealed partial class TransportConnection : IAsyncDisposable
                 break;
         }
     }
+
+    // Room for the header with a grain type and key of the longest allowed lengths.
+    private bool TooBig(ArrayBufferWriter<byte> payload) => payload.WrittenCount > options.MaxFrameBytes - FrameCodec.FixedHeaderBytes - 2048;
 
     private static Exception? ErrorOf(IRemotableCall call) => call.Completion switch
     {

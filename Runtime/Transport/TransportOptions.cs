@@ -46,9 +46,9 @@ public sealed class TransportOptions
             yield return $"{Section}:{nameof(ConnectTimeout)} is {ConnectTimeout}; it must be between 00:00:00.001 and 00:10:00 (e.g. \"00:00:05\").";
         }
 
-        if (MaxFrameBytes is < 1024 or > 1024 * 1024 * 1024)
+        if (MaxFrameBytes is < 65536 or > 1024 * 1024 * 1024)
         {
-            yield return $"{Section}:{nameof(MaxFrameBytes)} is {MaxFrameBytes}; it must be between 1024 and 1073741824.";
+            yield return $"{Section}:{nameof(MaxFrameBytes)} is {MaxFrameBytes}; it must be between 65536 and 1073741824.";
         }
     }
 }

@@ -65,7 +65,7 @@ internal static class RemoteCallBench
                 + $"achieved {open.Completed / open.Elapsed.TotalSeconds:N0} calls/s; latency p50 {open.Latency.Percentile(50):F2} ms, "
                 + $"p99 {open.Latency.Percentile(99):F2} ms, p99.9 {open.Latency.Percentile(99.9):F2} ms, max {open.Latency.Percentile(100):F2} ms "
                 + $"(from scheduled time); from issue: p50 {open.ServiceLatency.Percentile(50):F2} ms, p99 {open.ServiceLatency.Percentile(99):F2} ms; "
-                + $"client GCs: {gen0} gen0, {gen2} gen2");
+                + $"client GCs: {gen0} gen0, {gen2} gen2; longest driver gap {open.DriverLongestGap.TotalMilliseconds:F1} ms");
             return failures == 0 && open.Failed == 0 ? 0 : 1;
         }
         finally
@@ -181,11 +181,18 @@ internal static class RemoteCallBench
         }
 
         // One thread issues every call when it is due (in bursts, about once a millisecond), never waiting for answers.
+        // The driver's longest gap between two wake-ups (asked for 1 ms): a stall of the machine shows here, not just in call latency.
+        var longestGap = TimeSpan.Zero;
         var driver = new Thread(() =>
         {
             var index = 0;
+            var lastWake = Stopwatch.GetTimestamp();
             while (issued < total)
             {
+                var wake = Stopwatch.GetTimestamp();
+                var gap = Stopwatch.GetElapsedTime(lastWake, wake);
+                longestGap = gap > longestGap ? gap : longestGap;
+                lastWake = wake;
                 var due = Math.Min(total, (long)((Stopwatch.GetTimestamp() - start) / ticksPerCall) + 1);
                 for (; issued < due; issued++)
                 {
@@ -206,9 +213,9 @@ internal static class RemoteCallBench
             await Task.Delay(10);
         }
 
-        return new OpenLoopResult(total, Interlocked.Read(ref completed), Interlocked.Read(ref failed), Stopwatch.GetElapsedTime(start), latency, serviceLatency);
+        return new OpenLoopResult(total, Interlocked.Read(ref completed), Interlocked.Read(ref failed), Stopwatch.GetElapsedTime(start), latency, serviceLatency, longestGap);
     }
 
     // Latency counts from each call's scheduled time; ServiceLatency from when the driver actually issued it (without the driver's own lateness).
-    private sealed record OpenLoopResult(long Issued, long Completed, long Failed, TimeSpan Elapsed, LatencyRecorder Latency, LatencyRecorder ServiceLatency);
+    private sealed record OpenLoopResult(long Issued, long Completed, long Failed, TimeSpan Elapsed, LatencyRecorder Latency, LatencyRecorder ServiceLatency, TimeSpan DriverLongestGap);
 }

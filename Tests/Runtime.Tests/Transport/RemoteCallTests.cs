@@ -79,6 +79,22 @@ public sealed class RemoteCallTests
         Assert.True(a.Transport.ConnectionTo(b.EndPoint)!.IsOpen);
     }
 
+    [Fact(Timeout = 30_000)]
+    public async Task Call_too_big_for_a_frame_fails_alone_before_it_is_sent()
+    {
+        await using var b = await TransportSilo.StartAsync(maxFrameBytes: 65_536);
+        await using var a = await TransportSilo.StartAsync(maxFrameBytes: 65_536);
+        a.RouteAllTo(b);
+        var grain = a.Runtime.GetGrain<IWireGrain>("big");
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => grain.Remember(new string('x', 70_000)));
+        await grain.Remember(new string('y', 30_000));
+
+        Assert.Contains("MaxFrameBytes", error.Message, StringComparison.Ordinal);
+        Assert.Equal([new string('y', 30_000)], await grain.Remembered());
+        Assert.True(a.Transport.ConnectionTo(b.EndPoint)!.IsOpen);
+    }
+
     [Fact(Timeout = 60_000)]
     public async Task Ten_thousand_concurrent_remote_calls_all_complete_with_their_own_results()
     {

@@ -26,10 +26,10 @@ internal sealed class TransportSilo : IAsyncDisposable
 
     public RecordingLogger<SiloTransport> Log { get; }
 
-    public static async Task<TransportSilo> StartAsync(int port = 0, TimeSpan? callTimeout = null, int maxPendingCalls = 10_000)
+    public static async Task<TransportSilo> StartAsync(int port = 0, TimeSpan? callTimeout = null, int maxPendingCalls = 10_000, int maxFrameBytes = 16 * 1024 * 1024)
     {
         var log = new RecordingLogger<SiloTransport>();
-        var options = new TransportOptions { Port = port, MaxPendingCalls = maxPendingCalls, ConnectTimeout = TimeSpan.FromSeconds(2) };
+        var options = new TransportOptions { Port = port, MaxPendingCalls = maxPendingCalls, MaxFrameBytes = maxFrameBytes, ConnectTimeout = TimeSpan.FromSeconds(2) };
         var silo = await TestSilo.StartAsync(
             b =>
             {
