@@ -45,8 +45,9 @@ internal static class RemoteCallBench
                 + $"{settings.Grains} grains, {Environment.ProcessorCount} cores; warming up…");
             await ClosedLoopAsync(grains, settings.Callers, TimeSpan.FromSeconds(Math.Min(2, settings.Seconds)), null);
 
-            var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
             var closedLatency = new LatencyRecorder(4_000_000);
+            GC.Collect(); // the recorder's array, not the calls, would otherwise draw a full collection in the window
+            var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
             var stopwatch = Stopwatch.StartNew();
             var (calls, failures) = await ClosedLoopAsync(grains, settings.Callers, TimeSpan.FromSeconds(settings.Seconds), closedLatency);
             stopwatch.Stop();
@@ -58,14 +59,13 @@ internal static class RemoteCallBench
 
             var rate = settings.Rate > 0 ? settings.Rate : saturation / 2;
             await OpenLoopAsync(grains, rate, TimeSpan.FromSeconds(Math.Min(2, settings.Seconds)));
-            var (gen0, gen2) = (GC.CollectionCount(0), GC.CollectionCount(2));
             var open = await OpenLoopAsync(grains, rate, TimeSpan.FromSeconds(settings.Seconds));
-            (gen0, gen2) = (GC.CollectionCount(0) - gen0, GC.CollectionCount(2) - gen2);
             await output.WriteLineAsync($"open loop at {rate:N0} calls/s: {open.Completed:N0} of {open.Issued:N0} calls completed, {open.Failed} failed, "
                 + $"achieved {open.Completed / open.Elapsed.TotalSeconds:N0} calls/s; latency p50 {open.Latency.Percentile(50):F2} ms, "
                 + $"p99 {open.Latency.Percentile(99):F2} ms, p99.9 {open.Latency.Percentile(99.9):F2} ms, max {open.Latency.Percentile(100):F2} ms "
                 + $"(from scheduled time); from issue: p50 {open.ServiceLatency.Percentile(50):F2} ms, p99 {open.ServiceLatency.Percentile(99):F2} ms; "
-                + $"client GCs: {gen0} gen0, {gen2} gen2; longest driver gap {open.DriverLongestGap.TotalMilliseconds:F1} ms");
+                + $"client GCs: {open.Gen0} gen0, {open.Gen2} gen2, paused {open.GcPause.TotalMilliseconds:F1} ms in all; longest driver gap {open.DriverLongestGap.TotalMilliseconds:F1} ms, "
+                + $"ending {open.DriverLongestGapAt.TotalSeconds:F2} s into the phase");
             return failures == 0 && open.Failed == 0 ? 0 : 1;
         }
         finally
@@ -158,6 +158,12 @@ internal static class RemoteCallBench
         var total = (long)(rate * duration.TotalSeconds);
         var latency = new LatencyRecorder((int)Math.Min(total + 1, 50_000_000));
         var serviceLatency = new LatencyRecorder((int)Math.Min(total + 1, 50_000_000));
+
+        // The recorders are large arrays: collect now so that the full collection they would provoke
+        // does not stall the measured window (it did, by about 100 ms, in every run).
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        var (gen0, gen2, paused) = (GC.CollectionCount(0), GC.CollectionCount(2), GC.GetTotalPauseDuration());
         var ticksPerCall = Stopwatch.Frequency / rate;
         long completed = 0;
         long failed = 0;
@@ -183,6 +189,7 @@ internal static class RemoteCallBench
         // One thread issues every call when it is due (in bursts, about once a millisecond), never waiting for answers.
         // The driver's longest gap between two wake-ups (asked for 1 ms): a stall of the machine shows here, not just in call latency.
         var longestGap = TimeSpan.Zero;
+        var longestGapAt = TimeSpan.Zero;
         var driver = new Thread(() =>
         {
             var index = 0;
@@ -191,7 +198,12 @@ internal static class RemoteCallBench
             {
                 var wake = Stopwatch.GetTimestamp();
                 var gap = Stopwatch.GetElapsedTime(lastWake, wake);
-                longestGap = gap > longestGap ? gap : longestGap;
+                if (gap > longestGap)
+                {
+                    longestGap = gap;
+                    longestGapAt = Stopwatch.GetElapsedTime(start, wake);
+                }
+
                 lastWake = wake;
                 var due = Math.Min(total, (long)((Stopwatch.GetTimestamp() - start) / ticksPerCall) + 1);
                 for (; issued < due; issued++)
@@ -213,9 +225,10 @@ internal static class RemoteCallBench
             await Task.Delay(10);
         }
 
-        return new OpenLoopResult(total, Interlocked.Read(ref completed), Interlocked.Read(ref failed), Stopwatch.GetElapsedTime(start), latency, serviceLatency, longestGap);
+        return new OpenLoopResult(total, Interlocked.Read(ref completed), Interlocked.Read(ref failed), Stopwatch.GetElapsedTime(start), latency, serviceLatency, longestGap, longestGapAt,
+            GC.CollectionCount(0) - gen0, GC.CollectionCount(2) - gen2, GC.GetTotalPauseDuration() - paused);
     }
 
     // Latency counts from each call's scheduled time; ServiceLatency from when the driver actually issued it (without the driver's own lateness).
-    private sealed record OpenLoopResult(long Issued, long Completed, long Failed, TimeSpan Elapsed, LatencyRecorder Latency, LatencyRecorder ServiceLatency, TimeSpan DriverLongestGap);
+    private sealed record OpenLoopResult(long Issued, long Completed, long Failed, TimeSpan Elapsed, LatencyRecorder Latency, LatencyRecorder ServiceLatency, TimeSpan DriverLongestGap, TimeSpan DriverLongestGapAt, int Gen0, int Gen2, TimeSpan GcPause);
 }
