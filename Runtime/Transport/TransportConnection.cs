@@ -3,7 +3,6 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
-using System.Threading.Channels;
 using ChatCluster.Runtime.Activations;
 using Microsoft.Extensions.Logging;
 
@@ -21,8 +20,7 @@ internal sealed partial class TransportConnection : IAsyncDisposable
     private readonly Socket socket;
     private readonly PipeReader input;
     private readonly PipeWriter output;
-    private readonly Channel<OutgoingFrame> outgoing =
-        Channel.CreateUnbounded<OutgoingFrame>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly FrameQueue outgoing = new();
 
     // Guarded by themselves; also by 'pending' for 'closed', so no call is added after the failing sweep.
     private readonly Dictionary<long, (IRemotableCall Call, GrainId Target)> pending = [];
@@ -111,7 +109,7 @@ internal sealed partial class TransportConnection : IAsyncDisposable
 
         try
         {
-            return outgoing.Writer.TryWrite(new OutgoingFrame(FrameKind.Ping, id, null, default, null))
+            return outgoing.TryWrite(new OutgoingFrame(FrameKind.Ping, id, null, default, null))
                 && await pong.Task.WaitAsync(timeout);
         }
         catch (TimeoutException)
@@ -130,7 +128,7 @@ internal sealed partial class TransportConnection : IAsyncDisposable
     /// <summary>Queues the response to a call that arrived on this connection and completed.</summary>
     public void Respond(RemoteTurn turn) =>
         // False only once the connection closed: the caller has its SiloUnavailableException already.
-        outgoing.Writer.TryWrite(new OutgoingFrame(FrameKind.Response, turn.CallId, turn.Call, default, null));
+        outgoing.TryWrite(new OutgoingFrame(FrameKind.Response, turn.CallId, turn.Call, default, null));
 
     /// <summary>Closes the connection (if open) and fails its pending calls with <see cref="SiloUnavailableException"/>.</summary>
     public void Close(Exception reason)
@@ -161,7 +159,7 @@ internal sealed partial class TransportConnection : IAsyncDisposable
         }
 
         closing.Cancel();
-        outgoing.Writer.TryComplete();
+        outgoing.Complete();
         try
         {
             socket.Shutdown(SocketShutdown.Both);
@@ -235,7 +233,7 @@ internal sealed partial class TransportConnection : IAsyncDisposable
             }
         }
 
-        if (!IsOpen || !outgoing.Writer.TryWrite(new OutgoingFrame(FrameKind.Request, id, call, target, null)))
+        if (!IsOpen || !outgoing.TryWrite(new OutgoingFrame(FrameKind.Request, id, call, target, null)))
         {
             if (Take(id) is { } taken)
             {
@@ -323,7 +321,7 @@ internal sealed partial class TransportConnection : IAsyncDisposable
 
                 break;
             case FrameKind.Ping:
-                outgoing.Writer.TryWrite(new OutgoingFrame(FrameKind.Pong, header.CallId, null, default, null));
+                outgoing.TryWrite(new OutgoingFrame(FrameKind.Pong, header.CallId, null, default, null));
                 break;
             case FrameKind.Pong:
                 TaskCompletionSource<bool>? pong;
@@ -406,7 +404,7 @@ internal sealed partial class TransportConnection : IAsyncDisposable
     {
         if (respond)
         {
-            outgoing.Writer.TryWrite(new OutgoingFrame(FrameKind.Response, callId, null, default, error));
+            outgoing.TryWrite(new OutgoingFrame(FrameKind.Response, callId, null, default, error));
         }
     }
 
@@ -415,19 +413,35 @@ internal sealed partial class TransportConnection : IAsyncDisposable
         await Task.Yield();
         var payload = new ArrayBufferWriter<byte>(1024);
         using var json = new Utf8JsonWriter(payload);
-        var reader = outgoing.Reader;
         Exception? reason = null;
         try
         {
-            while (await reader.WaitToReadAsync().ConfigureAwait(false))
+            while (true)
             {
-                // Batching: write every frame queued now, then one flush (one send) for all of them.
-                while (reader.TryRead(out var frame))
+                if (outgoing.TryTakeAll(out var wait) is not { } batch)
                 {
-                    payload.ResetWrittenCount();
-                    json.Reset();
-                    Write(frame, payload, json);
+                    if (wait is null)
+                    {
+                        break;
+                    }
+
+                    await wait.ConfigureAwait(false);
+                    continue;
                 }
+
+                // Batching: write every frame queued, including those queued meanwhile, then one flush (one send) for all.
+                do
+                {
+                    foreach (var frame in batch)
+                    {
+                        payload.ResetWrittenCount();
+                        json.Reset();
+                        Write(frame, payload, json);
+                    }
+
+                    batch = outgoing.TryTakeAll();
+                }
+                while (batch is not null);
 
                 var flushed = await output.FlushAsync().ConfigureAwait(false);
                 if (flushed.IsCompleted)
