@@ -43,6 +43,7 @@ internal static class GrainSourceWriter
         {
             source.AppendLine($"            manifest.AddInterface<{grainInterface.FullName}>({Literal(grainInterface.GrainType)}, static (key, runtime) => "
                 + $"new {ProxyName(grainInterface)}(new {Runtime}.GrainId({Literal(grainInterface.GrainType)}, key), runtime));");
+            source.AppendLine($"            manifest.AddCallFactory({Literal(grainInterface.GrainType)}, {ProxyName(grainInterface)}.CreateCall);");
         }
 
         foreach (var grainClass in classes)
@@ -67,6 +68,17 @@ internal static class GrainSourceWriter
         source.AppendLine($"    internal sealed class {proxy} : {Runtime}.GrainReference, {grainInterface.FullName}");
         source.AppendLine("    {");
         source.AppendLine($"        public {proxy}({Runtime}.GrainId id, {Runtime}.GrainRuntime runtime) : base(id, runtime) {{ }}");
+        source.AppendLine();
+        source.AppendLine("        // Method id (the method's index here) to an empty call, for calls that arrive from other silos.");
+        source.AppendLine("        public static object? CreateCall(int methodId) => methodId switch");
+        source.AppendLine("        {");
+        for (var i = 0; i < grainInterface.Methods.Count; i++)
+        {
+            source.AppendLine($"            {i} => new {grainInterface.Methods[i].Name}Call{i}(),");
+        }
+
+        source.AppendLine("            _ => null,");
+        source.AppendLine("        };");
         for (var i = 0; i < grainInterface.Methods.Count; i++)
         {
             var method = grainInterface.Methods[i];
@@ -96,11 +108,49 @@ internal static class GrainSourceWriter
             }
 
             source.AppendLine($"            protected override global::System.Threading.Tasks.Task Invoke(object grain) => (({method.DeclaringInterface})grain).{method.Name}({arguments});");
+            source.AppendLine($"            protected override int MethodId => {i};");
+            WriteCodec(source, method);
             source.AppendLine("        }");
         }
 
         source.AppendLine("    }");
         source.AppendLine();
+    }
+
+    // Arguments as one JSON array, the result as one JSON value; each by its declared type.
+    private static void WriteCodec(StringBuilder source, GrainMethodModel method)
+    {
+        const string Codec = Runtime + ".CallCodec";
+        const string Json = "global::System.Text.Json";
+        if (method.Parameters.Count > 0)
+        {
+            source.AppendLine($"            protected override void WriteArguments({Json}.Utf8JsonWriter writer)");
+            source.AppendLine("            {");
+            source.AppendLine("                writer.WriteStartArray();");
+            for (var n = 0; n < method.Parameters.Count; n++)
+            {
+                source.AppendLine($"                {Codec}.Write<{method.Parameters[n].Type}>(writer, Arg{n});");
+            }
+
+            source.AppendLine("                writer.WriteEndArray();");
+            source.AppendLine("            }");
+            source.AppendLine($"            protected override void ReadArguments(ref {Json}.Utf8JsonReader reader)");
+            source.AppendLine("            {");
+            source.AppendLine($"                {Codec}.ReadStartArray(ref reader);");
+            for (var n = 0; n < method.Parameters.Count; n++)
+            {
+                source.AppendLine($"                Arg{n} = {Codec}.Read<{method.Parameters[n].Type}>(ref reader)!;");
+            }
+
+            source.AppendLine($"                {Codec}.ReadEndArray(ref reader);");
+            source.AppendLine("            }");
+        }
+
+        if (method.ResultType is { } resultType)
+        {
+            source.AppendLine($"            protected override void WriteResult({Json}.Utf8JsonWriter writer, {resultType} result) => {Codec}.Write<{resultType}>(writer, result);");
+            source.AppendLine($"            protected override {resultType} ReadResult(ref {Json}.Utf8JsonReader reader) => {Codec}.Read<{resultType}>(ref reader)!;");
+        }
     }
 
     private static string ProxyName(GrainInterfaceModel grainInterface) => Sanitize(grainInterface.FullName.Replace("global::", "")) + "Proxy";

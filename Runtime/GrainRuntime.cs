@@ -47,6 +47,7 @@ public sealed partial class GrainRuntime : IGrainFactory, IAsyncDisposable
                 }
 
                 grainClasses[grainClass.GrainType] = grainClass;
+                AddCallFactory(grainInterface, grainClass.GrainType);
             }
         }
     }
@@ -112,6 +113,12 @@ public sealed partial class GrainRuntime : IGrainFactory, IAsyncDisposable
         }
 
         sweeper = SweepAsync(stopping.Token);
+        if (Services.GetService<Transport.SiloTransport>() is { } transport)
+        {
+            Transport = transport;
+            await transport.StartAsync(this);
+        }
+
         var storageDescription = storages.Describe();
         LogStarted(Logger, grainClasses.Count, storageDescription);
         if (streams is not null)
@@ -152,10 +159,21 @@ public sealed partial class GrainRuntime : IGrainFactory, IAsyncDisposable
             activation.RequestDeactivation(DeactivationReason.SiloStopping);
         }
 
-        await Task.WhenAll(activations.Select(a => a.Deactivated)).WaitAsync(cancellationToken);
-        if (sweeper is not null)
+        try
         {
-            await sweeper;
+            await Task.WhenAll(activations.Select(a => a.Deactivated)).WaitAsync(cancellationToken);
+            if (sweeper is not null)
+            {
+                await sweeper;
+            }
+        }
+        finally
+        {
+            // Last, so that calls from other silos in flight at the stop still get their responses.
+            if (Transport is not null)
+            {
+                await Transport.StopAsync();
+            }
         }
 
         LogStopped(Logger, activations.Count);

@@ -31,6 +31,12 @@ public abstract class GrainReference
     {
         ArgumentNullException.ThrowIfNull(call);
         call.Deadline = Environment.TickCount64 + runtime.CallTimeoutMilliseconds;
+        if (runtime.RemoteRoute is { } route && route(GrainId) is { } endpoint)
+        {
+            runtime.SendRemote(endpoint, GrainId, call);
+            return call.Task;
+        }
+
         var activation = lastActivation;
         if (activation is null || !activation.TryEnqueue(call))
         {

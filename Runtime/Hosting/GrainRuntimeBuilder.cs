@@ -55,6 +55,19 @@ public sealed class GrainRuntimeBuilder
         return this;
     }
 
+    /// <summary>
+    /// Adds the silo-to-silo transport: the silo listens for calls from other silos and gateways, and
+    /// can send calls to them. Settings come from the <c>ChatCluster:Transport</c> section of
+    /// <paramref name="configuration"/> when given, then <paramref name="configure"/>.
+    /// </summary>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">A setting is out of range; the message names it.</exception>
+    public GrainRuntimeBuilder AddTransport(Microsoft.Extensions.Configuration.IConfiguration? configuration = null, Action<Transport.TransportOptions>? configure = null)
+    {
+        var options = CheckedSettings.Read(configuration, Transport.TransportOptions.Section, configure, o => o.Validate());
+        Services.AddSingleton(provider => new Transport.SiloTransport(options, provider.GetRequiredService<ILogger<Transport.SiloTransport>>()));
+        return this;
+    }
+
     /// <summary>Hosts the grain classes of <paramref name="assembly"/> in this silo.</summary>
     public GrainRuntimeBuilder AddGrains(Assembly assembly)
     {

@@ -3,6 +3,7 @@ using ChatCluster.Bench.Chat;
 using ChatCluster.Bench.GrainCalls;
 using ChatCluster.Bench.MessageStore;
 using ChatCluster.Bench.Redis;
+using ChatCluster.Bench.RemoteCalls;
 using ChatCluster.Bench.Streams;
 using ChatCluster.Bench.WebSockets;
 
@@ -26,5 +27,6 @@ var root = new RootCommand("ChatCluster benchmarks")
 {
     grainCalls, MessageStoreCommand.Create(), StreamsCommand.Create(), ChatCommands.DirectMessages(), ChatCommands.FanOut(),
     WebSocketCommands.Connections(), WebSocketCommands.DirectMessages(), RedisCommand.Create(),
+    RemoteCallsCommand.Create(), RemoteCallsCommand.Server(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,45 @@
+using System.Net;
+using ChatCluster.Runtime.Transport;
+
+namespace ChatCluster.Runtime;
+
+/// <summary>The runtime's side of the transport: sending a call to another silo, and making calls that arrive from one.</summary>
+public sealed partial class GrainRuntime
+{
+    // Grain type to the generated "method id → empty call" factory of its interface, for the grain classes hosted here.
+    private readonly Dictionary<string, Func<int, object?>> callFactories = [];
+
+    /// <summary>The silo's transport, when one is configured (<see cref="Hosting.GrainRuntimeBuilder.AddTransport"/>); set by <see cref="StartAsync"/>.</summary>
+    internal SiloTransport? Transport { get; private set; }
+
+    /// <summary>
+    /// Tests and benches only, until placement exists: when set and it returns an endpoint for a grain,
+    /// calls to that grain go to the silo there instead of running here.
+    /// </summary>
+    internal Func<GrainId, IPEndPoint?>? RemoteRoute { get; set; }
+
+    /// <summary>Sends <paramref name="call"/> to grain <paramref name="id"/> on the silo at <paramref name="endpoint"/>; its task completes from the response.</summary>
+    internal void SendRemote(IPEndPoint endpoint, GrainId id, IRemotableCall call)
+    {
+        if (Transport is not { } transport)
+        {
+            call.TryFail(new InvalidOperationException(
+                $"The call {call} to grain {id} was routed to silo {endpoint}, but this runtime has no transport: call AddTransport() on the grain runtime builder."));
+            return;
+        }
+
+        transport.Send(endpoint, id, call);
+    }
+
+    /// <summary>A new, empty call object of method <paramref name="methodId"/> of a grain type hosted here; null if there is none.</summary>
+    internal IRemotableCall? CreateCall(string grainType, int methodId) =>
+        callFactories.TryGetValue(grainType, out var create) ? create(methodId) as IRemotableCall : null;
+
+    private void AddCallFactory(Type grainInterface, string grainType)
+    {
+        if (Manifest.AssemblyManifest.Of(grainInterface.Assembly).CallFactories.TryGetValue(grainType, out var create))
+        {
+            callFactories[grainType] = create;
+        }
+    }
+}

@@ -1,0 +1,30 @@
+namespace ChatCluster.Runtime.Transport;
+
+/// <summary>What a frame on a silo connection carries.</summary>
+internal enum FrameKind : byte
+{
+    /// <summary>A grain call that expects a response with the same call id.</summary>
+    Request = 1,
+
+    /// <summary>The outcome of a request: a result, or an error when <see cref="FrameFlags.Error"/> is set.</summary>
+    Response = 2,
+
+    /// <summary>A grain call whose caller expects no response.</summary>
+    OneWay = 3,
+
+    /// <summary>A liveness probe; answered by a pong with the same call id.</summary>
+    Ping = 4,
+
+    /// <summary>The answer to a ping.</summary>
+    Pong = 5,
+}
+
+/// <summary>Bits of a frame's flags byte.</summary>
+[Flags]
+internal enum FrameFlags : byte
+{
+    None = 0,
+
+    /// <summary>On a response: the payload is an error (exception type and message), not a result.</summary>
+    Error = 1,
+}
