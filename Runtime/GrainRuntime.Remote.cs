@@ -13,8 +13,9 @@ public sealed partial class GrainRuntime
     internal SiloTransport? Transport { get; private set; }
 
     /// <summary>
-    /// Tests and benches only, until placement exists: when set and it returns an endpoint for a grain,
-    /// calls to that grain go to the silo there instead of running here.
+    /// Where calls go: when set and it returns an endpoint for a grain, calls to that grain go to the silo
+    /// there instead of running here. Clustering sets it to the placement router; tests and benches may set
+    /// their own.
     /// </summary>
     internal Func<GrainId, IPEndPoint?>? RemoteRoute { get; set; }
 

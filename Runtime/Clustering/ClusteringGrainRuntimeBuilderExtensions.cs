@@ -10,7 +10,8 @@ namespace ChatCluster.Runtime.Clustering;
 /// <summary>
 /// Adds cluster membership to a silo: the <see cref="IMembershipTable"/>, the <see cref="ClusterOptions"/> and
 /// the <see cref="MembershipService"/>, which joins when the host starts and leaves when it stops.
-/// Placement and transport do not use it yet.
+/// With a transport (<see cref="GrainRuntimeBuilder.AddTransport"/>), peers are probed over it and calls are
+/// routed to each grain's owner by rendezvous placement over the active silos.
 /// </summary>
 public static class ClusteringGrainRuntimeBuilderExtensions
 {
@@ -51,7 +52,7 @@ public static class ClusteringGrainRuntimeBuilderExtensions
             options,
             siloHost,
             siloPort,
-            probe ?? AlwaysAlive,
+            probe ?? TransportProbe(provider, options),
             provider.GetService<ILogger<MembershipService>>()));
         builder.Services.AddHostedService<MembershipHostedService>();
         return builder;
@@ -77,5 +78,12 @@ public static class ClusteringGrainRuntimeBuilderExtensions
             o.Provider = ClusterProvider.Redis;
         }, probe);
 
-    private static Task<bool> AlwaysAlive(SiloAddress silo, CancellationToken cancellationToken) => Task.FromResult(true);
+    /// <summary>Pings peers over the silo transport when there is one; without it every probe succeeds (heartbeats alone detect failures).</summary>
+    private static Func<SiloAddress, CancellationToken, Task<bool>> TransportProbe(IServiceProvider provider, ClusterOptions options)
+    {
+        var transport = provider.GetService<Transport.SiloTransport>();
+        return transport is null
+            ? static (_, _) => Task.FromResult(true)
+            : (silo, _) => transport.ProbeAsync(new System.Net.IPEndPoint(System.Net.IPAddress.Parse(silo.Host), silo.Port), options.ProbeTimeout);
+    }
 }
