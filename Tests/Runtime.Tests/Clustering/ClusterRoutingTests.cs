@@ -58,6 +58,44 @@ public sealed class ClusterRoutingTests(PrivateRedis redis) : IClassFixture<Priv
         }
     }
 
+    [Fact(Timeout = 120_000)]
+    public async Task The_grains_of_a_killed_silo_answer_from_the_others_with_their_persisted_state()
+    {
+        var storage = new MemoryGrainStorage();
+        var cluster = PrivateRedis.NewClusterId();
+        var silos = new List<ClusterSilo>();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                silos.Add(await ClusterSilo.StartAsync(redis.Server.Endpoint, cluster, storage));
+            }
+
+            await AllSeeAsync(silos);
+            await IncrementAllAsync(silos[0], expected: 1);
+            var victim = silos.Skip(1).MaxBy(silo => silo.Activations.Count)!;
+            Assert.NotEmpty(victim.Activations);
+
+            var killed = DateTime.UtcNow;
+            await victim.KillAsync();
+            silos.Remove(victim);
+            await AllSeeAsync(silos);
+            var detected = DateTime.UtcNow - killed;
+
+            await IncrementAllAsync(silos[0], expected: 2);
+            AssertEachGrainLivesAtItsOwner(silos, unreachable: victim);
+            Console.WriteLine($"killed silo left the view after {detected.TotalMilliseconds:F0} ms");
+            silos.Add(victim); // disposed below
+        }
+        finally
+        {
+            foreach (var silo in silos)
+            {
+                await silo.DisposeAsync();
+            }
+        }
+    }
+
     private static async Task IncrementAllAsync(ClusterSilo caller, int expected)
     {
         var values = await Task.WhenAll(Enumerable.Range(0, Counters).Select(i => caller.Runtime.GetGrain<ICounterGrain>($"c{i}").Increment()));
@@ -65,10 +103,10 @@ public sealed class ClusterRoutingTests(PrivateRedis redis) : IClassFixture<Priv
     }
 
     /// <summary>Every activation sits at the silo placement names for it, and no grain is active twice.</summary>
-    private static void AssertEachGrainLivesAtItsOwner(List<ClusterSilo> silos)
+    private static void AssertEachGrainLivesAtItsOwner(List<ClusterSilo> silos, ClusterSilo? unreachable = null)
     {
         var placement = new RendezvousPlacement(silos[0].Membership.View.ActiveSilos);
-        var all = silos.SelectMany(silo => silo.Activations.Select(grain => (silo, grain))).ToList();
+        var all = silos.Where(silo => silo != unreachable).SelectMany(silo => silo.Activations.Select(grain => (silo, grain))).ToList();
         Assert.Equal(Counters, all.Count);
         Assert.All(all, entry => Assert.Equal(entry.silo.Membership.Address, placement.OwnerOf(entry.grain)));
     }

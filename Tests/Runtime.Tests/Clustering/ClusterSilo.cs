@@ -77,6 +77,16 @@ internal sealed class ClusterSilo : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Dies as a killed process looks to the others: no more heartbeats, probe answers or calls, and no goodbye.
+    /// Its activations stay in memory, unreachable, and write nothing more.
+    /// </summary>
+    public async Task KillAsync()
+    {
+        await Membership.StopAsync();
+        await Runtime.Transport!.StopAsync();
+    }
+
     public async ValueTask DisposeAsync()
     {
         await StopAsync();
