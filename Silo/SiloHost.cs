@@ -22,6 +22,7 @@ public static class SiloHost
             .AddGrainRuntime(builder.Configuration)
             .AddChat(builder.Configuration)
             .AddConfiguredStorage(storage)
+            .AddConfiguredClustering(builder.Configuration, storage)
             .AddGateway(builder.Configuration);
 
         var app = builder.Build();

@@ -1,5 +1,7 @@
 using ChatCluster.Grains;
+using ChatCluster.Runtime.Clustering;
 using ChatCluster.Runtime.Hosting;
+using ChatCluster.Runtime.Transport;
 using Microsoft.Extensions.Options;
 
 namespace ChatCluster.Silo.Configuration;
@@ -12,6 +14,46 @@ public static class SiloConfiguration
     /// <exception cref="InvalidOperationException">A value cannot be converted; the message names its key.</exception>
     public static StorageOptions ReadStorage(IConfiguration configuration) =>
         CheckedSettings.Read<StorageOptions>(configuration, StorageOptions.Section, null, o => o.Validate());
+
+    /// <summary>
+    /// Cluster mode when <c>ChatCluster:Cluster:Provider</c> is <c>Redis</c>: the silo transport listens at
+    /// <c>ChatCluster:Transport</c> (its port must be set: other silos reach this one there), membership lives in
+    /// Redis (<c>ChatCluster:Redis</c>), and calls go to each grain's owner. Grains move between silos, so their
+    /// state must be in storage every silo shares: PostgreSQL. With <c>Local</c> (the default) nothing is added:
+    /// the embedded silo runs every grain itself.
+    /// </summary>
+    /// <exception cref="OptionsValidationException">A cluster setting is bad or does not fit the storage; the message names it.</exception>
+    public static GrainRuntimeBuilder AddConfiguredClustering(this GrainRuntimeBuilder builder, IConfiguration configuration, StorageOptions storage)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(storage);
+        var cluster = ClusterOptions.Read(configuration);
+        if (cluster.Provider != ClusterProvider.Redis)
+        {
+            return builder;
+        }
+
+        var transport = CheckedSettings.Read<TransportOptions>(configuration, TransportOptions.Section, null, o => o.Validate());
+        var problems = new List<string>();
+        if (transport.Port == 0)
+        {
+            problems.Add($"{TransportOptions.Section}:Port must be set (not 0) when {ClusterOptions.Section}:Provider is Redis: the other silos reach this silo at that port.");
+        }
+
+        if (storage.Provider != StorageProvider.Postgres)
+        {
+            problems.Add($"{StorageOptions.Section}:Provider is {storage.Provider}; it must be Postgres when {ClusterOptions.Section}:Provider is Redis, because grains move between silos and their state must move with them.");
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new OptionsValidationException(ClusterOptions.Section, typeof(ClusterOptions), problems);
+        }
+
+        return builder
+            .AddTransport(configuration)
+            .UseRedisClustering(configuration, transport.ListenAddress, transport.Port);
+    }
 
     /// <summary>
     /// Adds the storage the settings ask for: grain state and messages in SQLite, PostgreSQL or memory.
