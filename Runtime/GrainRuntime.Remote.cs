@@ -32,6 +32,44 @@ public sealed partial class GrainRuntime
         transport.Send(endpoint, id, call);
     }
 
+    /// <summary>How long an undelivered call waits before it is routed again.</summary>
+    private static readonly TimeSpan UndeliveredRetryPause = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// A call that never reached the silo it was routed to (unreachable, or the connection closed before the
+    /// call was written): route it again after a short pause, since membership may meanwhile have given the
+    /// grain to another silo, until the call's deadline; then it fails with <paramref name="reason"/>. Only
+    /// calls that were not sent come here, so none runs twice.
+    /// </summary>
+    internal void RetryUndelivered(GrainId id, IRemotableCall call, SiloUnavailableException reason)
+    {
+        if (stopped || Environment.TickCount64 + (long)UndeliveredRetryPause.TotalMilliseconds >= call.Deadline)
+        {
+            call.TryFail(reason);
+            return;
+        }
+
+        _ = Task.Delay(UndeliveredRetryPause).ContinueWith(
+            _ =>
+            {
+                if (RemoteRoute?.Invoke(id) is { } endpoint)
+                {
+                    SendRemote(endpoint, id, call);
+                    return;
+                }
+
+                try
+                {
+                    Dispatch(id, call);
+                }
+                catch (Exception ex)
+                {
+                    call.TryFail(ex);
+                }
+            },
+            CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+    }
+
     /// <summary>A new, empty call object of method <paramref name="methodId"/> of a grain type hosted here; null if there is none.</summary>
     internal IRemotableCall? CreateCall(string grainType, int methodId) =>
         callFactories.TryGetValue(grainType, out var create) ? create(methodId) as IRemotableCall : null;

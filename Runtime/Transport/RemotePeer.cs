@@ -6,8 +6,12 @@ namespace ChatCluster.Runtime.Transport;
 /// The way to one peer silo: its persistent connection, opened on first use and again on the next
 /// use after it is lost. After a failed attempt, further attempts wait a back-off (100 ms doubling
 /// to 5 s) and calls in that window fail at once with <see cref="SiloUnavailableException"/>.
+/// A call that cannot be sent because the peer cannot be reached goes to <c>undelivered</c> (the runtime routes it again).
 /// </summary>
-internal sealed class RemotePeer(IPEndPoint endpoint, Func<IPEndPoint, Task<TransportConnection>> connect)
+internal sealed class RemotePeer(
+    IPEndPoint endpoint,
+    Func<IPEndPoint, Task<TransportConnection>> connect,
+    Action<GrainId, IRemotableCall, SiloUnavailableException> undelivered)
 {
     private const long MaxBackoffMilliseconds = 5_000;
 
@@ -70,7 +74,7 @@ internal sealed class RemotePeer(IPEndPoint endpoint, Func<IPEndPoint, Task<Tran
         }
         catch (SiloUnavailableException ex)
         {
-            call.TryFail(ex);
+            undelivered(target, call, ex);
         }
     }
 

@@ -207,7 +207,7 @@ internal sealed partial class TransportConnection : IAsyncDisposable
         }
         catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
         {
-            call.TryFail(new SiloUnavailableException($"The connection to silo {Remote} closed before the call {call} to grain {target} was sent. Retry it."));
+            Undelivered(target, call, new SiloUnavailableException($"The connection to silo {Remote} closed before the call {call} to grain {target} was sent. Retry it."));
             return;
         }
 
@@ -222,26 +222,37 @@ internal sealed partial class TransportConnection : IAsyncDisposable
         Enqueue(target, call);
     }
 
+    private void Undelivered(GrainId target, IRemotableCall call, SiloUnavailableException reason)
+    {
+        if (runtime is { } local)
+        {
+            local.RetryUndelivered(target, call, reason);
+        }
+        else
+        {
+            call.TryFail(reason);
+        }
+    }
+
     private void Enqueue(GrainId target, IRemotableCall call)
     {
         var id = Interlocked.Increment(ref nextCallId);
+        var registered = false;
         lock (pending)
         {
             if (!closed)
             {
                 pending.Add(id, (call, target));
+                registered = true;
             }
         }
 
         if (!IsOpen || !outgoing.TryWrite(new OutgoingFrame(FrameKind.Request, id, call, target, null)))
         {
-            if (Take(id) is { } taken)
+            // Not written: routed again, unless Close already took it from the pending calls and failed it.
+            if (!registered || Take(id) is not null)
             {
-                taken.Call.TryFail(new SiloUnavailableException($"The connection to silo {Remote} is closed; the call {call} to grain {target} was not sent. Retry it."));
-            }
-            else
-            {
-                call.TryFail(new SiloUnavailableException($"The connection to silo {Remote} is closed; the call {call} to grain {target} was not sent. Retry it."));
+                Undelivered(target, call, new SiloUnavailableException($"The connection to silo {Remote} is closed; the call {call} to grain {target} was not sent. Retry it."));
             }
         }
     }
