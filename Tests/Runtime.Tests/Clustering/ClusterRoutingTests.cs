@@ -1,6 +1,5 @@
 using ChatCluster.Runtime.Clustering;
 using ChatCluster.Runtime.Placement;
-using ChatCluster.Runtime.Storage.Memory;
 using ChatCluster.Runtime.Tests.Grains;
 
 namespace ChatCluster.Runtime.Tests.Clustering;
@@ -17,85 +16,52 @@ public sealed class ClusterRoutingTests(PrivateRedis redis) : IClassFixture<Priv
     [Fact(Timeout = 120_000)]
     public async Task Calls_reach_each_grains_owner_and_grains_move_with_their_state_when_silos_join_and_leave()
     {
-        var storage = new MemoryGrainStorage();
-        var cluster = PrivateRedis.NewClusterId();
-        var silos = new List<ClusterSilo>();
-        try
+        await using var cluster = await TestCluster.StartAsync(redis.Server.Endpoint, silos: 3);
+        var silos = cluster.Silos;
+        await AllSeeAsync(silos);
+        // Each counter is called from every silo: all calls reach the one activation at its owner.
+        foreach (var caller in silos)
         {
-            for (var i = 0; i < 3; i++)
-            {
-                silos.Add(await ClusterSilo.StartAsync(redis.Server.Endpoint, cluster, storage));
-            }
-
-            await AllSeeAsync(silos);
-            // Each counter is called from every silo: all calls reach the one activation at its owner.
-            foreach (var caller in silos)
-            {
-                await IncrementAllAsync(caller, expected: silos.IndexOf(caller) + 1);
-            }
-
-            AssertEachGrainLivesAtItsOwner(silos);
-
-            silos.Add(await ClusterSilo.StartAsync(redis.Server.Endpoint, cluster, storage));
-            await AllSeeAsync(silos);
-            await IncrementAllAsync(silos[0], expected: 4);
-            AssertEachGrainLivesAtItsOwner(silos);
-            Assert.NotEmpty(silos[3].Activations);
-
-            var leaving = silos[1];
-            await leaving.StopAsync();
-            silos.Remove(leaving);
-            await AllSeeAsync(silos);
-            await IncrementAllAsync(silos[^1], expected: 5);
-            AssertEachGrainLivesAtItsOwner(silos);
+            await IncrementAllAsync(caller, expected: silos.IndexOf(caller) + 1);
         }
-        finally
-        {
-            foreach (var silo in silos)
-            {
-                await silo.DisposeAsync();
-            }
-        }
+
+        AssertEachGrainLivesAtItsOwner(silos);
+
+        await cluster.AddSiloAsync();
+        await AllSeeAsync(silos);
+        await IncrementAllAsync(silos[0], expected: 4);
+        AssertEachGrainLivesAtItsOwner(silos);
+        Assert.NotEmpty(silos[3].Activations);
+
+        var leaving = silos[1];
+        await leaving.StopAsync();
+        silos.Remove(leaving);
+        await AllSeeAsync(silos);
+        await IncrementAllAsync(silos[^1], expected: 5);
+        AssertEachGrainLivesAtItsOwner(silos);
     }
 
     [Fact(Timeout = 120_000)]
     public async Task The_grains_of_a_killed_silo_answer_from_the_others_with_their_persisted_state()
     {
-        var storage = new MemoryGrainStorage();
-        var cluster = PrivateRedis.NewClusterId();
-        var silos = new List<ClusterSilo>();
-        try
-        {
-            for (var i = 0; i < 3; i++)
-            {
-                silos.Add(await ClusterSilo.StartAsync(redis.Server.Endpoint, cluster, storage));
-            }
+        await using var cluster = await TestCluster.StartAsync(redis.Server.Endpoint, silos: 3);
+        var silos = cluster.Silos;
+        await AllSeeAsync(silos);
+        await IncrementAllAsync(silos[0], expected: 1);
+        var victim = silos.Skip(1).MaxBy(silo => silo.Activations.Count)!;
+        Assert.NotEmpty(victim.Activations);
 
-            await AllSeeAsync(silos);
-            await IncrementAllAsync(silos[0], expected: 1);
-            var victim = silos.Skip(1).MaxBy(silo => silo.Activations.Count)!;
-            Assert.NotEmpty(victim.Activations);
+        var killed = DateTime.UtcNow;
+        await victim.KillAsync();
+        silos.Remove(victim);
 
-            var killed = DateTime.UtcNow;
-            await victim.KillAsync();
-            silos.Remove(victim);
-
-            // Called at once, before anyone knows: calls to the dead silo's grains cannot be delivered, and are
-            // routed again until the view gives those grains to a live silo. None fails.
-            await IncrementAllAsync(silos[0], expected: 2);
-            await AllSeeAsync(silos);
-            var detected = DateTime.UtcNow - killed;
-            AssertEachGrainLivesAtItsOwner(silos, unreachable: victim);
-            Console.WriteLine($"killed silo left the view after {detected.TotalMilliseconds:F0} ms");
-            silos.Add(victim); // disposed below
-        }
-        finally
-        {
-            foreach (var silo in silos)
-            {
-                await silo.DisposeAsync();
-            }
-        }
+        // Called at once, before anyone knows: calls to the dead silo's grains cannot be delivered, and are
+        // routed again until the view gives those grains to a live silo. None fails.
+        await IncrementAllAsync(silos[0], expected: 2);
+        await AllSeeAsync(silos);
+        var detected = DateTime.UtcNow - killed;
+        AssertEachGrainLivesAtItsOwner(silos, unreachable: victim);
+        Console.WriteLine($"killed silo left the view after {detected.TotalMilliseconds:F0} ms");
     }
 
     private static async Task IncrementAllAsync(ClusterSilo caller, int expected)
