@@ -1,4 +1,5 @@
 using System.Net;
+using ChatCluster.Runtime.Activations;
 using ChatCluster.Runtime.Transport;
 
 namespace ChatCluster.Runtime;
@@ -30,6 +31,31 @@ public sealed partial class GrainRuntime
         }
 
         transport.Send(endpoint, id, call);
+    }
+
+    /// <summary>
+    /// Sends a turn that is here but whose grain is owned elsewhere (it was queued when the grain moved) to the
+    /// owner; a call from another silo is answered when the owner answers. False when the grain belongs here.
+    /// </summary>
+    internal bool TryForward(GrainId id, ITurn turn)
+    {
+        if (RemoteRoute?.Invoke(id) is not { } endpoint)
+        {
+            return false;
+        }
+
+        switch (turn)
+        {
+            case RemoteTurn remote:
+                remote.AnswerWhenCompleted();
+                SendRemote(endpoint, id, remote.Call);
+                return true;
+            case IRemotableCall call:
+                SendRemote(endpoint, id, call);
+                return true;
+            default:
+                return false;
+        }
     }
 
     /// <summary>How long an undelivered call waits before it is routed again.</summary>

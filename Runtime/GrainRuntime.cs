@@ -210,12 +210,18 @@ public sealed partial class GrainRuntime : IGrainFactory, IAsyncDisposable
         }
     }
 
-    /// <summary>Re-delivers a turn that reached an activation after it began to deactivate.</summary>
+    /// <summary>
+    /// Re-delivers a turn that reached an activation after it began to deactivate: to the grain's owner when
+    /// the grain has moved to another silo (see <see cref="TryForward"/>), else to a new activation here.
+    /// </summary>
     internal void Redispatch(GrainId id, ITurn turn)
     {
         try
         {
-            Dispatch(id, turn);
+            if (!TryForward(id, turn))
+            {
+                Dispatch(id, turn);
+            }
         }
         catch (Exception ex)
         {

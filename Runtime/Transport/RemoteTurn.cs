@@ -35,6 +35,11 @@ internal sealed class RemoteTurn(IRemotableCall call, long callId, long deadline
         Answer();
     }
 
+    /// <summary>For a call forwarded to another silo: answers the caller once that silo has completed the call.</summary>
+    public void AnswerWhenCompleted() =>
+        Call.Completion.ContinueWith(static (_, state) => ((RemoteTurn)state!).Answer(), this, CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
     public override string ToString() => Call.ToString()!;
 
     private void Answer()

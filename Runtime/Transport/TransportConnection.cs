@@ -402,7 +402,12 @@ internal sealed partial class TransportConnection : IAsyncDisposable
         ITurn turn = respond ? new RemoteTurn(call, header.CallId, deadline, this) : new OneWayTurn(call, deadline);
         try
         {
-            runtime.Dispatch(new GrainId(header.GrainType, header.Key), turn);
+            // The caller's view may be older than ours: a grain that has moved on is forwarded to its owner.
+            var grain = new GrainId(header.GrainType, header.Key);
+            if (!runtime.TryForward(grain, turn))
+            {
+                runtime.Dispatch(grain, turn);
+            }
         }
         catch (Exception ex)
         {

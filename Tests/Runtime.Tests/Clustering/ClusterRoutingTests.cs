@@ -64,6 +64,56 @@ public sealed class ClusterRoutingTests(PrivateRedis redis) : IClassFixture<Priv
         Console.WriteLine($"killed silo left the view after {detected.TotalMilliseconds:F0} ms");
     }
 
+    [Fact(Timeout = 180_000, Skip = "Known to fail, the next step of the clustering issue: under load, calls fail while grains move "
+        + "(InconsistentStateException from a second activation during a join; 'silo is stopping' and lost connections during a graceful leave).")]
+    public async Task Under_steady_load_a_silo_joining_and_one_leaving_fail_no_call_and_lose_no_increment()
+    {
+        await using var cluster = await TestCluster.StartAsync(redis.Server.Endpoint, silos: 3);
+        var silos = cluster.Silos;
+        await AllSeeAsync(silos);
+        var (first, leaving, last) = (silos[0], silos[1], silos[2]);
+        var acked = new int[Counters];
+        var failures = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
+        using var stop = new CancellationTokenSource();
+        var load = Enumerable.Range(0, 8).Select(worker => Task.Run(async () =>
+        {
+            var random = new Random(worker);
+            var caller = worker % 2 == 0 ? first : last;
+            while (!stop.IsCancellationRequested)
+            {
+                var i = random.Next(Counters);
+                try
+                {
+                    await caller.Runtime.GetGrain<ICounterGrain>($"c{i}").Increment();
+                    Interlocked.Increment(ref acked[i]);
+                }
+                catch (Exception ex)
+                {
+                    failures.Enqueue(ex);
+                }
+            }
+        })).ToList();
+
+        await Task.Delay(500);
+        await cluster.AddSiloAsync();
+        await AllSeeAsync(silos);
+        await Task.Delay(500);
+        await leaving.StopAsync();
+        silos.Remove(leaving);
+        await AllSeeAsync(silos);
+        await Task.Delay(500);
+        await stop.CancelAsync();
+        await Task.WhenAll(load);
+
+        Assert.True(failures.IsEmpty, $"{failures.Count} calls failed, e.g. {failures.FirstOrDefault()}");
+        Assert.True(acked.Sum() > Counters, $"only {acked.Sum()} increments under load");
+        for (var i = 0; i < Counters; i++)
+        {
+            // Each acknowledged increment is in the state exactly once: no lost update, no second committing activation.
+            Assert.Equal(acked[i], await first.Runtime.GetGrain<ICounterGrain>($"c{i}").Value());
+        }
+    }
+
     private static async Task IncrementAllAsync(ClusterSilo caller, int expected)
     {
         var values = await Task.WhenAll(Enumerable.Range(0, Counters).Select(i => caller.Runtime.GetGrain<ICounterGrain>($"c{i}").Increment()));
