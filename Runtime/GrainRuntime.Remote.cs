@@ -67,14 +67,23 @@ public sealed partial class GrainRuntime
     /// grain to another silo, until the call's deadline; then it fails with <paramref name="reason"/>. Only
     /// calls that were not sent come here, so none runs twice.
     /// </summary>
-    internal void RetryUndelivered(GrainId id, IRemotableCall call, SiloUnavailableException reason)
+    /// <param name="runtime">The runtime the call was made in; null (a transport without one) fails the call at once.</param>
+    /// <param name="id">The grain called.</param>
+    /// <param name="call">The call that was not sent.</param>
+    /// <param name="reason">Why it was not sent; the call fails with it once it cannot be retried.</param>
+    internal static void RetryUndelivered(GrainRuntime? runtime, GrainId id, IRemotableCall call, SiloUnavailableException reason)
     {
-        if (stopped || Environment.TickCount64 + (long)UndeliveredRetryPause.TotalMilliseconds >= call.Deadline)
+        if (runtime is null || runtime.stopped || Environment.TickCount64 + (long)UndeliveredRetryPause.TotalMilliseconds >= call.Deadline)
         {
             call.TryFail(reason);
             return;
         }
 
+        runtime.RouteAgainLater(id, call);
+    }
+
+    private void RouteAgainLater(GrainId id, IRemotableCall call)
+    {
         _ = Task.Delay(UndeliveredRetryPause).ContinueWith(
             _ =>
             {

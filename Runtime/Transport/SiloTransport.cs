@@ -55,19 +55,6 @@ public sealed partial class SiloTransport : IAsyncDisposable
         }
     }
 
-    /// <summary>A call the peer could not be reached for: the runtime routes it again (see <see cref="GrainRuntime.RetryUndelivered"/>).</summary>
-    private void Undelivered(GrainId target, IRemotableCall call, SiloUnavailableException reason)
-    {
-        if (runtime is { } local)
-        {
-            local.RetryUndelivered(target, call, reason);
-        }
-        else
-        {
-            call.TryFail(reason);
-        }
-    }
-
     /// <summary>Binds the listener and starts accepting connections; calls that arrive run on <paramref name="grainRuntime"/>.</summary>
     internal Task StartAsync(GrainRuntime grainRuntime)
     {
@@ -125,7 +112,7 @@ public sealed partial class SiloTransport : IAsyncDisposable
     public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
 
     private RemotePeer Peer(IPEndPoint endpoint) =>
-        peers.TryGetValue(endpoint, out var peer) ? peer : peers.GetOrAdd(endpoint, e => new RemotePeer(e, ConnectAsync, Undelivered));
+        peers.TryGetValue(endpoint, out var peer) ? peer : peers.GetOrAdd(endpoint, e => new RemotePeer(e, ConnectAsync, (target, call, reason) => GrainRuntime.RetryUndelivered(runtime, target, call, reason)));
 
     private Task<TransportConnection> ConnectAsync(IPEndPoint endpoint) =>
         TransportConnection.ConnectAsync(endpoint, runtime, Options, callTimeoutMilliseconds, logger, CancellationToken.None);

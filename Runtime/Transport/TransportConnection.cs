@@ -207,7 +207,7 @@ internal sealed partial class TransportConnection : IAsyncDisposable
         }
         catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
         {
-            Undelivered(target, call, new SiloUnavailableException($"The connection to silo {Remote} closed before the call {call} to grain {target} was sent. Retry it."));
+            GrainRuntime.RetryUndelivered(runtime, target, call, new SiloUnavailableException($"The connection to silo {Remote} closed before the call {call} to grain {target} was sent. Retry it."));
             return;
         }
 
@@ -220,18 +220,6 @@ internal sealed partial class TransportConnection : IAsyncDisposable
         }
 
         Enqueue(target, call);
-    }
-
-    private void Undelivered(GrainId target, IRemotableCall call, SiloUnavailableException reason)
-    {
-        if (runtime is { } local)
-        {
-            local.RetryUndelivered(target, call, reason);
-        }
-        else
-        {
-            call.TryFail(reason);
-        }
     }
 
     private void Enqueue(GrainId target, IRemotableCall call)
@@ -252,7 +240,7 @@ internal sealed partial class TransportConnection : IAsyncDisposable
             // Not written: routed again, unless Close already took it from the pending calls and failed it.
             if (!registered || Take(id) is not null)
             {
-                Undelivered(target, call, new SiloUnavailableException($"The connection to silo {Remote} is closed; the call {call} to grain {target} was not sent. Retry it."));
+                GrainRuntime.RetryUndelivered(runtime, target, call, new SiloUnavailableException($"The connection to silo {Remote} is closed; the call {call} to grain {target} was not sent. Retry it."));
             }
         }
     }
