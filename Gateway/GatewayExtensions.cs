@@ -5,7 +5,12 @@ using ChatCluster.Gateway.Endpoints;
 using ChatCluster.Gateway.Limits;
 using ChatCluster.Gateway.Metrics;
 using ChatCluster.Grains;
+using ChatCluster.Gateway.Push;
 using ChatCluster.Grains.Push;
+using ChatCluster.Runtime;
+using ChatCluster.Runtime.Transport;
+using Microsoft.Extensions.Logging;
+using ChatCluster.Runtime.Clustering;
 using ChatCluster.Runtime.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -18,7 +23,10 @@ using Microsoft.Extensions.Options;
 
 namespace ChatCluster.Gateway;
 
-/// <summary>Adds the WebSocket gateway to a silo: its services, the push seam, and its endpoints.</summary>
+/// <summary>
+/// Adds the WebSocket gateway to a process: its services, its push delivery (the seam the push handler of
+/// a silo uses, and the pinned <see cref="IGatewayGrain"/> other processes push through), and its endpoints.
+/// </summary>
 public static class GatewayExtensions
 {
     /// <summary>1012, PROTOCOL.md's close code for a draining gateway; WebSocketCloseStatus has no name for it.</summary>
@@ -43,10 +51,24 @@ public static class GatewayExtensions
         services.AddSingleton<WebSocketEndpoint>();
         services.AddSingleton<GatewayMetrics>();
         services.AddSingleton<MetricsCollector>();
-        // The endpoint and the push handler must share one registry: map the seam to the concrete singleton before AddPush.
-        services.AddSingleton<ConnectionRegistry>();
-        services.AddSingleton<IMessageDelivery>(provider => provider.GetRequiredService<ConnectionRegistry>());
-        return builder.AddPush<ConnectionRegistry>();
+        services.AddSingleton(provider => new ConnectionRegistry(
+            provider.GetRequiredService<GatewayOptions>(), provider.GetRequiredService<GatewayMetrics>(), NewGatewayId(provider)));
+        services.AddSingleton<IMessageDelivery>(provider => new PushDelivery(
+            provider.GetRequiredService<ConnectionRegistry>(),
+            provider.GetRequiredService<IGrainFactory>(),
+            clustered: provider.GetService<TransportOptions>() is not null,
+            provider.GetRequiredService<ILogger<PushDelivery>>()));
+        // Other processes push to this gateway's connections through its pinned grain.
+        return builder.AddGrains(typeof(GatewayGrain).Assembly);
+    }
+
+    /// <summary>A new id for this run of the gateway; with a transport it starts with the endpoint other processes push to.</summary>
+    private static string NewGatewayId(IServiceProvider provider)
+    {
+        var run = Guid.NewGuid().ToString("N");
+        return provider.GetService<TransportOptions>() is { } transport
+            ? $"{new SiloAddress(transport.ListenAddress, transport.Port, 0).Endpoint}/{run}"
+            : run;
     }
 
     /// <summary>Maps <c>GET /ws</c>, <c>GET /</c> (demo page), <c>GET /metrics</c> and, when dev tokens are on, <c>POST /api/dev/token</c>. Call after <c>UseWebSockets</c>.</summary>

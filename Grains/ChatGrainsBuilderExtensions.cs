@@ -43,6 +43,16 @@ public static class ChatGrainsBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.TryAddSingleton<IMessageDelivery, TDelivery>();
+        return builder.AddPush();
+    }
+
+    /// <summary>
+    /// Runs the push handler on this silo's share of the log. It delivers through the <see cref="IMessageDelivery"/>
+    /// registered elsewhere — by the gateway (<c>AddGateway</c>) where one is hosted.
+    /// </summary>
+    public static GrainRuntimeBuilder AddPush(this GrainRuntimeBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddSingleton<PushHandler>();
         return builder.AddStreamHandler<PushHandler, TimelineEvent>(TimelineEvent.Namespace, PushHandler.Group);
     }

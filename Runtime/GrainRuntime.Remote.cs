@@ -87,14 +87,14 @@ public sealed partial class GrainRuntime
         _ = Task.Delay(UndeliveredRetryPause).ContinueWith(
             _ =>
             {
-                if (RemoteRoute?.Invoke(id) is { } endpoint)
-                {
-                    SendRemote(endpoint, id, call);
-                    return;
-                }
-
                 try
                 {
+                    if (RemoteRoute?.Invoke(id) is { } endpoint)
+                    {
+                        SendRemote(endpoint, id, call);
+                        return;
+                    }
+
                     Dispatch(id, call);
                 }
                 catch (Exception ex)
@@ -111,6 +111,7 @@ public sealed partial class GrainRuntime
 
     private void AddCallFactory(Type grainInterface, string grainType)
     {
+        Placement.PinnedGrains.Learn(grainInterface, grainType);
         if (Manifest.AssemblyManifest.Of(grainInterface.Assembly).CallFactories.TryGetValue(grainType, out var create))
         {
             callFactories[grainType] = create;

@@ -23,6 +23,7 @@ public static class SiloHost
             .AddChat(builder.Configuration)
             .AddConfiguredStorage(storage)
             .AddConfiguredClustering(builder.Configuration, storage)
+            .AddPush()
             .AddGateway(builder.Configuration);
 
         var app = builder.Build();

@@ -5,21 +5,26 @@ using ChatCluster.Gateway.Auth;
 using ChatCluster.Gateway.Metrics;
 using ChatCluster.Gateway.Protocol;
 using ChatCluster.Grains;
-using ChatCluster.Grains.Push;
 
 namespace ChatCluster.Gateway.Connections;
 
 /// <summary>
-/// This gateway's open connections, by connection id, and the push seam: the push handler hands it
-/// messages, and it queues a <c>msg</c> frame on each of its own sessions' connections.
+/// This gateway's open connections, by connection id. Pushes for them come in through <see cref="Deliver"/>
+/// (from <see cref="Push.PushDelivery"/> in this process, or from other silos through <see cref="Push.GatewayGrain"/>).
 /// </summary>
-public sealed class ConnectionRegistry(GatewayOptions options, GatewayMetrics metrics) : IMessageDelivery
+/// <param name="options">The gateway's settings (queue length per connection).</param>
+/// <param name="metrics">Connection counts.</param>
+/// <param name="gatewayId">This process's gateway id; see <see cref="GatewayId"/>.</param>
+public sealed class ConnectionRegistry(GatewayOptions options, GatewayMetrics metrics, string gatewayId)
 {
     private readonly ConcurrentDictionary<string, GatewayConnection> connections = new(StringComparer.Ordinal);
     private long nextConnectionId;
 
-    /// <summary>This process's gateway id: sessions carry it so pushes find their way back here.</summary>
-    public string GatewayId { get; } = Guid.NewGuid().ToString("N");
+    /// <summary>
+    /// This process's gateway id: sessions carry it so pushes find their way back here. In a cluster it
+    /// starts with the transport endpoint (<c>host:port/…</c>), which is where <see cref="Grains.IGatewayGrain"/> lives.
+    /// </summary>
+    public string GatewayId { get; } = gatewayId;
 
     public int Count => connections.Count;
 
@@ -52,21 +57,29 @@ public sealed class ConnectionRegistry(GatewayOptions options, GatewayMetrics me
         }
     }
 
-    /// <summary>Queues the message on each local session's connection; never waits (a full queue closes that connection).</summary>
-    public ValueTask DeliverAsync(IReadOnlyList<Session> sessions, ChatMessage message, CancellationToken cancellationToken)
+    /// <summary>
+    /// Queues the message on each of <paramref name="connectionIds"/> (never waits: a full queue closes that
+    /// connection) and returns the ids this gateway does not hold.
+    /// </summary>
+    public IReadOnlyList<string> Deliver(IEnumerable<string> connectionIds, ChatMessage message)
     {
-        ArgumentNullException.ThrowIfNull(sessions);
+        ArgumentNullException.ThrowIfNull(connectionIds);
         byte[]? frame = null;
-        foreach (var session in sessions)
+        List<string>? gone = null;
+        foreach (var id in connectionIds)
         {
-            if (session.GatewayId == GatewayId && connections.TryGetValue(session.ConnectionId, out var connection))
+            if (connections.TryGetValue(id, out var connection))
             {
                 // Written once and shared: the writer only reads it.
                 frame ??= ServerFrameWriter.Msg(message);
                 connection.TryEnqueue(frame);
             }
+            else
+            {
+                (gone ??= []).Add(id);
+            }
         }
 
-        return ValueTask.CompletedTask;
+        return gone ?? (IReadOnlyList<string>)[];
     }
 }

@@ -25,12 +25,13 @@ public sealed partial class GroupGrain(
 
     private string GroupId => GetPrimaryKeyString();
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         writer = new CoalescingStateWriter<GroupState>(state);
         members = [.. state.State.Members];
         log = new TimelineLog(Timeline.ForGroup(GroupId).ToString(), services);
-        return log.LoadAsync(state.State.SeqLimit, PersistSeqLimit, cancellationToken);
+        await log.LoadAsync(state.State.SeqLimit, PersistSeqLimit, cancellationToken);
+        await RebuildPresence();
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -192,9 +193,34 @@ public sealed partial class GroupGrain(
         }
 
         onlineSessions = null;
-        // Presence lives only in memory: keep the grain while any member is online.
+        // Presence lives in memory: keep the grain while any member is online rather than rebuild it.
         KeepAlive = presence.Count > 0;
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Presence lives in memory, so an activation (after a move, a crash or collection) asks each member's
+    /// grain for its sessions, which the user grains keep in storage.
+    /// </summary>
+    private async Task RebuildPresence()
+    {
+        if (members.Count == 0)
+        {
+            return;
+        }
+
+        var names = members.ToArray();
+        var online = await Task.WhenAll(names.Select(m => GrainFactory.GetGrain<IUserGrain>(m).Sessions()));
+        for (var i = 0; i < names.Length; i++)
+        {
+            if (online[i].Count > 0)
+            {
+                presence[names[i]] = [.. online[i]];
+            }
+        }
+
+        onlineSessions = null;
+        KeepAlive = presence.Count > 0;
     }
 
     private ChatError? Refusal(string caller) =>

@@ -15,7 +15,6 @@ public sealed partial class UserGrain(
     [PersistentState("user")] IPersistentState<UserState> state,
     TimelineServices services) : Grain, IUserGrain
 {
-    private readonly List<Session> sessions = [];
     private readonly ILogger logger = services.Loggers.CreateLogger<UserGrain>();
     private CoalescingStateWriter<UserState> writer = null!;
     private TimelineLog log = null!;
@@ -26,6 +25,8 @@ public sealed partial class UserGrain(
     private Task previousSend = Task.CompletedTask;
 
     private string UserId => GetPrimaryKeyString();
+
+    private List<Session> Online => state.State.Sessions;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -166,24 +167,24 @@ public sealed partial class UserGrain(
 
     public async Task Connect(Session session)
     {
-        if (!sessions.Contains(session))
+        if (!Online.Contains(session))
         {
-            sessions.Add(session);
-            KeepAlive = true;
+            Online.Add(session);
+            await writer.WriteAsync();
             await PublishPresence(state.State.Groups);
         }
     }
 
     public async Task Disconnect(Session session)
     {
-        if (sessions.Remove(session))
+        if (Online.Remove(session))
         {
-            KeepAlive = sessions.Count > 0;
+            await writer.WriteAsync();
             await PublishPresence(state.State.Groups);
         }
     }
 
-    public Task<IReadOnlyList<Session>> Sessions() => Task.FromResult<IReadOnlyList<Session>>(sessions.ToArray());
+    public Task<IReadOnlyList<Session>> Sessions() => Task.FromResult<IReadOnlyList<Session>>(Online.ToArray());
 
     public async Task JoinedGroup(string groupId)
     {
@@ -192,7 +193,7 @@ public sealed partial class UserGrain(
             await writer.WriteAsync();
         }
 
-        if (sessions.Count > 0)
+        if (Online.Count > 0)
         {
             await PublishPresence([groupId]);
         }
@@ -216,7 +217,7 @@ public sealed partial class UserGrain(
     private Task PublishPresence(IEnumerable<string> groups)
     {
         var me = UserId;
-        var snapshot = sessions.ToArray();
+        var snapshot = Online.ToArray();
         return Task.WhenAll(groups.Select(g => GrainFactory.GetGrain<IGroupGrain>(g).UpdatePresence(me, snapshot)));
     }
 

@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.Net;
 using ChatCluster.Runtime.Activations;
 
 namespace ChatCluster.Runtime;
@@ -31,10 +32,24 @@ public abstract class GrainReference
     {
         ArgumentNullException.ThrowIfNull(call);
         call.Deadline = Environment.TickCount64 + runtime.CallTimeoutMilliseconds;
-        if (runtime.RemoteRoute is { } route && route(GrainId) is { } endpoint)
+        if (runtime.RemoteRoute is { } route)
         {
-            runtime.SendRemote(endpoint, GrainId, call);
-            return call.Task;
+            IPEndPoint? endpoint;
+            try
+            {
+                endpoint = route(GrainId);
+            }
+            catch (SiloUnavailableException ex)
+            {
+                call.TrySetException(ex);
+                return call.Task;
+            }
+
+            if (endpoint is not null)
+            {
+                runtime.SendRemote(endpoint, GrainId, call);
+                return call.Task;
+            }
         }
 
         var activation = lastActivation;

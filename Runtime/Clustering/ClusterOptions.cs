@@ -31,6 +31,12 @@ public sealed class ClusterOptions
     /// <summary>Where membership is kept: <c>Local</c> (default, one process) or <c>Redis</c>.</summary>
     public ClusterProvider Provider { get; set; } = ClusterProvider.Local;
 
+    /// <summary>
+    /// <c>Silo</c> (default): this process joins and hosts grains. <c>Client</c>: it only watches membership and
+    /// calls the silos, as a gateway process does.
+    /// </summary>
+    public ClusterRole Role { get; set; } = ClusterRole.Silo;
+
     /// <summary>Names the cluster; silos with the same id on one Redis form one cluster. Letters, digits, '-', '_' and '.'.</summary>
     public string ClusterId { get; set; } = "default";
 
@@ -81,6 +87,11 @@ public sealed class ClusterOptions
         if (!Enum.IsDefined(Provider))
         {
             yield return $"{Section}:{nameof(Provider)} is {Provider}; it must be Local or Redis.";
+        }
+
+        if (!Enum.IsDefined(Role))
+        {
+            yield return $"{Section}:{nameof(Role)} is {Role}; it must be Silo or Client.";
         }
 
         if (string.IsNullOrEmpty(ClusterId) || ClusterId.Length > 100

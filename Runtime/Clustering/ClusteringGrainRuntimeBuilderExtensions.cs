@@ -54,7 +54,8 @@ public static class ClusteringGrainRuntimeBuilderExtensions
             siloPort,
             probe ?? TransportProbe(provider, options),
             provider.GetService<ILogger<MembershipService>>()));
-        builder.Services.AddHostedService<MembershipHostedService>();
+        builder.Services.AddHostedService(provider => new MembershipHostedService(
+            provider.GetRequiredService<MembershipService>(), provider.GetRequiredService<GrainRuntime>(), options.Role));
         return builder;
     }
 

@@ -5,20 +5,30 @@ namespace ChatCluster.Runtime.Clustering;
 
 /// <summary>
 /// Joins the cluster when the host starts (after the grain runtime, so the transport already listens) and
-/// leaves it gracefully when the host stops. With a transport, calls are routed to their owners from then on.
+/// leaves it gracefully when the host stops; a cluster client only watches. With a transport, calls are
+/// routed to their owners from then on.
 /// </summary>
-internal sealed class MembershipHostedService(MembershipService membership, GrainRuntime runtime) : IHostedService
+internal sealed class MembershipHostedService(MembershipService membership, GrainRuntime runtime, ClusterRole role) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        var isMember = role == ClusterRole.Silo;
         if (runtime.Transport is not null)
         {
-            var router = new ClusterRouter(runtime, membership);
+            var router = new ClusterRouter(runtime, membership, membership.Endpoint, isMember);
             runtime.RemoteRoute = router.Route;
         }
 
-        await membership.StartAsync(cancellationToken).ConfigureAwait(false);
+        if (isMember)
+        {
+            await membership.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await membership.WatchAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => membership.LeaveAsync(cancellationToken);
+    public Task StopAsync(CancellationToken cancellationToken) =>
+        role == ClusterRole.Silo ? membership.LeaveAsync(cancellationToken) : membership.StopAsync();
 }

@@ -56,7 +56,7 @@ public sealed partial class MembershipService : IAsyncDisposable
             throw new Microsoft.Extensions.Options.OptionsValidationException(ClusterOptions.Section, typeof(ClusterOptions), problems);
         }
 
-        _ = new SiloAddress(host, port, 0); // checks host and port now rather than at the first join
+        Endpoint = new SiloAddress(host, port, 0).Endpoint; // also checks host and port now rather than at the first join
         this.table = table;
         this.options = options;
         this.host = host;
@@ -99,6 +99,9 @@ public sealed partial class MembershipService : IAsyncDisposable
         }
     }
 
+    /// <summary>Where this process is reached, <c>host:port</c> (the same in every epoch).</summary>
+    public string Endpoint { get; }
+
     /// <summary>The newest view read so far.</summary>
     public MembershipView View => Volatile.Read(ref view);
 
@@ -128,6 +131,34 @@ public sealed partial class MembershipService : IAsyncDisposable
             running.Add(LoopAsync("heartbeat", options.HeartbeatInterval, HeartbeatOnceAsync, token));
             running.Add(LoopAsync("refresh", options.RefreshInterval, RefreshAndVoteAsync, token));
             running.Add(LoopAsync("probe", options.ProbeInterval, ProbeOnceAsync, token));
+        }
+    }
+
+    /// <summary>
+    /// Watches membership without joining, as a cluster client (a gateway process) does: reads the view now,
+    /// then every <see cref="ClusterOptions.RefreshInterval"/>, raising <see cref="ViewChanged"/>. It never
+    /// heartbeats, probes or votes, and is never fenced.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Started before.</exception>
+    public async Task WatchAsync(CancellationToken cancellationToken)
+    {
+        CancellationToken token;
+        lock (gate)
+        {
+            if (stopping is not null)
+            {
+                throw new InvalidOperationException("A membership service starts once; create a new one.");
+            }
+
+            stopping = new CancellationTokenSource();
+            token = stopping.Token;
+        }
+
+        using var both = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, token);
+        await RefreshAsync(both.Token).ConfigureAwait(false);
+        lock (gate)
+        {
+            running.Add(LoopAsync("refresh", options.RefreshInterval, RefreshAndVoteAsync, token));
         }
     }
 

@@ -64,6 +64,7 @@ public sealed class GrainRuntimeBuilder
     public GrainRuntimeBuilder AddTransport(Microsoft.Extensions.Configuration.IConfiguration? configuration = null, Action<Transport.TransportOptions>? configure = null)
     {
         var options = CheckedSettings.Read(configuration, Transport.TransportOptions.Section, configure, o => o.Validate());
+        Services.AddSingleton(options);
         Services.AddSingleton(provider => new Transport.SiloTransport(options, provider.GetRequiredService<ILogger<Transport.SiloTransport>>()));
         return this;
     }

@@ -7,10 +7,11 @@ internal static class GrainProxyFactory<TInterface> where TInterface : IGrainWit
 
     private static Func<string, GrainRuntime, TInterface> Find()
     {
-        foreach (var (type, _, createProxy) in AssemblyManifest.Of(typeof(TInterface).Assembly).Interfaces)
+        foreach (var (type, grainType, createProxy) in AssemblyManifest.Of(typeof(TInterface).Assembly).Interfaces)
         {
             if (type == typeof(TInterface))
             {
+                Placement.PinnedGrains.Learn(type, grainType);
                 return (Func<string, GrainRuntime, TInterface>)createProxy;
             }
         }

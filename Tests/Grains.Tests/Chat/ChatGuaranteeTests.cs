@@ -177,6 +177,31 @@ public sealed class ChatGuaranteeTests
     }
 
     [Fact(Timeout = 120_000)]
+    public async Task Sessions_and_group_presence_outlive_the_grains_so_pushes_still_arrive_after_a_restart()
+    {
+        // Grains move between silos and are collected when idle; the devices stay connected meanwhile.
+        using var store = await ChatStore.CreateAsync("sqlite");
+        Session alicePhone = new("gw1", "a-phone"), bobPhone = new("gw2", "b-phone");
+        await using (var first = await ChatSilo.StartAsync(store))
+        {
+            await first.User("alice").Connect(alicePhone);
+            await first.User("bob").Connect(bobPhone);
+            await first.Group("g").Create("alice", ["bob"]);
+        }
+
+        await using var second = await ChatSilo.StartAsync(store);
+        Assert.Equal([alicePhone], await second.User("alice").Sessions());
+        Assert.Equal([alicePhone, bobPhone], (await second.Group("g").OnlineSessions()).OrderBy(s => s.ConnectionId));
+        var dm = (await second.User("bob").SendDirect("alice", "dm-1", "{}", null)).Ack!;
+        var group = (await second.Group("g").Send("alice", "gm-1", "{}", null)).Ack!;
+        await second.Delivery.WaitForAsync(alicePhone, m => m.MsgId == dm.MsgId);
+        await second.Delivery.WaitForAsync(bobPhone, m => m.MsgId == group.MsgId);
+
+        await second.User("bob").Disconnect(bobPhone);
+        Assert.Equal([alicePhone], await second.Group("g").OnlineSessions());
+    }
+
+    [Fact(Timeout = 120_000)]
     public async Task Push_reaches_every_device_but_the_sending_one()
     {
         using var store = await ChatStore.CreateAsync("sqlite");
