@@ -7,8 +7,10 @@ using ChatCluster.Silo.Health;
 namespace ChatCluster.Silo;
 
 /// <summary>
-/// Builds the silo's web application: runtime, chat, storage, the WebSocket gateway and the health
-/// endpoint. Program runs it; tests build it in their own process with their own settings.
+/// Builds the process's web application. A silo (the default): runtime, chat, storage, the WebSocket
+/// gateway and the health endpoint. A gateway process (<c>ChatCluster:Cluster:Role=Client</c>): the
+/// WebSocket gateway and health only, calling the silos. Program runs it; tests build it in their own
+/// process with their own settings.
 /// </summary>
 public static class SiloHost
 {
@@ -17,14 +19,25 @@ public static class SiloHost
     {
         var builder = WebApplication.CreateBuilder(args);
         configure?.Invoke(builder);
-        var storage = SiloConfiguration.ReadStorage(builder.Configuration);
-        builder.Services
-            .AddGrainRuntime(builder.Configuration)
-            .AddChat(builder.Configuration)
-            .AddConfiguredStorage(storage)
-            .AddConfiguredClustering(builder.Configuration, storage)
-            .AddPush()
-            .AddGateway(builder.Configuration);
+        if (SiloConfiguration.IsGatewayProcess(builder.Configuration))
+        {
+            // A gateway process: WebSockets in, grain calls out to the silos; no grains, storage or log of its own.
+            builder.Services
+                .AddGrainRuntime(builder.Configuration)
+                .AddConfiguredClusterClient(builder.Configuration)
+                .AddGateway(builder.Configuration);
+        }
+        else
+        {
+            var storage = SiloConfiguration.ReadStorage(builder.Configuration);
+            builder.Services
+                .AddGrainRuntime(builder.Configuration)
+                .AddChat(builder.Configuration)
+                .AddConfiguredStorage(storage)
+                .AddConfiguredClustering(builder.Configuration, storage)
+                .AddPush()
+                .AddGateway(builder.Configuration);
+        }
 
         var app = builder.Build();
         app.UseWebSockets();

@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # A local multi-process cluster on loopback, the way an operator tries scaling on one machine:
-# a private Redis (membership), a private PostgreSQL (state and messages) and N silos, each with its
-# gateway (WebSocket + demo page). Everything lives under one state folder and listens on 127.0.0.1.
+# a private Redis (membership), a private PostgreSQL (state and messages), N silos and M gateway
+# processes (WebSocket + demo page; cluster clients that call the silos). Silos serve WebSockets too.
+# Everything lives under one state folder and listens on 127.0.0.1.
 #
-#   bash infra/cluster.sh up [N]     build, start Redis, PostgreSQL and N silos (default 3)
-#   bash infra/cluster.sh add        start one more silo
-#   bash infra/cluster.sh stop I     stop silo I gracefully (SIGTERM: it leaves, hands its grains over)
-#   bash infra/cluster.sh kill I     kill silo I (SIGKILL: the others detect it in about 4 s)
-#   bash infra/cluster.sh status     each silo's health as it reports it
-#   bash infra/cluster.sh down       stop everything and delete the state folder
+#   bash infra/cluster.sh up [N] [M]  build, start Redis, PostgreSQL, N silos (default 3), M gateways (default 2)
+#   bash infra/cluster.sh add         start one more silo
+#   bash infra/cluster.sh add-gateway start one more gateway
+#   bash infra/cluster.sh stop I      stop silo I gracefully (SIGTERM: it leaves, hands its grains over)
+#   bash infra/cluster.sh kill I      kill silo I (SIGKILL: the others detect it in about 4 s)
+#   bash infra/cluster.sh status      each process's health as it reports it
+#   bash infra/cluster.sh down        stop everything and delete the state folder
 #
-# Silo I serves http://127.0.0.1:$((5100+I)) and its transport listens on 127.0.0.1:$((11100+I)).
+# Silo I serves http://127.0.0.1:$((5100+I)), its transport 127.0.0.1:$((11100+I)).
+# Gateway J serves http://127.0.0.1:$((5200+J)), its transport 127.0.0.1:$((11200+J)).
 # Settings: CHATCLUSTER_LOCAL (state folder), REDIS_PORT (6390), PG_PORT (5440).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -66,31 +69,36 @@ start_postgres() {
   say "PostgreSQL on 127.0.0.1:${pg_port}, database chat"
 }
 
-start_silo() { # index
-  local i=$1 dir="${state}/silo-$1"
+start_process() { # kind (silo|gateway), index
+  local kind=$1 i=$2 dir="${state}/$1-$2" http transport
+  if [ "${kind}" = silo ]; then http=$((5100 + i)); transport=$((11100 + i)); else http=$((5200 + i)); transport=$((11200 + i)); fi
   mkdir -p "${dir}"
   (
     cd "${dir}"
-    export Urls="http://127.0.0.1:$((5100 + i))"
+    export Urls="http://127.0.0.1:${http}"
     export CHATCLUSTER__CLUSTER__PROVIDER=Redis
     export CHATCLUSTER__REDIS__ENDPOINT="127.0.0.1:${redis_port}"
-    export CHATCLUSTER__TRANSPORT__PORT=$((11100 + i))
-    export CHATCLUSTER__STORAGE__PROVIDER=Postgres
-    export CHATCLUSTER__STORAGE__POSTGRESCONNECTIONSTRING="Host=127.0.0.1;Port=${pg_port};Username=chat;Database=chat"
-    # One key for all silos, so a token from any gateway works on every other.
+    export CHATCLUSTER__TRANSPORT__PORT=${transport}
+    if [ "${kind}" = silo ]; then
+      export CHATCLUSTER__STORAGE__PROVIDER=Postgres
+      export CHATCLUSTER__STORAGE__POSTGRESCONNECTIONSTRING="Host=127.0.0.1;Port=${pg_port};Username=chat;Database=chat"
+    else
+      export CHATCLUSTER__CLUSTER__ROLE=Client
+    fi
+    # One key for every process, so a token from any gateway works on every other.
     export CHATCLUSTER__GATEWAY__SIGNINGKEY="$(cat "${state}/signing-key")"
-    nohup dotnet "${silo_dll}" --contentRoot "$(dirname "${silo_dll}")" >"${dir}/silo.log" 2>&1 &
-    echo $! >"${dir}/silo.pid"
+    nohup dotnet "${silo_dll}" --contentRoot "$(dirname "${silo_dll}")" >"${dir}/${kind}.log" 2>&1 &
+    echo $! >"${dir}/${kind}.pid"
   )
-  wait_for "silo ${i} (see ${dir}/silo.log)" curl -sf "http://127.0.0.1:$((5100 + i))/readyz"
-  say "silo ${i}: http://127.0.0.1:$((5100 + i)) (transport 127.0.0.1:$((11100 + i))), log ${dir}/silo.log"
+  wait_for "${kind} ${i} (see ${dir}/${kind}.log)" curl -sf "http://127.0.0.1:${http}/readyz"
+  say "${kind} ${i}: http://127.0.0.1:${http} (transport 127.0.0.1:${transport}), log ${dir}/${kind}.log"
 }
 
 silo_pid() { cat "${state}/silo-$1/silo.pid" 2>/dev/null || true; }
 
-next_index() {
+next_index() { # kind
   local i=0
-  while [ -d "${state}/silo-${i}" ]; do i=$((i + 1)); done
+  while [ -d "${state}/$1-${i}" ]; do i=$((i + 1)); done
   echo "${i}"
 }
 
@@ -98,6 +106,7 @@ cmd=${1:-}
 case "${cmd}" in
   up)
     n=${2:-3}
+    m=${3:-2}
     [ -d "${state}" ] && die "${state} exists: run 'bash infra/cluster.sh down' first"
     say "building the silo (Release)"
     dotnet build -c Release Silo >/dev/null
@@ -105,12 +114,17 @@ case "${cmd}" in
     head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"${state}/signing-key"
     start_redis
     start_postgres
-    for i in $(seq 0 $((n - 1))); do start_silo "${i}"; done
-    say "up: ${n} silos; open http://127.0.0.1:5100 (dev tokens on every silo)"
+    for i in $(seq 0 $((n - 1))); do start_process silo "${i}"; done
+    for j in $(seq 0 $((m - 1))); do start_process gateway "${j}"; done
+    say "up: ${n} silos, ${m} gateways; open http://127.0.0.1:5200 (dev tokens on every process)"
     ;;
   add)
     [ -d "${state}" ] || die "no cluster: run 'bash infra/cluster.sh up' first"
-    start_silo "$(next_index)"
+    start_process silo "$(next_index silo)"
+    ;;
+  add-gateway)
+    [ -d "${state}" ] || die "no cluster: run 'bash infra/cluster.sh up' first"
+    start_process gateway "$(next_index gateway)"
     ;;
   stop | kill)
     i=${2:?silo index}
@@ -126,20 +140,21 @@ case "${cmd}" in
     fi
     ;;
   status)
-    for dir in "${state}"/silo-*; do
+    for dir in "${state}"/silo-* "${state}"/gateway-*; do
       [ -d "${dir}" ] || continue
-      i=${dir##*-}
-      pid=$(silo_pid "${i}")
+      name=$(basename "${dir}"); kind=${name%-*}; i=${name##*-}
+      pid=$(cat "${dir}/${kind}.pid" 2>/dev/null || true)
+      if [ "${kind}" = silo ]; then http=$((5100 + i)); else http=$((5200 + i)); fi
       if [ -n "${pid}" ] && kill -0 "${pid}" 2>/dev/null; then
-        echo "silo ${i} (pid ${pid}): $(curl -s "http://127.0.0.1:$((5100 + i))/healthz" || echo 'no answer')"
+        echo "${kind} ${i} (pid ${pid}): $(curl -s "http://127.0.0.1:${http}/healthz" || echo 'no answer')"
       else
-        echo "silo ${i}: not running"
+        echo "${kind} ${i}: not running"
       fi
     done
     ;;
   down)
-    for dir in "${state}"/silo-*; do
-      [ -f "${dir}/silo.pid" ] && kill -KILL "$(cat "${dir}/silo.pid")" 2>/dev/null || true
+    for pidfile in "${state}"/silo-*/silo.pid "${state}"/gateway-*/gateway.pid; do
+      [ -f "${pidfile}" ] && kill -KILL "$(cat "${pidfile}")" 2>/dev/null || true
     done
     [ -f "${state}/redis/redis.pid" ] && kill "$(cat "${state}/redis/redis.pid")" 2>/dev/null || true
     if [ -d "${state}/pg/data" ]; then
@@ -149,7 +164,7 @@ case "${cmd}" in
     say "down"
     ;;
   *)
-    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

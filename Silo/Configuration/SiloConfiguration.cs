@@ -55,6 +55,42 @@ public static class SiloConfiguration
             .UseRedisClustering(configuration, transport.ListenAddress, transport.Port);
     }
 
+    /// <summary>True when the settings make this process a gateway: <c>ChatCluster:Cluster:Role</c> is <c>Client</c>.</summary>
+    /// <exception cref="OptionsValidationException">A cluster setting is bad; the message names it.</exception>
+    public static bool IsGatewayProcess(IConfiguration configuration) => ClusterOptions.Read(configuration).Role == ClusterRole.Client;
+
+    /// <summary>
+    /// A gateway process: the transport listens at <c>ChatCluster:Transport</c> (its port must be set: silos push
+    /// to this gateway's connections there) and membership in Redis is watched, not joined; every grain call
+    /// goes to its owner silo.
+    /// </summary>
+    /// <exception cref="OptionsValidationException">A cluster setting is bad; the message names it.</exception>
+    public static GrainRuntimeBuilder AddConfiguredClusterClient(this GrainRuntimeBuilder builder, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var cluster = ClusterOptions.Read(configuration);
+        var transport = CheckedSettings.Read<TransportOptions>(configuration, TransportOptions.Section, null, o => o.Validate());
+        var problems = new List<string>();
+        if (cluster.Provider != ClusterProvider.Redis)
+        {
+            problems.Add($"{ClusterOptions.Section}:Role is Client, so {ClusterOptions.Section}:Provider must be Redis (a gateway process calls the silos of a cluster); it is {cluster.Provider}.");
+        }
+
+        if (transport.Port == 0)
+        {
+            problems.Add($"{TransportOptions.Section}:Port must be set (not 0) when {ClusterOptions.Section}:Role is Client: silos push to this gateway's connections at that port.");
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new OptionsValidationException(ClusterOptions.Section, typeof(ClusterOptions), problems);
+        }
+
+        return builder
+            .AddTransport(configuration)
+            .UseRedisClustering(configuration, transport.ListenAddress, transport.Port);
+    }
+
     /// <summary>
     /// Adds the storage the settings ask for: grain state and messages in SQLite, PostgreSQL or memory.
     /// The message log is a SQLite file in every mode until the Redis Streams provider arrives.

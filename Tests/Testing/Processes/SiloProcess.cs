@@ -32,6 +32,16 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public Uri BaseAddress => new($"http://127.0.0.1:{Port}");
 
+    /// <summary>False once the process has exited (stopped, killed or crashed).</summary>
+    public bool IsRunning => !process.HasExited;
+
+    /// <summary>Kills the process at once (SIGKILL), as a crash would, and waits for it to be gone.</summary>
+    public async Task KillAsync()
+    {
+        process.Kill(entireProcessTree: true);
+        await process.WaitForExitAsync().ConfigureAwait(false);
+    }
+
     public string Output
     {
         get
