@@ -40,6 +40,7 @@ public sealed class ChatClient : IAsyncDisposable
     private Task? feed;
     private long nextRequest;
     private int reconnects;
+    private int retriedSends;
 
     public ChatClient(ChatClientOptions options)
     {
@@ -48,7 +49,7 @@ public sealed class ChatClient : IAsyncDisposable
         reconnectPipeline = Retry(new PredicateBuilder()
             .Handle<WebSocketException>().Handle<HttpRequestException>().Handle<IOException>()
             .Handle<TimeoutException>().Handle<ChatServerException>());
-        sendPipeline = Retry(new PredicateBuilder().Handle<ChatServerException>(ex => ex.IsTransient));
+        sendPipeline = Retry(new PredicateBuilder().Handle<ChatServerException>(ex => ex.IsTransient), () => Interlocked.Increment(ref retriedSends));
     }
 
     /// <summary>Raised on every change of <see cref="State"/>, with the reason (e.g. the close code 1012 of a draining gateway).</summary>
@@ -61,6 +62,9 @@ public sealed class ChatClient : IAsyncDisposable
 
     /// <summary>How many times the client has reconnected after losing a connection.</summary>
     public int Reconnects => Volatile.Read(ref reconnects);
+
+    /// <summary>How many times a send was answered <c>unavailable</c> or <c>rate_limited</c> and sent again.</summary>
+    public int RetriedSends => Volatile.Read(ref retriedSends);
 
     /// <summary>
     /// Messages from others (and from this user's other devices), per timeline in seq order, each once. Read it
@@ -382,10 +386,15 @@ public sealed class ChatClient : IAsyncDisposable
         StateChanged?.Invoke(this, new ChatClientStateChangedEventArgs(state, reason));
     }
 
-    private ResiliencePipeline Retry(PredicateBuilder<object> shouldHandle) => new ResiliencePipelineBuilder()
+    private ResiliencePipeline Retry(PredicateBuilder<object> shouldHandle, Action? onRetry = null) => new ResiliencePipelineBuilder()
         .AddRetry(new RetryStrategyOptions
         {
             ShouldHandle = shouldHandle,
+            OnRetry = _ =>
+            {
+                onRetry?.Invoke();
+                return ValueTask.CompletedTask;
+            },
             MaxRetryAttempts = int.MaxValue,
             BackoffType = DelayBackoffType.Exponential,
             UseJitter = true,

@@ -24,6 +24,16 @@ public sealed class ClusterModeTests
         Assert.Contains("ChatCluster:Storage:Provider is Sqlite; it must be Postgres", silo.Output, StringComparison.Ordinal);
     }
 
+    [Fact(Timeout = 120_000)]
+    public async Task A_gateway_process_without_redis_clustering_or_a_transport_port_stops_startup_naming_both_settings()
+    {
+        await using var gateway = SiloProcess.Start(new Dictionary<string, string> { ["CHATCLUSTER__CLUSTER__ROLE"] = "Client" });
+
+        Assert.Equal(2, await gateway.WaitForExitAsync(StartTimeout));
+        Assert.Contains("ChatCluster:Cluster:Provider must be Redis", gateway.Output, StringComparison.Ordinal);
+        Assert.Contains("ChatCluster:Transport:Port must be set (not 0) when ChatCluster:Cluster:Role is Client", gateway.Output, StringComparison.Ordinal);
+    }
+
     [Fact(Timeout = 240_000)]
     public async Task Direct_messages_sent_through_one_silo_are_synced_through_the_other()
     {

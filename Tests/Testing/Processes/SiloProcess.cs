@@ -35,6 +35,12 @@ public sealed class SiloProcess : IAsyncDisposable
     /// <summary>False once the process has exited (stopped, killed or crashed).</summary>
     public bool IsRunning => !process.HasExited;
 
+    /// <summary>Freezes the process (SIGSTOP): it neither heartbeats nor answers, as if cut off by a partition.</summary>
+    public void Pause() => PosixSignal.Send(process.Id, PosixSignal.Stop);
+
+    /// <summary>Lets a paused process run again (SIGCONT).</summary>
+    public void Resume() => PosixSignal.Send(process.Id, PosixSignal.Continue);
+
     /// <summary>Kills the process at once (SIGKILL), as a crash would, and waits for it to be gone.</summary>
     public async Task KillAsync()
     {

@@ -13,6 +13,8 @@ internal static partial class PosixSignal
     public const int Quit = 3;        // SIGQUIT: PostgreSQL immediate shutdown.
     public const int Kill = 9;        // SIGKILL.
     public const int Terminate = 15;  // SIGTERM: graceful (Redis flushes its AOF).
+    public const int Continue = 18;   // SIGCONT: resume a stopped process.
+    public const int Stop = 19;       // SIGSTOP: freeze a process (cannot be caught), as a partition would silence it.
 
     /// <summary>Sends <paramref name="signal"/>; false when the process does not exist (any more).</summary>
     public static bool Send(int processId, int signal) => processId > 0 && NativeKill(processId, signal) == 0;

@@ -1,0 +1,114 @@
+using Xunit.Abstractions;
+using System.Diagnostics;
+
+namespace ChatCluster.Silo.Tests;
+
+/// <summary>
+/// Silo processes join, leave, crash and are cut off while a steady load of direct messages flows through two
+/// gateway processes. After each change every acked message is in <c>sync</c> once at its acked seq and no seq is
+/// used twice (see <see cref="DirectMessageLoad"/>): no two activations of a grain both committed.
+/// </summary>
+public sealed class ClusterChangesUnderLoadTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(60);
+
+    [Fact(Timeout = 420_000, Skip = "Fails until the log is shared: a message acked by a silo that then leaves can be missing from sync (its SQLite log left with it)")]
+    public async Task A_silo_joins_and_one_leaves_gracefully_and_no_send_fails()
+    {
+        await using var cluster = await ProcessCluster.StartAsync(silos: 3, gateways: 2);
+        await using var load = await DirectMessageLoad.StartAsync(cluster, cluster.Gateways, senderCount: 12, recipients: 40);
+        await load.WaitForAcksAsync(200, Settle);
+
+        // (a) a 4th silo joins: a quarter of the grains move to it.
+        await cluster.AddSiloAsync();
+        await cluster.WaitUntilAllSeeAsync(4);
+        await load.WaitForAcksAsync(200, Settle);
+        var retriedAfterJoin = load.RetriedSends;
+
+        // (b) a silo is stopped gracefully (SIGTERM): it leaves the view and hands its grains over.
+        var leaving = cluster.Silos[1];
+        Assert.Equal(0, await leaving.TerminateAsync(Settle));
+        await cluster.WaitUntilAllSeeAsync(3);
+        await load.WaitForAcksAsync(200, Settle);
+        await load.StopAsync();
+
+        output.WriteLine($"acked {load.Acked}; sends retried after 'unavailable': {retriedAfterJoin} during the join, {load.RetriedSends - retriedAfterJoin} during the leave");
+        AssertNoFailures(load);
+        await load.VerifyAsync(cluster.Gateways[0]);
+    }
+
+    [Fact(Timeout = 420_000)]
+    public async Task A_killed_silo_is_replaced_within_the_detection_time_and_nothing_acked_is_lost()
+    {
+        await using var cluster = await ProcessCluster.StartAsync(silos: 3, gateways: 2);
+        await using var load = await DirectMessageLoad.StartAsync(cluster, cluster.Gateways, senderCount: 12, recipients: 40);
+        await load.WaitForAcksAsync(200, Settle);
+
+        // (c) SIGKILL: the others declare it dead (about 4-5 s with the default ClusterOptions) and its grains
+        // come back on them from PostgreSQL; sends to them are retried by the client meanwhile.
+        var watch = Stopwatch.StartNew();
+        await cluster.Silos[2].KillAsync();
+        await cluster.WaitUntilAllSeeAsync(2);
+        var detected = watch.Elapsed;
+        await load.WaitForAcksAsync(300, Settle);
+        await load.StopAsync();
+
+        output.WriteLine($"killed silo left every view after {detected.TotalSeconds:F1} s; acked {load.Acked}; retried sends {load.RetriedSends}");
+        // Generous bound (the machine is shared and noisy); the default detection time is about 5 s.
+        Assert.True(detected < TimeSpan.FromSeconds(30), $"the killed silo was still in some view after {detected.TotalSeconds:F1} s");
+        AssertNoFailures(load);
+        await load.VerifyAsync(cluster.Gateways[1]);
+    }
+
+    [Fact(Timeout = 420_000, Skip = "Fails: sends through a gateway can hang past the client's 2 min send timeout while a silo is frozen")]
+    public async Task A_silo_cut_off_is_declared_dead_stops_serving_and_rejoins_with_a_new_epoch()
+    {
+        await using var cluster = await ProcessCluster.StartAsync(silos: 3, gateways: 2);
+        await using var load = await DirectMessageLoad.StartAsync(cluster, cluster.Gateways, senderCount: 12, recipients: 40);
+        await load.WaitForAcksAsync(200, Settle);
+        var cutOff = cluster.Silos[0];
+        var before = (await cluster.HealthAsync(cutOff)).GetProperty("silo").GetString();
+
+        // (d) SIGSTOP: no heartbeats, no probe answers, as behind a partition. The others declare it dead and take
+        // its grains; when it runs again it finds itself dead, stops serving (fenced) and rejoins under a new epoch.
+        cutOff.Pause();
+        try
+        {
+            await WaitUntilAsync(async () => await ActiveSilosSeenByAsync(cluster, cluster.Gateways[0]) == 2, "the cut-off silo was never declared dead");
+            await load.WaitForAcksAsync(200, Settle);
+        }
+        finally
+        {
+            cutOff.Resume();
+        }
+
+        await WaitUntilAsync(async () => (await cluster.HealthAsync(cutOff)).GetProperty("silo").GetString() != before, "the silo never rejoined");
+        await cluster.WaitUntilAllSeeAsync(3);
+        var after = (await cluster.HealthAsync(cutOff)).GetProperty("silo").GetString()!;
+        await load.WaitForAcksAsync(200, Settle);
+        await load.StopAsync();
+
+        output.WriteLine($"{before} rejoined as {after}; acked {load.Acked}; retried sends {load.RetriedSends}");
+        Assert.Equal(before!.Split('@')[0], after.Split('@')[0]);
+        Assert.True(long.Parse(after.Split('@')[1], System.Globalization.CultureInfo.InvariantCulture)
+            > long.Parse(before.Split('@')[1], System.Globalization.CultureInfo.InvariantCulture), "the new epoch is not larger");
+        AssertNoFailures(load);
+        await load.VerifyAsync(cluster.Gateways[0]);
+    }
+
+    private static void AssertNoFailures(DirectMessageLoad load) =>
+        Assert.True(load.Failures.Count == 0, $"{load.Failures.Count} sends failed, e.g.: {string.Join(" | ", load.Failures.Take(3).Select(f => f.GetType().Name + ": " + f.Message))}");
+
+    private static async Task<int> ActiveSilosSeenByAsync(ProcessCluster cluster, Testing.Processes.SiloProcess process) =>
+        (await cluster.HealthAsync(process)).GetProperty("activeSilos").GetInt32();
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string failure)
+    {
+        var deadline = DateTime.UtcNow + Settle;
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, failure);
+            await Task.Delay(100);
+        }
+    }
+}

@@ -1,0 +1,165 @@
+using System.Collections.Concurrent;
+using ChatCluster.Client;
+using ChatCluster.Client.Messages;
+using ChatCluster.Testing.Processes;
+
+namespace ChatCluster.Silo.Tests;
+
+/// <summary>
+/// A steady load of direct messages through the gateways of a <see cref="ProcessCluster"/>: each sender sends one
+/// DM at a time to a random recipient, in a loop, and records its acks. <see cref="VerifyAsync"/> then checks the
+/// delivery guarantees against <c>sync</c>: every acked message is stored once, at its acked seq, in both timelines,
+/// and no seq is used twice — which would not hold if two activations of one user grain had both committed.
+/// </summary>
+internal sealed class DirectMessageLoad : IAsyncDisposable
+{
+    private readonly ProcessCluster cluster;
+    private readonly List<ChatClient> senders = [];
+    private readonly ConcurrentQueue<(string From, string To, SendAck Ack)> acks = new();
+    private readonly ConcurrentQueue<Exception> failures = new();
+    private readonly CancellationTokenSource stopping = new();
+    private readonly List<Task> loops = [];
+    private readonly int recipients;
+
+    private DirectMessageLoad(ProcessCluster cluster, int recipients)
+    {
+        this.cluster = cluster;
+        this.recipients = recipients;
+    }
+
+    public int Acked => acks.Count;
+
+    public IReadOnlyCollection<Exception> Failures => failures;
+
+    /// <summary>Sends answered <c>unavailable</c> (or <c>rate_limited</c>) and sent again by the client, over all senders.</summary>
+    public int RetriedSends => senders.Sum(s => s.RetriedSends);
+
+    /// <summary>Connects <paramref name="senderCount"/> senders, spread over <paramref name="gateways"/>, and starts their loops.</summary>
+    public static async Task<DirectMessageLoad> StartAsync(ProcessCluster cluster, IReadOnlyList<SiloProcess> gateways, int senderCount, int recipients)
+    {
+        var load = new DirectMessageLoad(cluster, recipients);
+        for (var i = 0; i < senderCount; i++)
+        {
+            load.senders.Add(await cluster.ConnectAsync(gateways[i % gateways.Count], $"s{i}"));
+        }
+
+        for (var i = 0; i < senderCount; i++)
+        {
+            var (sender, name, random) = (load.senders[i], $"s{i}", new Random(i));
+            load.loops.Add(Task.Run(() => load.SendLoopAsync(sender, name, random)));
+        }
+
+        return load;
+    }
+
+    /// <summary>Waits until <paramref name="more"/> more sends were acked (bounded by <paramref name="timeout"/>): proof that the load flows.</summary>
+    public async Task WaitForAcksAsync(int more, TimeSpan timeout)
+    {
+        var target = Acked + more;
+        var deadline = DateTime.UtcNow + timeout;
+        while (Acked < target)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"only {Acked} of {target} sends acked within {timeout.TotalSeconds} s; failures: {failures.Count}");
+            await Task.Delay(50);
+        }
+    }
+
+    public async Task StopAsync()
+    {
+        await stopping.CancelAsync();
+        await Task.WhenAll(loops);
+    }
+
+    /// <summary>Checks every acked message through <c>sync</c> on <paramref name="reader"/>'s gateway.</summary>
+    public async Task VerifyAsync(SiloProcess reader)
+    {
+        var byTimeline = new Dictionary<string, List<(string MsgId, long? Seq)>>();
+        foreach (var (from, to, ack) in acks)
+        {
+            Add(byTimeline, $"user:{from}", (ack.MsgId, ack.Seq));
+            Add(byTimeline, $"user:{to}", (ack.MsgId, null)); // the recipient's seq is not in the sender's ack
+        }
+
+        foreach (var (timeline, expected) in byTimeline)
+        {
+            var user = timeline["user:".Length..];
+            await using var client = await cluster.ConnectAsync(reader, user);
+            var stored = await SyncAllAsync(client, timeline);
+            var seqs = stored.Select(m => m.Seq).ToList();
+            Assert.True(seqs.Distinct().Count() == seqs.Count, $"{timeline}: a seq is used twice");
+            var dup = stored.GroupBy(m => (m.From, m.ClientMsgId)).FirstOrDefault(g => g.Count() > 1);
+            Assert.True(dup is null, $"{timeline}: clientMsgId {dup?.Key.ClientMsgId} of {dup?.Key.From} is stored {dup?.Count()} times");
+            var byId = stored.ToDictionary(m => m.MsgId);
+            foreach (var (msgId, seq) in expected)
+            {
+                Assert.True(byId.TryGetValue(msgId, out var message), $"{timeline}: acked message {msgId} is missing");
+                if (seq is { } acked)
+                {
+                    Assert.Equal(acked, message.Seq);
+                }
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!stopping.IsCancellationRequested)
+        {
+            await StopAsync();
+        }
+
+        foreach (var sender in senders)
+        {
+            await sender.DisposeAsync();
+        }
+
+        stopping.Dispose();
+    }
+
+    private async Task SendLoopAsync(ChatClient sender, string name, Random random)
+    {
+        var n = 0;
+        while (!stopping.IsCancellationRequested)
+        {
+            var to = $"r{random.Next(recipients)}";
+            try
+            {
+                var ack = await sender.SendTextAsync($"user:{to}", $"{name} #{n}", $"{name}-{n}");
+                acks.Enqueue((name, to, ack));
+            }
+            catch (Exception ex)
+            {
+                failures.Enqueue(ex);
+            }
+
+            n++;
+        }
+    }
+
+    private static async Task<List<ChatMessage>> SyncAllAsync(ChatClient client, string timeline)
+    {
+        var all = new List<ChatMessage>();
+        long after = 0;
+        while (true)
+        {
+            var page = await client.SyncAsync(timeline, after, 500);
+            all.AddRange(page.Messages);
+            if (!page.HasMore || page.Messages.Count == 0)
+            {
+                return all;
+            }
+
+            after = page.Messages[^1].Seq;
+        }
+    }
+
+    private static void Add(Dictionary<string, List<(string, long?)>> map, string timeline, (string, long?) entry)
+    {
+        if (!map.TryGetValue(timeline, out var list))
+        {
+            map[timeline] = list = [];
+        }
+
+        list.Add(entry);
+    }
+}
