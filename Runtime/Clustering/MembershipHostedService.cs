@@ -17,6 +17,10 @@ internal sealed class MembershipHostedService(MembershipService membership, Grai
         {
             var router = new ClusterRouter(runtime, membership, membership.Endpoint, isMember);
             runtime.RemoteRoute = router.Route;
+            if (isMember && runtime.Streams is { Provider.IsShared: true } streams)
+            {
+                PartitionOwnership.Divide(streams, router, membership);
+            }
         }
 
         if (isMember)

@@ -196,6 +196,9 @@ public sealed class GrainRuntimeBuilder
                     + "call AddMemoryStreams() or AddSqliteStreams(path) on the grain runtime builder.");
         }
 
-        return new StreamHandlerHost(provider, [.. streamHandlers], services, services.GetRequiredService<ILogger<StreamHandlerHost>>());
+        // A log the silos share is divided among them by membership: consume nothing until it says which partitions are ours.
+        var divided = provider.IsShared && services.GetService<Clustering.MembershipService>() is not null
+            && services.GetService<Transport.SiloTransport>() is not null;
+        return new StreamHandlerHost(provider, [.. streamHandlers], services, services.GetRequiredService<ILogger<StreamHandlerHost>>(), waitForOwnership: divided);
     }
 }

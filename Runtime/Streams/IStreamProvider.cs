@@ -11,6 +11,13 @@ public interface IStreamProvider
     /// <summary>Number of partitions of every namespace.</summary>
     int Partitions { get; }
 
+    /// <summary>
+    /// True when every silo of a cluster reads this same log (Redis Streams, Kafka): the silos then divide its
+    /// partitions, each consumed by one silo at a time. False (the default) for a log of this process alone
+    /// (memory, SQLite), whose partitions this silo consumes itself.
+    /// </summary>
+    bool IsShared => false;
+
     /// <summary>Creates what the provider needs (tables, streams); safe to call from several processes at once.</summary>
     Task InitializeAsync(CancellationToken cancellationToken);
 
