@@ -7,18 +7,36 @@ namespace ChatCluster.Runtime.Clustering;
 /// Joins the cluster when the host starts (after the grain runtime, so the transport already listens) and
 /// leaves it gracefully when the host stops. With a transport, calls are routed to their owners from then on.
 /// </summary>
-internal sealed class MembershipHostedService(MembershipService membership, GrainRuntime runtime) : IHostedService
+/// <remarks>
+/// Leaving moves the grains out before the silo is gone: ShuttingDown first (the others route elsewhere, and
+/// this silo forwards the calls that still arrive), then every grain deactivates here (state written; their new
+/// owners wait for that before they activate them), and only then Dead. The grain runtime stops after this,
+/// answering the calls it still has before its transport closes.
+/// </remarks>
+internal sealed class MembershipHostedService(MembershipService membership, GrainRuntime runtime, ClusterOptions options) : IHostedService
 {
+    private ClusterRouter? router;
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         if (runtime.Transport is not null)
         {
-            var router = new ClusterRouter(runtime, membership);
+            router = new ClusterRouter(runtime, membership, options);
+            runtime.Router = router;
             runtime.RemoteRoute = router.Route;
         }
 
         await membership.StartAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => membership.LeaveAsync(cancellationToken);
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (router is not null)
+        {
+            await membership.BeginLeavingAsync(cancellationToken).ConfigureAwait(false);
+            await router.MoveOutAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await membership.LeaveAsync(cancellationToken).ConfigureAwait(false);
+    }
 }

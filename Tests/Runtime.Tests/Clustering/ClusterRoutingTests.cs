@@ -64,8 +64,7 @@ public sealed class ClusterRoutingTests(PrivateRedis redis) : IClassFixture<Priv
         Console.WriteLine($"killed silo left the view after {detected.TotalMilliseconds:F0} ms");
     }
 
-    [Fact(Timeout = 180_000, Skip = "Known to fail, the next step of the clustering issue: under load, calls fail while grains move "
-        + "(InconsistentStateException from a second activation during a join; 'silo is stopping' and lost connections during a graceful leave).")]
+    [Fact(Timeout = 180_000)]
     public async Task Under_steady_load_a_silo_joining_and_one_leaving_fail_no_call_and_lose_no_increment()
     {
         await using var cluster = await TestCluster.StartAsync(redis.Server.Endpoint, silos: 3);
