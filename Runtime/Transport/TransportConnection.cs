@@ -48,6 +48,10 @@ internal sealed partial class TransportConnection : IAsyncDisposable
     private volatile bool peerGoingAway;
     private volatile bool peerStoppedSending;
     private volatile bool goingAway;
+    private long goAwaySentAt;
+
+    // A peer that has not acknowledged a go-away by then is taken for gone (a live one answers within milliseconds).
+    private const long GoAwayAckTimeoutMilliseconds = 2_000;
 
     public TransportConnection(Socket socket, string remote, GrainRuntime? runtime, TransportOptions options, long callTimeoutMilliseconds, ILogger logger)
     {
@@ -72,16 +76,19 @@ internal sealed partial class TransportConnection : IAsyncDisposable
     public bool AcceptsCalls => !Volatile.Read(ref closed) && !peerGoingAway;
 
     /// <summary>
-    /// After <see cref="GoAway"/>: true once the peer has acknowledged it (so no request of its follows) and every
-    /// request either side sent on this connection has been answered; also true once the connection closed.
+    /// After <see cref="GoAway"/>: true once the peer has acknowledged it (so no request of its follows; a peer
+    /// that does not within two seconds is taken for gone) and every request either side sent on this connection
+    /// has been answered; also true once the connection closed.
     /// </summary>
     public bool IsDrained
     {
         get
         {
+            var stoppedSending = peerStoppedSending
+                || (goingAway && Environment.TickCount64 - Volatile.Read(ref goAwaySentAt) > GoAwayAckTimeoutMilliseconds);
             lock (pending)
             {
-                return closed || (peerStoppedSending && pending.Count == 0 && pings.Count == 0 && Volatile.Read(ref unanswered) == 0);
+                return closed || (stoppedSending && pending.Count == 0 && pings.Count == 0 && Volatile.Read(ref unanswered) == 0);
             }
         }
     }
@@ -135,6 +142,7 @@ internal sealed partial class TransportConnection : IAsyncDisposable
     {
         if (!goingAway)
         {
+            Volatile.Write(ref goAwaySentAt, Environment.TickCount64);
             goingAway = true;
             outgoing.TryWrite(new OutgoingFrame(FrameKind.GoAway, 0, null, default, null));
         }
