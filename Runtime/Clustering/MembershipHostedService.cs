@@ -34,7 +34,14 @@ internal sealed class MembershipHostedService(MembershipService membership, Grai
         if (router is not null)
         {
             await membership.BeginLeavingAsync(cancellationToken).ConfigureAwait(false);
-            await router.MoveOutAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await router.MoveOutAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Out of time: leave anyway; grains still here are written when the runtime stops.
+            }
         }
 
         await membership.LeaveAsync(cancellationToken).ConfigureAwait(false);
