@@ -1,4 +1,3 @@
-using ChatCluster.Runtime.Clustering;
 using ChatCluster.Runtime.Placement;
 using ChatCluster.Runtime.Tests.Grains;
 
