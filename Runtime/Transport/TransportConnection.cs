@@ -361,7 +361,7 @@ internal sealed partial class TransportConnection : IAsyncDisposable
         finally
         {
             Close(reason);
-            await input.CompleteAsync().ConfigureAwait(false);
+            await CompleteQuietlyAsync(input.CompleteAsync()).ConfigureAwait(false);
         }
     }
 
@@ -558,7 +558,20 @@ internal sealed partial class TransportConnection : IAsyncDisposable
         finally
         {
             Close(reason ?? new SiloUnavailableException("the connection was closed"));
-            await output.CompleteAsync().ConfigureAwait(false);
+            await CompleteQuietlyAsync(output.CompleteAsync()).ConfigureAwait(false);
+        }
+    }
+
+    // Completing a pipe flushes what is left to the socket, which Close has disposed by now: that may throw, and
+    // must not fault the loop's task (DisposeAsync awaits it, so a stopping silo would fail for nothing).
+    private static async Task CompleteQuietlyAsync(ValueTask completing)
+    {
+        try
+        {
+            await completing.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or SocketException)
+        {
         }
     }
 
