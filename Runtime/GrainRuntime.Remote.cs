@@ -1,5 +1,6 @@
 using System.Net;
 using ChatCluster.Runtime.Activations;
+using ChatCluster.Runtime.Placement;
 using ChatCluster.Runtime.Transport;
 
 namespace ChatCluster.Runtime;
@@ -19,6 +20,47 @@ public sealed partial class GrainRuntime
     /// their own.
     /// </summary>
     internal Func<GrainId, IPEndPoint?>? RemoteRoute { get; set; }
+
+    /// <summary>
+    /// The cluster's router, when clustering routes calls (set with <see cref="RemoteRoute"/>): it hands grains over
+    /// between silos when they move, and keeps this silo's view at least as new as its peers'.
+    /// </summary>
+    internal ClusterRouter? Router { get; set; }
+
+    /// <summary>The version of this silo's membership view, stamped on the frames it sends; 0 without clustering.</summary>
+    internal long ViewVersion => Router?.ViewVersion ?? 0;
+
+    /// <summary>
+    /// Routes a call that arrived from another silo: when the sender's view is newer than ours this silo first
+    /// catches up (so two silos never send a call back and forth on views of different ages); then a grain that
+    /// has moved on is forwarded to its owner, and one that is ours runs here.
+    /// </summary>
+    internal void DeliverIncoming(GrainId grain, ITurn turn, long senderViewVersion)
+    {
+        if (Router is { } router && senderViewVersion > router.ViewVersion)
+        {
+            _ = router.CatchUpAsync(senderViewVersion).ContinueWith(
+                static (_, state) =>
+                {
+                    var (runtime, grain, turn) = ((GrainRuntime, GrainId, ITurn))state!;
+                    runtime.Redispatch(grain, turn);
+                },
+                (this, grain, turn), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+            return;
+        }
+
+        Redispatch(grain, turn);
+    }
+
+    /// <summary>
+    /// Another silo (the grain's new owner, whose view has <paramref name="askerViewVersion"/>) asks this one to let
+    /// go of <paramref name="grain"/>: completes when the grain is not active here any more.
+    /// </summary>
+    internal Task ReleaseAsync(GrainId grain, long askerViewVersion) =>
+        Router?.ReleaseAsync(grain, askerViewVersion) ?? Task.CompletedTask;
+
+    /// <summary>Before a grain activates here: completes once the silos that owned it before the last view changes have let go of it.</summary>
+    internal Task PrepareActivationAsync(GrainId grain) => Router?.PrepareActivationAsync(grain) ?? Task.CompletedTask;
 
     /// <summary>Sends <paramref name="call"/> to grain <paramref name="id"/> on the silo at <paramref name="endpoint"/>; its task completes from the response.</summary>
     internal void SendRemote(IPEndPoint endpoint, GrainId id, IRemotableCall call)

@@ -169,10 +169,11 @@ public sealed partial class GrainRuntime : IGrainFactory, IAsyncDisposable
         }
         finally
         {
-            // Last, so that calls from other silos in flight at the stop still get their responses.
+            // Last, so that calls from other silos in flight at the stop still get their responses: the transport
+            // drains each connection (the peer sends no more requests, every request is answered) before it closes.
             if (Transport is not null)
             {
-                await Transport.StopAsync();
+                await Transport.StopAsync(Options.CallTimeout);
             }
         }
 

@@ -41,6 +41,10 @@ internal sealed partial class Activation
         var grain = GrainClass.Create(Runtime.Services, this);
         grain.Activation = this;
         Grain = grain;
+
+        // In a cluster, a grain that just moved here is first let go of by its previous owner, so that it is
+        // never active in two silos at once (its state is read after the previous owner's last write).
+        await Runtime.PrepareActivationAsync(Id);
         if (states is not null)
         {
             foreach (var persistentState in states)

@@ -24,5 +24,8 @@ internal sealed class ActivationCatalog
         return activations.GetOrAdd(id, new Activation(id, runtime, grainClass));
     }
 
+    /// <summary>The live activation of <paramref name="id"/>, if there is one.</summary>
+    public Activation? Find(GrainId id) => activations.GetValueOrDefault(id);
+
     public void Remove(Activation activation) => activations.TryRemove(new KeyValuePair<GrainId, Activation>(activation.Id, activation));
 }

@@ -57,6 +57,8 @@ public abstract class GrainCall<TResult> : TaskCompletionSource<TResult>, IRemot
 
     Task IRemotableCall.Completion => Task;
 
+    void IRemotableCall.SetDeadline(long deadline) => Deadline = deadline;
+
     void IRemotableCall.WriteArguments(Utf8JsonWriter writer) => WriteArguments(writer);
 
     void IRemotableCall.ReadArguments(in ReadOnlySequence<byte> payload)

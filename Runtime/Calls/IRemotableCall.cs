@@ -13,6 +13,9 @@ internal interface IRemotableCall : ITurn
     /// <summary>The method's index in its grain interface (declaration order, inherited methods after).</summary>
     int MethodId { get; }
 
+    /// <summary>Sets the deadline of a call that arrived from another silo (the caller's), kept if it is forwarded on.</summary>
+    void SetDeadline(long deadline);
+
     /// <summary>The call's task (completes when the call does).</summary>
     Task Completion { get; }
 

@@ -55,7 +55,7 @@ public static class ClusteringGrainRuntimeBuilderExtensions
             probe ?? TransportProbe(provider, options),
             provider.GetService<ILogger<MembershipService>>()));
         builder.Services.AddHostedService(provider => new MembershipHostedService(
-            provider.GetRequiredService<MembershipService>(), provider.GetRequiredService<GrainRuntime>(), options.Role));
+            provider.GetRequiredService<MembershipService>(), provider.GetRequiredService<GrainRuntime>(), options));
         return builder;
     }
 

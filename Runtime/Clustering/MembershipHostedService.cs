@@ -8,14 +8,23 @@ namespace ChatCluster.Runtime.Clustering;
 /// leaves it gracefully when the host stops; a cluster client only watches. With a transport, calls are
 /// routed to their owners from then on.
 /// </summary>
-internal sealed class MembershipHostedService(MembershipService membership, GrainRuntime runtime, ClusterRole role) : IHostedService
+/// <remarks>
+/// Leaving moves the grains out before the silo is gone: ShuttingDown first (the others route elsewhere, and
+/// this silo forwards the calls that still arrive), then every grain deactivates here (state written; their new
+/// owners wait for that before they activate them), and only then Dead. The grain runtime stops after this,
+/// answering the calls it still has before its transport closes.
+/// </remarks>
+internal sealed class MembershipHostedService(MembershipService membership, GrainRuntime runtime, ClusterOptions options) : IHostedService
 {
+    private ClusterRouter? router;
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var isMember = role == ClusterRole.Silo;
+        var isMember = options.Role == ClusterRole.Silo;
         if (runtime.Transport is not null)
         {
-            var router = new ClusterRouter(runtime, membership, membership.Endpoint, isMember);
+            router = new ClusterRouter(runtime, membership, options);
+            runtime.Router = router;
             runtime.RemoteRoute = router.Route;
             if (isMember && runtime.Streams is { Provider.IsShared: true } streams)
             {
@@ -33,6 +42,27 @@ internal sealed class MembershipHostedService(MembershipService membership, Grai
         }
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) =>
-        role == ClusterRole.Silo ? membership.LeaveAsync(cancellationToken) : membership.StopAsync();
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (options.Role == ClusterRole.Client)
+        {
+            await membership.StopAsync().ConfigureAwait(false);
+            return;
+        }
+
+        if (router is not null)
+        {
+            await membership.BeginLeavingAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await router.MoveOutAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Out of time: leave anyway; grains still here are written when the runtime stops.
+            }
+        }
+
+        await membership.LeaveAsync(cancellationToken).ConfigureAwait(false);
+    }
 }

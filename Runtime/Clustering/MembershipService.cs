@@ -35,6 +35,8 @@ public sealed partial class MembershipService : IAsyncDisposable
     private bool serving;
     private long servingSinceVersion;
     private long lastHeartbeatAt;
+    private bool shuttingDown;
+    private Task? catchingUp;
     private MembershipView view = MembershipView.Empty;
     private CancellationTokenSource? stopping;
 
@@ -162,9 +164,32 @@ public sealed partial class MembershipService : IAsyncDisposable
         }
     }
 
-    /// <summary>Leaves gracefully: ShuttingDown, stops the loops, then Dead (each a view change).</summary>
+    /// <summary>
+    /// The first step of leaving gracefully: sets ShuttingDown, so that placement gives this silo's grains to the
+    /// others, and reads the view that says so (raising <see cref="ViewChanged"/>). The silo keeps heartbeating and
+    /// answering probes until <see cref="LeaveAsync"/>; meanwhile it moves its grains out.
+    /// </summary>
+    public async Task BeginLeavingAsync(CancellationToken cancellationToken)
+    {
+        SiloAddress? me;
+        lock (gate)
+        {
+            me = serving && !shuttingDown ? address : null;
+            shuttingDown |= me is not null;
+        }
+
+        if (me is not null)
+        {
+            var result = await table.SetStatusAsync(me, SiloStatus.ShuttingDown, cancellationToken).ConfigureAwait(false);
+            LogStatusChanged(logger, me, SiloStatus.ShuttingDown, result.Outcome, result.Version);
+            await RefreshAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Leaves gracefully: ShuttingDown (unless <see cref="BeginLeavingAsync"/> did it), stops the loops, then Dead (each a view change).</summary>
     public async Task LeaveAsync(CancellationToken cancellationToken)
     {
+        await BeginLeavingAsync(cancellationToken).ConfigureAwait(false);
         SiloAddress? me;
         bool wasServing;
         lock (gate)
@@ -173,18 +198,52 @@ public sealed partial class MembershipService : IAsyncDisposable
             wasServing = serving;
         }
 
-        if (me is not null && wasServing)
-        {
-            var shuttingDown = await table.SetStatusAsync(me, SiloStatus.ShuttingDown, cancellationToken).ConfigureAwait(false);
-            LogStatusChanged(logger, me, SiloStatus.ShuttingDown, shuttingDown.Outcome, shuttingDown.Version);
-        }
-
         await StopAsync().ConfigureAwait(false);
         if (me is not null && wasServing)
         {
             var dead = await table.SetStatusAsync(me, SiloStatus.Dead, cancellationToken).ConfigureAwait(false);
             LogStatusChanged(logger, me, SiloStatus.Dead, dead.Outcome, dead.Version);
             LogLeft(logger, me);
+        }
+    }
+
+    /// <summary>
+    /// Reads the table if this silo's view is older than <paramref name="version"/> (a peer's view), so that it
+    /// routes as that peer does. Concurrent callers share one read; failures are logged, never thrown.
+    /// </summary>
+    internal async Task CatchUpAsync(long version)
+    {
+        // A read that began before the peer's view existed may return an older one: read again then, a few times at most.
+        for (var attempt = 0; attempt < 3 && View.Version < version; attempt++)
+        {
+            Task read;
+            lock (gate)
+            {
+                read = catchingUp ??= CatchUpOnceAsync();
+            }
+
+            await read.ConfigureAwait(false);
+        }
+    }
+
+    private async Task CatchUpOnceAsync()
+    {
+        await Task.Yield();
+        try
+        {
+            using var timeout = new CancellationTokenSource(options.DeathTimeout);
+            await RefreshAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            LogTickFailed(logger, "catch-up", address, exception.Message);
+        }
+        finally
+        {
+            lock (gate)
+            {
+                catchingUp = null;
+            }
         }
     }
 

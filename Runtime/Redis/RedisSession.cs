@@ -192,7 +192,20 @@ internal sealed class RedisSession
         }
         finally
         {
-            await output.CompleteAsync().ConfigureAwait(false);
+            await CompleteQuietlyAsync(output.CompleteAsync()).ConfigureAwait(false);
+        }
+    }
+
+    // Completing a pipe flushes what is left to the socket, which Close may have disposed: that must not fault
+    // the loop's task, which DisposeAsync of the connection awaits.
+    private static async Task CompleteQuietlyAsync(ValueTask completing)
+    {
+        try
+        {
+            await completing.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or System.Net.Sockets.SocketException)
+        {
         }
     }
 
@@ -237,7 +250,7 @@ internal sealed class RedisSession
         }
         finally
         {
-            await input.CompleteAsync().ConfigureAwait(false);
+            await CompleteQuietlyAsync(input.CompleteAsync()).ConfigureAwait(false);
         }
     }
 

@@ -7,7 +7,7 @@ namespace ChatCluster.Runtime.Transport;
 /// <summary>
 /// Writes and reads frames: <c>int32 length</c> (of everything after it), then <c>u8 kind</c>,
 /// <c>u8 flags</c>, <c>i64 call id</c>, <c>i32 timeout ms</c>, <c>i32 method id</c>,
-/// <c>u16 grain type length</c>, <c>u16 key length</c>, the grain type and key in UTF-8, and the
+/// <c>i64 sender's membership view version</c>, <c>u16 grain type length</c>, <c>u16 key length</c>, the grain type and key in UTF-8, and the
 /// payload (the rest). All integers little-endian.
 /// </summary>
 internal static class FrameCodec
@@ -16,7 +16,7 @@ internal static class FrameCodec
     public const int PrefixBytes = 4;
 
     /// <summary>Bytes of the fixed part of the header, after the length prefix.</summary>
-    public const int FixedHeaderBytes = 22;
+    public const int FixedHeaderBytes = 30;
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
@@ -37,10 +37,11 @@ internal static class FrameCodec
         BinaryPrimitives.WriteInt64LittleEndian(span[6..], header.CallId);
         BinaryPrimitives.WriteInt32LittleEndian(span[14..], header.TimeoutMilliseconds);
         BinaryPrimitives.WriteInt32LittleEndian(span[18..], header.MethodId);
-        BinaryPrimitives.WriteUInt16LittleEndian(span[22..], (ushort)typeBytes);
-        BinaryPrimitives.WriteUInt16LittleEndian(span[24..], (ushort)keyBytes);
-        Encoding.UTF8.GetBytes(header.GrainType, span.Slice(26, typeBytes));
-        Encoding.UTF8.GetBytes(header.Key, span.Slice(26 + typeBytes, keyBytes));
+        BinaryPrimitives.WriteInt64LittleEndian(span[22..], header.ViewVersion);
+        BinaryPrimitives.WriteUInt16LittleEndian(span[30..], (ushort)typeBytes);
+        BinaryPrimitives.WriteUInt16LittleEndian(span[32..], (ushort)keyBytes);
+        Encoding.UTF8.GetBytes(header.GrainType, span.Slice(34, typeBytes));
+        Encoding.UTF8.GetBytes(header.Key, span.Slice(34 + typeBytes, keyBytes));
         output.Advance(headerBytes);
         if (!payload.IsEmpty)
         {
@@ -74,13 +75,13 @@ internal static class FrameCodec
         var length = BinaryPrimitives.ReadInt32LittleEndian(fixedHeader);
         CheckLength(length, maxFrameBytes);
         var kind = (FrameKind)fixedHeader[4];
-        if (kind is < FrameKind.Request or > FrameKind.Pong)
+        if (kind is < FrameKind.Request or > FrameKind.GoAwayAck)
         {
             throw new TransportProtocolException($"Unknown frame kind {fixedHeader[4]}.");
         }
 
-        var typeBytes = BinaryPrimitives.ReadUInt16LittleEndian(fixedHeader[22..]);
-        var keyBytes = BinaryPrimitives.ReadUInt16LittleEndian(fixedHeader[24..]);
+        var typeBytes = BinaryPrimitives.ReadUInt16LittleEndian(fixedHeader[30..]);
+        var keyBytes = BinaryPrimitives.ReadUInt16LittleEndian(fixedHeader[32..]);
         if (FixedHeaderBytes + typeBytes + keyBytes > length)
         {
             throw new TransportProtocolException(
@@ -100,7 +101,8 @@ internal static class FrameCodec
             BinaryPrimitives.ReadInt32LittleEndian(fixedHeader[14..]),
             BinaryPrimitives.ReadInt32LittleEndian(fixedHeader[18..]),
             Decode(frame.Slice(0, typeBytes)),
-            Decode(frame.Slice(typeBytes, keyBytes)));
+            Decode(frame.Slice(typeBytes, keyBytes)),
+            BinaryPrimitives.ReadInt64LittleEndian(fixedHeader[22..]));
         payload = frame.Slice(typeBytes + keyBytes);
         buffer = buffer.Slice(PrefixBytes + length);
         return true;

@@ -7,6 +7,8 @@ namespace ChatCluster.Runtime.Transport;
 /// use after it is lost. After a failed attempt, further attempts wait a back-off (100 ms doubling
 /// to 5 s) and calls in that window fail at once with <see cref="SiloUnavailableException"/>.
 /// A call that cannot be sent because the peer cannot be reached goes to <c>undelivered</c> (the runtime routes it again).
+/// A connection whose peer is going away takes no new calls: the next call opens a new connection (which a
+/// stopping peer refuses, so the call is routed again).
 /// </summary>
 internal sealed class RemotePeer(
     IPEndPoint endpoint,
@@ -17,6 +19,9 @@ internal sealed class RemotePeer(
 
     private readonly object gate = new();
     private TransportConnection? connection;
+
+    // Connections replaced while their peer drained them; kept until they close, so a stopping silo drains them too.
+    private readonly List<TransportConnection> draining = [];
     private Task<TransportConnection>? connecting;
     private int failures;
     private long retryAt;
@@ -26,9 +31,22 @@ internal sealed class RemotePeer(
     /// <summary>The open connection, if there is one now.</summary>
     public TransportConnection? Current => connection is { IsOpen: true } open ? open : null;
 
+    /// <summary>Every open connection to the peer: the current one and those still draining.</summary>
+    public IReadOnlyList<TransportConnection> Connections
+    {
+        get
+        {
+            lock (gate)
+            {
+                draining.RemoveAll(old => !old.IsOpen);
+                return [.. draining.Append(connection).OfType<TransportConnection>().Where(c => c.IsOpen).Distinct()];
+            }
+        }
+    }
+
     public void Send(GrainId target, IRemotableCall call)
     {
-        if (Volatile.Read(ref connection) is { IsOpen: true } open)
+        if (Volatile.Read(ref connection) is { AcceptsCalls: true } open)
         {
             open.Send(target, call);
         }
@@ -42,7 +60,7 @@ internal sealed class RemotePeer(
     {
         lock (gate)
         {
-            if (connection is { IsOpen: true } open)
+            if (connection is { AcceptsCalls: true } open)
             {
                 return Task.FromResult(open);
             }
@@ -85,6 +103,11 @@ internal sealed class RemotePeer(
             var opened = await connect(EndPoint).ConfigureAwait(false);
             lock (gate)
             {
+                if (connection is { IsOpen: true } replaced)
+                {
+                    draining.Add(replaced);
+                }
+
                 Volatile.Write(ref connection, opened);
                 connecting = null;
                 failures = 0;

@@ -55,6 +55,25 @@ public sealed partial class SiloTransport : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Asks the silo at <paramref name="endpoint"/> to let go of <paramref name="grain"/> before it activates here;
+    /// true if it answered within <paramref name="timeout"/>, false on any failure (never throws).
+    /// </summary>
+    internal async Task<bool> ReleaseAsync(IPEndPoint endpoint, GrainId grain, TimeSpan timeout)
+    {
+        var started = Environment.TickCount64;
+        try
+        {
+            var connection = await Peer(endpoint).GetConnectionAsync().WaitAsync(timeout).ConfigureAwait(false);
+            var left = timeout - TimeSpan.FromMilliseconds(Environment.TickCount64 - started);
+            return left > TimeSpan.Zero && await connection.ReleaseAsync(grain, left).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is SiloUnavailableException or TimeoutException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Binds the listener and starts accepting connections; calls that arrive run on <paramref name="grainRuntime"/>.</summary>
     internal Task StartAsync(GrainRuntime grainRuntime)
     {
@@ -93,13 +112,36 @@ public sealed partial class SiloTransport : IAsyncDisposable
     internal IReadOnlyCollection<TransportConnection> AcceptedConnections => [.. accepted.Keys];
 
     /// <summary>Stops listening and closes every connection; their pending calls fail with <see cref="SiloUnavailableException"/>.</summary>
-    public async Task StopAsync()
+    public Task StopAsync() => StopAsync(TimeSpan.Zero);
+
+    /// <summary>
+    /// Stops listening, then drains every connection before it closes it: tells each peer to send no more requests
+    /// (<see cref="TransportConnection.GoAway"/>) and waits, at most <paramref name="drainTimeout"/>, until every
+    /// request either side sent has been answered. A graceful stop thus fails no call in flight.
+    /// </summary>
+    internal async Task StopAsync(TimeSpan drainTimeout)
     {
         var socket = Interlocked.Exchange(ref listener, null);
         socket?.Dispose();
         await accepting.ConfigureAwait(false);
-        var connections = accepted.Keys.Concat(peers.Values.Select(p => p.Current).OfType<TransportConnection>()).ToList();
-        foreach (var connection in connections)
+        var drainUntil = Environment.TickCount64 + (long)drainTimeout.TotalMilliseconds;
+        while (Environment.TickCount64 < drainUntil)
+        {
+            var open = Connections();
+            foreach (var connection in open)
+            {
+                connection.GoAway();
+            }
+
+            if (open.All(connection => connection.IsDrained))
+            {
+                break;
+            }
+
+            await Task.Delay(10).ConfigureAwait(false);
+        }
+
+        foreach (var connection in Connections())
         {
             await connection.DisposeAsync().ConfigureAwait(false);
         }
@@ -107,6 +149,9 @@ public sealed partial class SiloTransport : IAsyncDisposable
         accepted.Clear();
         peers.Clear();
     }
+
+    private List<TransportConnection> Connections() =>
+        [.. accepted.Keys.Concat(peers.Values.SelectMany(peer => peer.Connections))];
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);

@@ -14,6 +14,8 @@ namespace ChatCluster.Runtime.Transport;
 /// runtime. One writer loop drains the queue of frames and flushes once per batch; one reader loop
 /// parses frames. At most MaxPendingCalls calls await responses; further callers wait for a slot.
 /// Any error closes the connection and fails its pending calls with <see cref="SiloUnavailableException"/>.
+/// A silo that stops drains it first (<see cref="GoAway"/>): the peer stops sending requests on it and
+/// every request either side sent is answered before it closes.
 /// </summary>
 internal sealed partial class TransportConnection : IAsyncDisposable
 {
@@ -24,6 +26,7 @@ internal sealed partial class TransportConnection : IAsyncDisposable
 
     // Guarded by themselves; also by 'pending' for 'closed', so no call is added after the failing sweep.
     private readonly Dictionary<long, (IRemotableCall Call, GrainId Target)> pending = [];
+    // Pings and release requests sent, by call id, awaiting their answer.
     private readonly Dictionary<long, TaskCompletionSource<bool>> pings = [];
     private readonly SemaphoreSlim slots;
     private readonly CancellationTokenSource closing = new();
@@ -37,6 +40,18 @@ internal sealed partial class TransportConnection : IAsyncDisposable
     private Task sweeping = Task.CompletedTask;
     private long nextCallId;
     private bool closed;
+
+    // Requests (and release requests) that arrived here and are not answered yet.
+    private int unanswered;
+
+    // Guarded by 'pending': the peer said it goes away, so no request may be queued on this connection any more.
+    private volatile bool peerGoingAway;
+    private volatile bool peerStoppedSending;
+    private volatile bool goingAway;
+    private long goAwaySentAt;
+
+    // A peer that has not acknowledged a go-away by then is taken for gone (a live one answers within milliseconds).
+    private const long GoAwayAckTimeoutMilliseconds = 2_000;
 
     public TransportConnection(Socket socket, string remote, GrainRuntime? runtime, TransportOptions options, long callTimeoutMilliseconds, ILogger logger)
     {
@@ -56,6 +71,27 @@ internal sealed partial class TransportConnection : IAsyncDisposable
     public string Remote { get; }
 
     public bool IsOpen => !Volatile.Read(ref closed);
+
+    /// <summary>Open, and the peer has not said it is going away: new calls may be sent on it.</summary>
+    public bool AcceptsCalls => !Volatile.Read(ref closed) && !peerGoingAway;
+
+    /// <summary>
+    /// After <see cref="GoAway"/>: true once the peer has acknowledged it (so no request of its follows; a peer
+    /// that does not within two seconds is taken for gone) and every request either side sent on this connection
+    /// has been answered; also true once the connection closed.
+    /// </summary>
+    public bool IsDrained
+    {
+        get
+        {
+            var stoppedSending = peerStoppedSending
+                || (goingAway && Environment.TickCount64 - Volatile.Read(ref goAwaySentAt) > GoAwayAckTimeoutMilliseconds);
+            lock (pending)
+            {
+                return closed || (stoppedSending && pending.Count == 0 && pings.Count == 0 && Volatile.Read(ref unanswered) == 0);
+            }
+        }
+    }
 
     /// <summary>Completes when the connection has closed, for whatever reason.</summary>
     public Task Closed => closedSignal.Task;
@@ -93,13 +129,33 @@ internal sealed partial class TransportConnection : IAsyncDisposable
     }
 
     /// <summary>Sends a ping; true if the pong comes back within <paramref name="timeout"/>.</summary>
-    public async Task<bool> PingAsync(TimeSpan timeout)
+    public Task<bool> PingAsync(TimeSpan timeout) => AskAsync(FrameKind.Ping, default, timeout);
+
+    /// <summary>
+    /// Asks the peer to let go of <paramref name="grain"/> (see <see cref="FrameKind.Release"/>); true if it answered
+    /// within <paramref name="timeout"/>. False too when the connection closed or the peer is going away.
+    /// </summary>
+    public Task<bool> ReleaseAsync(GrainId grain, TimeSpan timeout) => AskAsync(FrameKind.Release, grain, timeout);
+
+    /// <summary>Tells the peer that this side is stopping: it sends no more requests here, and acknowledges that.</summary>
+    public void GoAway()
+    {
+        if (!goingAway)
+        {
+            Volatile.Write(ref goAwaySentAt, Environment.TickCount64);
+            goingAway = true;
+            outgoing.TryWrite(new OutgoingFrame(FrameKind.GoAway, 0, null, default, null));
+        }
+    }
+
+    // A ping or release request; true once its answer (pong or released) arrives within the timeout.
+    private async Task<bool> AskAsync(FrameKind kind, GrainId target, TimeSpan timeout)
     {
         var id = Interlocked.Increment(ref nextCallId);
         var pong = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (pending)
         {
-            if (closed)
+            if (closed || (kind == FrameKind.Release && peerGoingAway))
             {
                 return false;
             }
@@ -109,7 +165,7 @@ internal sealed partial class TransportConnection : IAsyncDisposable
 
         try
         {
-            return outgoing.TryWrite(new OutgoingFrame(FrameKind.Ping, id, null, default, null))
+            return outgoing.TryWrite(new OutgoingFrame(kind, id, null, target, null))
                 && await pong.Task.WaitAsync(timeout);
         }
         catch (TimeoutException)
@@ -126,9 +182,12 @@ internal sealed partial class TransportConnection : IAsyncDisposable
     }
 
     /// <summary>Queues the response to a call that arrived on this connection and completed.</summary>
-    public void Respond(RemoteTurn turn) =>
+    public void Respond(RemoteTurn turn)
+    {
         // False only once the connection closed: the caller has its SiloUnavailableException already.
         outgoing.TryWrite(new OutgoingFrame(FrameKind.Response, turn.CallId, turn.Call, default, null));
+        Interlocked.Decrement(ref unanswered);
+    }
 
     /// <summary>Closes the connection (if open) and fails its pending calls with <see cref="SiloUnavailableException"/>.</summary>
     public void Close(Exception reason)
@@ -225,23 +284,25 @@ internal sealed partial class TransportConnection : IAsyncDisposable
     private void Enqueue(GrainId target, IRemotableCall call)
     {
         var id = Interlocked.Increment(ref nextCallId);
-        var registered = false;
+        bool queued;
         lock (pending)
         {
-            if (!closed)
+            // Queued under the lock, so that no request follows the acknowledgement of a go-away (see Handle).
+            queued = !closed && !peerGoingAway && outgoing.TryWrite(new OutgoingFrame(FrameKind.Request, id, call, target, null));
+            if (queued)
             {
                 pending.Add(id, (call, target));
-                registered = true;
+            }
+            else
+            {
+                slots.Release();
             }
         }
 
-        if (!IsOpen || !outgoing.TryWrite(new OutgoingFrame(FrameKind.Request, id, call, target, null)))
+        if (!queued)
         {
-            // Not written: routed again, unless Close already took it from the pending calls and failed it.
-            if (!registered || Take(id) is not null)
-            {
-                GrainRuntime.RetryUndelivered(runtime, target, call, new SiloUnavailableException($"The connection to silo {Remote} is closed; the call {call} to grain {target} was not sent. Retry it."));
-            }
+            // Never sent, so it cannot have run: route it again.
+            GrainRuntime.RetryUndelivered(runtime, target, call, new SiloUnavailableException($"The connection to silo {Remote} is closed or draining; the call {call} to grain {target} was not sent. Retry it."));
         }
     }
 
@@ -300,7 +361,7 @@ internal sealed partial class TransportConnection : IAsyncDisposable
         finally
         {
             Close(reason);
-            await input.CompleteAsync().ConfigureAwait(false);
+            await CompleteQuietlyAsync(input.CompleteAsync()).ConfigureAwait(false);
         }
     }
 
@@ -322,7 +383,24 @@ internal sealed partial class TransportConnection : IAsyncDisposable
             case FrameKind.Ping:
                 outgoing.TryWrite(new OutgoingFrame(FrameKind.Pong, header.CallId, null, default, null));
                 break;
+            case FrameKind.Release:
+                Interlocked.Increment(ref unanswered);
+                _ = AnswerReleaseAsync(header.CallId, new GrainId(header.GrainType, header.Key), header.ViewVersion);
+                break;
+            case FrameKind.GoAway:
+                lock (pending)
+                {
+                    // Every request queued before this point is ahead of the acknowledgement; none is queued after it.
+                    peerGoingAway = true;
+                    outgoing.TryWrite(new OutgoingFrame(FrameKind.GoAwayAck, header.CallId, null, default, null));
+                }
+
+                break;
+            case FrameKind.GoAwayAck:
+                peerStoppedSending = true;
+                break;
             case FrameKind.Pong:
+            case FrameKind.Released:
                 TaskCompletionSource<bool>? pong;
                 lock (pending)
                 {
@@ -387,21 +465,40 @@ internal sealed partial class TransportConnection : IAsyncDisposable
         }
 
         var deadline = header.TimeoutMilliseconds > 0 ? Environment.TickCount64 + header.TimeoutMilliseconds : long.MaxValue;
-        ITurn turn = respond ? new RemoteTurn(call, header.CallId, deadline, this) : new OneWayTurn(call, deadline);
+        // The call keeps the caller's deadline if it is forwarded to another silo.
+        call.SetDeadline(deadline);
+        ITurn turn;
+        if (respond)
+        {
+            Interlocked.Increment(ref unanswered);
+            turn = new RemoteTurn(call, header.CallId, deadline, this);
+        }
+        else
+        {
+            turn = new OneWayTurn(call, deadline);
+        }
+
+        runtime.DeliverIncoming(new GrainId(header.GrainType, header.Key), turn, header.ViewVersion);
+    }
+
+    // Lets go of the grain here (see GrainRuntime.ReleaseAsync), then answers, in any case within the call timeout.
+    private async Task AnswerReleaseAsync(long callId, GrainId grain, long viewVersion)
+    {
         try
         {
-            // The caller's view may be older than ours: a grain that has moved on is forwarded to its owner.
-            var grain = new GrainId(header.GrainType, header.Key);
-            if (!runtime.TryForward(grain, turn))
+            if (runtime is not null)
             {
-                runtime.Dispatch(grain, turn);
+                await runtime.ReleaseAsync(grain, viewVersion).WaitAsync(TimeSpan.FromMilliseconds(callTimeoutMilliseconds)).ConfigureAwait(false);
             }
         }
-        catch (Exception ex)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            // A remote turn answers its caller from Abandon too.
-            turn.Abandon(ex);
+            // Answered anyway: the asker activates the grain, and the etag check on state writes still keeps the two apart.
+            LogReleaseFailed(logger, grain, Remote, ex.Message);
         }
+
+        outgoing.TryWrite(new OutgoingFrame(FrameKind.Released, callId, null, default, null));
+        Interlocked.Decrement(ref unanswered);
     }
 
     private void RespondError(bool respond, long callId, Exception error)
@@ -461,7 +558,20 @@ internal sealed partial class TransportConnection : IAsyncDisposable
         finally
         {
             Close(reason ?? new SiloUnavailableException("the connection was closed"));
-            await output.CompleteAsync().ConfigureAwait(false);
+            await CompleteQuietlyAsync(output.CompleteAsync()).ConfigureAwait(false);
+        }
+    }
+
+    // Completing a pipe flushes what is left to the socket, which Close has disposed by now: that may throw, and
+    // must not fault the loop's task (DisposeAsync awaits it, so a stopping silo would fail for nothing).
+    private static async Task CompleteQuietlyAsync(ValueTask completing)
+    {
+        try
+        {
+            await completing.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or SocketException)
+        {
         }
     }
 
@@ -491,7 +601,10 @@ internal sealed partial class TransportConnection : IAsyncDisposable
                 }
 
                 var timeout = call.Deadline == long.MaxValue ? 0 : (int)Math.Clamp(call.Deadline - Environment.TickCount64, 1, int.MaxValue);
-                FrameCodec.Write(output, new FrameHeader(FrameKind.Request, FrameFlags.None, frame.CallId, timeout, call.MethodId, frame.Target.Type, frame.Target.Key), payload.WrittenSpan);
+                FrameCodec.Write(output, new FrameHeader(FrameKind.Request, FrameFlags.None, frame.CallId, timeout, call.MethodId, frame.Target.Type, frame.Target.Key, ViewVersion), payload.WrittenSpan);
+                break;
+            case FrameKind.Release:
+                FrameCodec.Write(output, new FrameHeader(FrameKind.Release, FrameFlags.None, frame.CallId, 0, 0, frame.Target.Type, frame.Target.Key, ViewVersion), default);
                 break;
             case FrameKind.Response:
                 var flags = FrameFlags.None;
@@ -531,6 +644,8 @@ internal sealed partial class TransportConnection : IAsyncDisposable
                 break;
         }
     }
+
+    private long ViewVersion => runtime?.ViewVersion ?? 0;
 
     // Room for the header with a grain type and key of the longest allowed lengths.
     private bool TooBig(ArrayBufferWriter<byte> payload) => payload.WrittenCount > options.MaxFrameBytes - FrameCodec.FixedHeaderBytes - 2048;
@@ -605,6 +720,9 @@ internal sealed partial class TransportConnection : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Closing the connection to {Remote} after a protocol error: {Reason}; {PendingCalls} pending calls failed")]
     private static partial void LogProtocolError(ILogger logger, string remote, string reason, int pendingCalls);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Releasing grain {GrainId} for silo {Remote} failed or took too long: {Reason}")]
+    private static partial void LogReleaseFailed(ILogger logger, GrainId grainId, string remote, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Connection to {Remote} closed: {Reason}; {PendingCalls} pending calls failed")]
     private static partial void LogClosed(ILogger logger, string remote, string reason, int pendingCalls);

@@ -13,17 +13,17 @@ namespace ChatCluster.Bench.WebSockets;
 /// </summary>
 internal static class DirectMessagesBench
 {
-    /// <param name="Server">A running gateway with development tokens on; null to start the silo here (send rate limit raised).</param>
+    /// <param name="Servers">Running gateways with development tokens on (user i uses gateway i mod count); empty to start the silo here (send rate limit raised).</param>
     /// <param name="Users">Connected users; user i sends to user i+1.</param>
     /// <param name="Window">Closed loop: sends in flight per user.</param>
     /// <param name="Seconds">The measured duration, after a 2 s warm-up.</param>
     /// <param name="Rate">Open loop: total sends per second on a fixed schedule; null for closed loop.</param>
-    public sealed record Settings(Uri? Server, int Users, int Window, double Seconds, double? Rate);
+    public sealed record Settings(IReadOnlyList<Uri> Servers, int Users, int Window, double Seconds, double? Rate);
 
     public static async Task<int> RunAsync(Settings settings, TextWriter output)
     {
         var signingKey = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
-        await using var silo = settings.Server is null
+        await using var silo = settings.Servers.Count == 0
             ? await BenchSilo.StartAsync(signingKey, new Dictionary<string, string>
             {
                 // The bench measures the server, not the per-user limit (50/s by default).
@@ -31,13 +31,14 @@ internal static class DirectMessagesBench
                 ["CHATCLUSTER__Gateway__SendBurst"] = "1000000",
             })
             : null;
-        var server = silo?.BaseAddress ?? settings.Server!;
+        IReadOnlyList<Uri> servers = silo is null ? settings.Servers : [silo.BaseAddress];
         var tokens = new BenchTokens(signingKey);
-        using var http = new HttpClient { BaseAddress = server, Timeout = TimeSpan.FromSeconds(30) };
-        Func<CancellationToken, ValueTask<string>> TokenFor(string user) =>
-            silo is null ? DevTokens.For(http, user) : _ => ValueTask.FromResult(tokens.For(user));
-        var wsUri = new UriBuilder(server) { Scheme = server.Scheme == "https" ? "wss" : "ws", Path = "/ws" }.Uri;
-        output.WriteLine($"ws-dm: {settings.Users} users, {(settings.Rate is { } r ? $"open loop at {r:N0} sends/s" : $"closed loop, window {settings.Window}")}, {settings.Seconds} s, server {server}{(silo is null ? "" : $" (started here, pid {silo.ProcessId})")}");
+        var https = servers.Select(server => new HttpClient { BaseAddress = server, Timeout = TimeSpan.FromSeconds(30) }).ToList();
+        Func<CancellationToken, ValueTask<string>> TokenFor(string user, int gateway) =>
+            silo is null ? DevTokens.For(https[gateway], user) : _ => ValueTask.FromResult(tokens.For(user));
+        Uri WebSocketOf(Uri server) => new UriBuilder(server) { Scheme = server.Scheme == "https" ? "wss" : "ws", Path = "/ws" }.Uri;
+        output.WriteLine($"ws-dm: {settings.Users} users, {(settings.Rate is { } r ? $"open loop at {r:N0} sends/s" : $"closed loop, window {settings.Window}")}, {settings.Seconds} s, "
+            + $"gateways {string.Join(", ", servers)}{(silo is null ? "" : $" (started here, pid {silo.ProcessId})")}");
 
         var clients = new ChatClient[settings.Users];
         var connecting = Stopwatch.StartNew();
@@ -48,7 +49,8 @@ internal static class DirectMessagesBench
                 await gate.WaitAsync();
                 try
                 {
-                    clients[i] = new ChatClient(new ChatClientOptions { ServerUri = wsUri, TokenProvider = TokenFor($"wsdm-{i}") });
+                    var gateway = i % servers.Count;
+                    clients[i] = new ChatClient(new ChatClientOptions { ServerUri = WebSocketOf(servers[gateway]), TokenProvider = TokenFor($"wsdm-{i}", gateway) });
                     await clients[i].ConnectAsync();
                 }
                 finally
@@ -152,6 +154,7 @@ internal static class DirectMessagesBench
 
         await Task.WhenAll(clients.Select(client => client.DisposeAsync().AsTask()));
         await Task.WhenAll(readers);
+        https.ForEach(h => h.Dispose());
         return failed == 0 ? 0 : 1;
     }
 }

@@ -50,7 +50,11 @@ internal static class WebSocketCommands
 
     public static Command DirectMessages()
     {
-        var url = new Option<string?>("--url") { Description = "A running gateway with development tokens on, e.g. http://127.0.0.1:5000 (default: start the silo here)" };
+        var url = new Option<string?>("--url")
+        {
+            Description = "Running gateways with development tokens on, comma-separated, e.g. http://127.0.0.1:5200,http://127.0.0.1:5201 "
+                + "(user i connects to gateway i mod count; default: start the silo here)",
+        };
         var users = new Option<int>("--users") { Description = "Connected users; user i sends to user i+1", DefaultValueFactory = _ => 200 };
         var window = new Option<int>("--window") { Description = "Closed loop: sends in flight per user", DefaultValueFactory = _ => 4 };
         var rate = new Option<double?>("--rate") { Description = "Open loop: total sends per second on a fixed schedule (latency mode)" };
@@ -58,15 +62,20 @@ internal static class WebSocketCommands
         var command = new Command("ws-dm", "End-to-end DM throughput and ack latency over WebSockets, with the C# client") { url, users, window, rate, seconds };
         command.SetAction(async (parse, _) =>
         {
-            Uri? server = null;
-            if (parse.GetValue(url) is { } text && (!Uri.TryCreate(text, UriKind.Absolute, out server) || server.Scheme is not ("http" or "https")))
+            var servers = new List<Uri>();
+            foreach (var text in (parse.GetValue(url) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
-                await Console.Error.WriteLineAsync($"--url must be an absolute http(s) address, not '{parse.GetValue(url)}'.");
-                return 2;
+                if (!Uri.TryCreate(text, UriKind.Absolute, out var server) || server.Scheme is not ("http" or "https"))
+                {
+                    await Console.Error.WriteLineAsync($"--url must list absolute http(s) addresses, and '{text}' is not one.");
+                    return 2;
+                }
+
+                servers.Add(server);
             }
 
             var settings = new DirectMessagesBench.Settings(
-                server, parse.GetValue(users), parse.GetValue(window), parse.GetValue(seconds), parse.GetValue(rate));
+                servers, parse.GetValue(users), parse.GetValue(window), parse.GetValue(seconds), parse.GetValue(rate));
             if (settings.Users < 2 || settings.Window < 1 || settings.Seconds <= 0 || settings.Rate is <= 0)
             {
                 await Console.Error.WriteLineAsync("need --users >= 2, --window >= 1, --seconds > 0, --rate > 0.");

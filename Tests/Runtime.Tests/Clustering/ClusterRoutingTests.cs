@@ -1,4 +1,3 @@
-using ChatCluster.Runtime.Clustering;
 using ChatCluster.Runtime.Placement;
 using ChatCluster.Runtime.Tests.Grains;
 
@@ -11,14 +10,13 @@ namespace ChatCluster.Runtime.Tests.Clustering;
 public sealed class ClusterRoutingTests(PrivateRedis redis) : IClassFixture<PrivateRedis>
 {
     private const int Counters = 60;
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
 
     [Fact(Timeout = 120_000)]
     public async Task Calls_reach_each_grains_owner_and_grains_move_with_their_state_when_silos_join_and_leave()
     {
         await using var cluster = await TestCluster.StartAsync(redis.Server.Endpoint, silos: 3);
         var silos = cluster.Silos;
-        await AllSeeAsync(silos);
+        await TestCluster.AllSeeAsync(silos);
         // Each counter is called from every silo: all calls reach the one activation at its owner.
         foreach (var caller in silos)
         {
@@ -28,7 +26,7 @@ public sealed class ClusterRoutingTests(PrivateRedis redis) : IClassFixture<Priv
         AssertEachGrainLivesAtItsOwner(silos);
 
         await cluster.AddSiloAsync();
-        await AllSeeAsync(silos);
+        await TestCluster.AllSeeAsync(silos);
         await IncrementAllAsync(silos[0], expected: 4);
         AssertEachGrainLivesAtItsOwner(silos);
         Assert.NotEmpty(silos[3].Activations);
@@ -36,7 +34,7 @@ public sealed class ClusterRoutingTests(PrivateRedis redis) : IClassFixture<Priv
         var leaving = silos[1];
         await leaving.StopAsync();
         silos.Remove(leaving);
-        await AllSeeAsync(silos);
+        await TestCluster.AllSeeAsync(silos);
         await IncrementAllAsync(silos[^1], expected: 5);
         AssertEachGrainLivesAtItsOwner(silos);
     }
@@ -46,7 +44,7 @@ public sealed class ClusterRoutingTests(PrivateRedis redis) : IClassFixture<Priv
     {
         await using var cluster = await TestCluster.StartAsync(redis.Server.Endpoint, silos: 3);
         var silos = cluster.Silos;
-        await AllSeeAsync(silos);
+        await TestCluster.AllSeeAsync(silos);
         await IncrementAllAsync(silos[0], expected: 1);
         var victim = silos.Skip(1).MaxBy(silo => silo.Activations.Count)!;
         Assert.NotEmpty(victim.Activations);
@@ -54,23 +52,25 @@ public sealed class ClusterRoutingTests(PrivateRedis redis) : IClassFixture<Priv
         var killed = DateTime.UtcNow;
         await victim.KillAsync();
         silos.Remove(victim);
+        // A call written to the victim's connection in the instant before its caller saw it close has an unknown
+        // outcome and fails (it is not safe to run again); this test is about the calls made after that.
+        await WaitUntilNoneIsConnectedToAsync(silos, victim.Runtime.Transport!.LocalEndPoint!);
 
         // Called at once, before anyone knows: calls to the dead silo's grains cannot be delivered, and are
         // routed again until the view gives those grains to a live silo. None fails.
         await IncrementAllAsync(silos[0], expected: 2);
-        await AllSeeAsync(silos);
+        await TestCluster.AllSeeAsync(silos);
         var detected = DateTime.UtcNow - killed;
         AssertEachGrainLivesAtItsOwner(silos, unreachable: victim);
         Console.WriteLine($"killed silo left the view after {detected.TotalMilliseconds:F0} ms");
     }
 
-    [Fact(Timeout = 180_000, Skip = "Known to fail, the next step of the clustering issue: under load, calls fail while grains move "
-        + "(InconsistentStateException from a second activation during a join; 'silo is stopping' and lost connections during a graceful leave).")]
+    [Fact(Timeout = 180_000)]
     public async Task Under_steady_load_a_silo_joining_and_one_leaving_fail_no_call_and_lose_no_increment()
     {
         await using var cluster = await TestCluster.StartAsync(redis.Server.Endpoint, silos: 3);
         var silos = cluster.Silos;
-        await AllSeeAsync(silos);
+        await TestCluster.AllSeeAsync(silos);
         var (first, leaving, last) = (silos[0], silos[1], silos[2]);
         var acked = new int[Counters];
         var failures = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
@@ -96,11 +96,11 @@ public sealed class ClusterRoutingTests(PrivateRedis redis) : IClassFixture<Priv
 
         await Task.Delay(500);
         await cluster.AddSiloAsync();
-        await AllSeeAsync(silos);
+        await TestCluster.AllSeeAsync(silos);
         await Task.Delay(500);
         await leaving.StopAsync();
         silos.Remove(leaving);
-        await AllSeeAsync(silos);
+        await TestCluster.AllSeeAsync(silos);
         await Task.Delay(500);
         await stop.CancelAsync();
         await Task.WhenAll(load);
@@ -111,6 +111,16 @@ public sealed class ClusterRoutingTests(PrivateRedis redis) : IClassFixture<Priv
         {
             // Each acknowledged increment is in the state exactly once: no lost update, no second committing activation.
             Assert.Equal(acked[i], await first.Runtime.GetGrain<ICounterGrain>($"c{i}").Value());
+        }
+    }
+
+    private static async Task WaitUntilNoneIsConnectedToAsync(List<ClusterSilo> silos, System.Net.IPEndPoint endpoint)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (silos.Any(silo => silo.Runtime.Transport!.ConnectionTo(endpoint) is not null))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the survivors never saw their connections to the killed silo close");
+            await Task.Delay(10);
         }
     }
 
@@ -127,26 +137,5 @@ public sealed class ClusterRoutingTests(PrivateRedis redis) : IClassFixture<Priv
         var all = silos.Where(silo => silo != unreachable).SelectMany(silo => silo.Activations.Select(grain => (silo, grain))).ToList();
         Assert.Equal(Counters, all.Count);
         Assert.All(all, entry => Assert.Equal(entry.silo.Membership.Address, placement.OwnerOf(entry.grain)));
-    }
-
-    /// <summary>Waits until every silo's view lists exactly these silos as active.</summary>
-    private static async Task AllSeeAsync(List<ClusterSilo> silos)
-    {
-        var expected = silos.Select(silo => silo.Membership.Address).Order(SiloAddress.Order).ToList();
-        var deadline = DateTime.UtcNow + Wait;
-        while (!silos.All(silo => silo.Membership.View.ActiveSilos.Order(SiloAddress.Order).SequenceEqual(expected)))
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the silos never agreed on the view");
-            await Task.Delay(50);
-        }
-
-        // Grains given to another silo by the last change finish moving out first.
-        var settle = DateTime.UtcNow + Wait;
-        var placement = new RendezvousPlacement(expected);
-        while (silos.Any(silo => silo.Activations.Any(grain => placement.OwnerOf(grain) != silo.Membership.Address)))
-        {
-            Assert.True(DateTime.UtcNow < settle, "grains did not leave silos that no longer own them");
-            await Task.Delay(50);
-        }
     }
 }

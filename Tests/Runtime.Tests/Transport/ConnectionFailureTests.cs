@@ -77,8 +77,8 @@ public sealed class ConnectionFailureTests
     {
         { "Bad frame length -5", Bytes(w => BinaryPrimitives.WriteInt32LittleEndian(w, -5), 4) },
         { "Bad frame length 2000000000", Bytes(w => BinaryPrimitives.WriteInt32LittleEndian(w, 2_000_000_000), 4) },
-        { "Unknown frame kind 9", Bytes(w => { BinaryPrimitives.WriteInt32LittleEndian(w, 22); w[4] = 9; }, 26) },
-        { "do not fit", Bytes(w => { BinaryPrimitives.WriteInt32LittleEndian(w, 22); w[4] = 2; w[22] = 50; }, 26) },
+        { "Unknown frame kind 10", Bytes(w => { BinaryPrimitives.WriteInt32LittleEndian(w, 30); w[4] = 10; }, 34) },
+        { "do not fit", Bytes(w => { BinaryPrimitives.WriteInt32LittleEndian(w, 30); w[4] = 2; w[30] = 50; }, 34) },
         { "in the middle of a frame", Bytes(w => { BinaryPrimitives.WriteInt32LittleEndian(w, 100); w[4] = 2; }, 30) },
     };
 

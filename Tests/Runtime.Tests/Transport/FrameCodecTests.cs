@@ -19,6 +19,11 @@ public sealed class FrameCodecTests
             (new FrameHeader(FrameKind.OneWay, FrameFlags.None, 3, 5, 0, "group", "ü-€-😀"), []),
             (new FrameHeader(FrameKind.Ping, FrameFlags.None, 4, 0, 0, "", ""), []),
             (new FrameHeader(FrameKind.Pong, FrameFlags.None, 4, 0, 0, "", ""), []),
+            (new FrameHeader(FrameKind.Request, FrameFlags.None, 5, 100, 2, "user", "carol", long.MaxValue), "[]"u8.ToArray()),
+            (new FrameHeader(FrameKind.Release, FrameFlags.None, 6, 0, 0, "counter", "c1", 42), []),
+            (new FrameHeader(FrameKind.Released, FrameFlags.None, 6, 0, 0, "", ""), []),
+            (new FrameHeader(FrameKind.GoAway, FrameFlags.None, 0, 0, 0, "", ""), []),
+            (new FrameHeader(FrameKind.GoAwayAck, FrameFlags.None, 0, 0, 0, "", ""), []),
         };
         var written = new ArrayBufferWriter<byte>();
         foreach (var (header, payload) in frames)
@@ -70,7 +75,7 @@ public sealed class FrameCodecTests
 
     [Theory]
     [InlineData(0)]
-    [InlineData(6)]
+    [InlineData(10)]
     [InlineData(200)]
     public void Unknown_kind_is_a_protocol_error(byte kind)
     {
@@ -91,7 +96,7 @@ public sealed class FrameCodecTests
         var written = new ArrayBufferWriter<byte>();
         FrameCodec.Write(written, new FrameHeader(FrameKind.Request, FrameFlags.None, 1, 0, 0, "user", "k"), default);
         var bytes = written.WrittenSpan.ToArray();
-        bytes[24] = 200; // key length past the end of the frame
+        bytes[32] = 200; // key length past the end of the frame
         var buffer = new ReadOnlySequence<byte>(bytes);
 
         Assert.Throws<TransportProtocolException>(() => FrameCodec.TryRead(ref buffer, Max, out _, out _));
