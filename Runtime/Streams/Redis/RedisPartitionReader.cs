@@ -33,7 +33,7 @@ internal sealed partial class RedisPartitionReader : IPartitionReader
     private RedisConnection? blockingConnection;
     private bool opened;
     private string? pendingCursor = "0";
-    private long lastTrim;
+    private long lastTrim = Stopwatch.GetTimestamp();
     private bool disposed;
 
     public RedisPartitionReader(RedisStreamProvider provider, CheckpointKey key, ILoggerFactory loggerFactory)
@@ -194,7 +194,7 @@ internal sealed partial class RedisPartitionReader : IPartitionReader
 
     private async Task TrimWhenDueAsync(CancellationToken cancellationToken)
     {
-        if (lastTrim != 0 && Stopwatch.GetElapsedTime(lastTrim) < provider.Options.TrimInterval)
+        if (Stopwatch.GetElapsedTime(lastTrim) < provider.Options.TrimInterval)
         {
             return;
         }

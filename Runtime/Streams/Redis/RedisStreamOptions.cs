@@ -32,7 +32,7 @@ public sealed class RedisStreamOptions
 
     /// <summary>
     /// How often at most a reader trims its partition (XTRIM MINID to the lowest checkpoint of the partition's
-    /// consumer groups) after an acknowledgement. Zero trims after every acknowledgement.
+    /// consumer groups) after an acknowledgement; the first time one interval after the reader opened. Zero trims after every acknowledgement.
     /// </summary>
     public TimeSpan TrimInterval { get; set; } = TimeSpan.FromSeconds(1);
 
