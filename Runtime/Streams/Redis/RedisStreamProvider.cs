@@ -9,7 +9,8 @@ namespace ChatCluster.Runtime.Streams.Redis;
 /// <summary>
 /// Streams in Redis Streams: one stream key per (namespace, partition), one consumer group per handler
 /// group, the groups' checkpoints in a hash per partition. An append completes once Redis acknowledged the
-/// XADD (appends share one pipelined connection, so many appends in flight cost few round trips).
+/// XADD; appends waiting at the same time go out together, one command per partition, pipelined on one
+/// shared connection.
 /// </summary>
 /// <remarks>
 /// <para><b>Durability is Redis's.</b> "Durable" here means Redis accepted the entry: it survives a crash of
@@ -31,6 +32,7 @@ public sealed partial class RedisStreamProvider : IStreamProvider, IAsyncDisposa
     private readonly ConcurrentDictionary<(string Stream, string Group), bool> groups = new();
     private readonly ILoggerFactory loggerFactory;
     private readonly ILogger logger;
+    private readonly RedisStreamWriter writer;
     private int disposed;
 
     /// <param name="redis">The Redis server; the provider opens its own connections to it.</param>
@@ -54,6 +56,7 @@ public sealed partial class RedisStreamProvider : IStreamProvider, IAsyncDisposa
         this.loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         logger = this.loggerFactory.CreateLogger<RedisStreamProvider>();
         Connection = new RedisConnection(redis, this.loggerFactory.CreateLogger<RedisConnection>());
+        writer = new RedisStreamWriter(Connection);
     }
 
     /// <inheritdoc />
@@ -90,34 +93,19 @@ public sealed partial class RedisStreamProvider : IStreamProvider, IAsyncDisposa
     }
 
     /// <inheritdoc />
+    /// <remarks>Appends waiting at the same time are sent together, one command per partition (<see cref="RedisStreamWriter"/>).</remarks>
     /// <exception cref="StorageUnavailableException">Redis did not acknowledge the XADD (unreachable, timed out, or it answered with an error).</exception>
-    public async Task<StreamPosition> AppendAsync(StreamId stream, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    public Task<StreamPosition> AppendAsync(StreamId stream, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
         StreamIds.Validate(stream, nameof(stream));
-        cancellationToken.ThrowIfCancellationRequested();
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
-        var key = Keys.Stream(stream.Namespace, stream.PartitionOf(Partitions));
-        RedisReply reply;
-        try
+        if (cancellationToken.IsCancellationRequested)
         {
-            // The caller awaits the reply, which comes after the command was written: its buffer is not copied.
-            reply = await Connection.ExecuteAsync(
-                ["XADD", key, "*", RedisStreamEntries.KeyField, stream.Key, RedisStreamEntries.PayloadField, RedisArg.FromBytes(payload)],
-                cancellationToken);
-        }
-        catch (RedisErrorException ex)
-        {
-            throw new StorageUnavailableException(
-                $"Appending to {stream} failed: Redis at {Connection.Endpoint} refused XADD to '{key}': {ex.Message}. The event was not appended.", ex);
-        }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
-        {
-            throw new StorageUnavailableException(
-                $"Appending to {stream} failed: Redis at {Connection.Endpoint} did not acknowledge XADD to '{key}': {ex.Message} "
-                + "If the command reached Redis the event may be stored anyway; publishing it again may store it twice (at-least-once).", ex);
+            return Task.FromCanceled<StreamPosition>(cancellationToken);
         }
 
-        return RedisEntryIds.Parse(reply.AsString()!);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
+        // The caller awaits the append, which completes after the command was written: its buffer is not copied.
+        return writer.Enqueue(new RedisPendingAppend(stream, Keys.Stream(stream.Namespace, stream.PartitionOf(Partitions)), payload, cancellationToken));
     }
 
     /// <inheritdoc />
@@ -188,11 +176,12 @@ public sealed partial class RedisStreamProvider : IStreamProvider, IAsyncDisposa
     /// <inheritdoc />
     public override string ToString() => $"Redis Streams at {Connection.Endpoint}, {Options}";
 
-    /// <summary>Closes the shared connection (readers close their own when disposed).</summary>
+    /// <summary>Sends the appends already accepted and waits for them, then closes the shared connection (readers close their own when disposed).</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref disposed, 1) == 0)
         {
+            await writer.DisposeAsync();
             await Connection.DisposeAsync();
         }
     }
