@@ -38,14 +38,15 @@ internal static class RedisStreamScripts
         """);
 
     /// <summary>
-    /// Trims the stream to the lowest checkpoint over every consumer group of the stream (XINFO GROUPS):
-    /// removes the entries every group acknowledged, nothing else. A group without a checkpoint keeps everything.
+    /// Trims the stream to the lowest checkpoint over every consumer group of the stream (XINFO GROUPS): removes the
+    /// entries every group acknowledged, nothing else. A group without a checkpoint keeps everything, and so does an
+    /// entry still pending in a group (XPENDING), even below its checkpoint (another consumer of the group may hold it).
     /// KEYS: stream, checkpoints hash. Returns the number of entries removed.
     /// </summary>
     public static RedisScript Trim { get; } = new(Compare + """
         local groups = redis.call('XINFO', 'GROUPS', KEYS[1])
         if #groups == 0 then return 0 end
-        local lowest = nil
+        local keep = nil -- the lowest id that must stay
         for _, group in ipairs(groups) do
           local name = nil
           for i = 1, #group, 2 do
@@ -53,9 +54,12 @@ internal static class RedisStreamScripts
           end
           local checkpoint = redis.call('HGET', KEYS[2], name)
           if not checkpoint then return 0 end
-          if (not lowest) or less(checkpoint, lowest) then lowest = checkpoint end
+          local _, seq, ms = parse(checkpoint)
+          local first = ms .. '-' .. string.format('%d', seq + 1)
+          local pending = redis.call('XPENDING', KEYS[1], name)
+          if pending[1] > 0 and less(pending[2], first) then first = pending[2] end
+          if (not keep) or less(first, keep) then keep = first end
         end
-        local _, seq, ms = parse(lowest)
-        return redis.call('XTRIM', KEYS[1], 'MINID', ms .. '-' .. string.format('%d', seq + 1))
+        return redis.call('XTRIM', KEYS[1], 'MINID', keep)
         """);
 }

@@ -121,6 +121,35 @@ public sealed class RedisStreamProviderTests(PrivateRedis redis) : IClassFixture
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task Trimming_keeps_an_entry_another_consumer_of_the_group_holds_even_below_the_checkpoint()
+    {
+        // Two processes consuming one partition in one group (no partition ownership yet): one acknowledges past an entry the other still holds.
+        var a = await StartAsync("silo-a", o => o.TrimInterval = TimeSpan.FromHours(1));
+        var b = await StartAsync("silo-b", o => o.TrimInterval = TimeSpan.FromHours(1));
+        await using var readerA = a.OpenReader("persist", "chat", 0);
+        await using var readerB = b.OpenReader("persist", "chat", 0);
+        Assert.Empty(await readerA.ReadAsync(10, TimeSpan.FromMilliseconds(10), CancellationToken.None)); // both open (and claim) before anything is pending
+        Assert.Empty(await readerB.ReadAsync(10, TimeSpan.FromMilliseconds(10), CancellationToken.None));
+        var stream = new StreamId("chat", "room");
+        var positions = new List<StreamPosition>();
+        for (var i = 1; i <= 4; i++)
+        {
+            positions.Add(await a.AppendAsync(stream, Payload(i), CancellationToken.None));
+        }
+
+        Assert.Equal(positions.Take(2), (await readerB.ReadAsync(2, TimeSpan.FromMilliseconds(50), CancellationToken.None)).Select(e => e.Position));
+        Assert.Equal(positions.Skip(2), (await readerA.ReadAsync(10, TimeSpan.FromMilliseconds(50), CancellationToken.None)).Select(e => e.Position));
+        await readerA.AcknowledgeAsync(positions[3], CancellationToken.None);
+
+        await a.TrimAsync("chat", 0, CancellationToken.None);
+        Assert.Equal(positions, await StoredAsync("chat", 0)); // 1 and 2 are still pending at silo-b
+
+        await readerB.AcknowledgeAsync(positions[1], CancellationToken.None);
+        await a.TrimAsync("chat", 0, CancellationToken.None);
+        Assert.Empty(await StoredAsync("chat", 0));
+    }
+
+    [Fact(Timeout = 30_000)]
     public async Task Acknowledging_trims_by_itself_once_every_group_is_past_an_entry()
     {
         var provider = await StartAsync("silo-a", o => o.TrimInterval = TimeSpan.Zero);
