@@ -74,12 +74,25 @@ public static class SiloConfiguration
             return builder.AddSqliteStreams(Path.Combine(storage.SqliteDirectory, "log.db"));
         }
 
-        // A silo's consumer name is its transport address in cluster mode unless configured: stable across restarts.
+        // In cluster mode, unless configured: keys under the cluster's prefix (as membership's), and the silo's
+        // transport address as its consumer name (stable across restarts of the silo).
         var named = configuration[$"{StreamsOptions.Section}:ConsumerName"] is not null;
+        var prefixed = configuration[$"{StreamsOptions.Section}:KeyPrefix"] is not null;
+        var clusterOptions = ClusterOptions.Read(configuration);
         var transport = CheckedSettings.Read<TransportOptions>(configuration, TransportOptions.Section, null, o => o.Validate());
         return builder.AddRedisStreams(configuration, o =>
         {
-            if (!named && cluster == ClusterProvider.Redis && transport.Port != 0)
+            if (cluster != ClusterProvider.Redis)
+            {
+                return;
+            }
+
+            if (!prefixed)
+            {
+                o.KeyPrefix = $"chatcluster:{clusterOptions.ClusterId}";
+            }
+
+            if (!named && transport.Port != 0)
             {
                 o.ConsumerName = $"{transport.ListenAddress}:{transport.Port}";
             }
