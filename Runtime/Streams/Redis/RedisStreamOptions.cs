@@ -27,7 +27,7 @@ public sealed class RedisStreamOptions
     /// </summary>
     public string ConsumerName { get; set; } = DefaultConsumerName();
 
-    /// <summary>Most entries one XAUTOCLAIM (claiming a dead consumer's pending entries) or one read of this consumer's own pending entries handles.</summary>
+    /// <summary>Most pending entries one XAUTOCLAIM moves to this consumer when a reader opens a partition (it repeats until none are left).</summary>
     public int ClaimBatchSize { get; set; } = 1000;
 
     /// <summary>
