@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Text;
+using ChatCluster.Runtime.Hosting;
+using Microsoft.Extensions.Configuration;
 using ChatCluster.Runtime.Redis;
 using ChatCluster.Runtime.Streams.Redis;
 using ChatCluster.Runtime.Tests.Clustering;
@@ -236,6 +238,22 @@ public sealed class RedisStreamProviderTests(PrivateRedis redis) : IClassFixture
         Assert.Contains(error.Failures, f => f.StartsWith("ChatCluster:Streams:Partitions", StringComparison.Ordinal));
         Assert.Contains(error.Failures, f => f.StartsWith("ChatCluster:Streams:KeyPrefix", StringComparison.Ordinal));
         Assert.Contains(error.Failures, f => f.StartsWith("ChatCluster:Streams:ConsumerName", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void AddRedisStreams_reads_and_checks_its_sections_when_called()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["ChatCluster:Streams:Partitions"] = "2000",
+                ["ChatCluster:Redis:Endpoint"] = "not a host:port:x",
+            })
+            .Build();
+        var builder = new Microsoft.Extensions.DependencyInjection.ServiceCollection().AddGrainRuntime();
+
+        var error = Assert.Throws<OptionsValidationException>(() => builder.AddRedisStreams(configuration));
+        Assert.Contains("ChatCluster:Streams:Partitions", error.Message, StringComparison.Ordinal);
     }
 
     private static byte[] Payload(int i) => Encoding.UTF8.GetBytes($"event {i}");
