@@ -179,7 +179,7 @@ public sealed class RedisStreamProviderTests(PrivateRedis redis) : IClassFixture
         await Task.Delay(100);
         var started = Stopwatch.GetTimestamp();
         var position = await provider.AppendAsync(new StreamId("chat", "room"), Payload(1), CancellationToken.None);
-        Assert.True(Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(1), "the append waited for the blocked read");
+        Assert.True(Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(2), "the append waited for the blocked read (5 s)");
 
         var events = await blocked; // and the blocked read wakes up with it
         Assert.Equal(position, Assert.Single(events).Position);
@@ -208,6 +208,49 @@ public sealed class RedisStreamProviderTests(PrivateRedis redis) : IClassFixture
         await using var reader = provider.OpenReader("inspect", "orders", 0);
         var read = await reader.ReadAsync(10, TimeSpan.FromMilliseconds(50), CancellationToken.None);
         Assert.Equal(["event 1", "event 3"], read.Select(e => Encoding.UTF8.GetString(e.Payload.Span))); // AOF kept 1; 2 was never stored
+    }
+
+    [Fact(Timeout = 90_000)]
+    public async Task Consumers_carry_on_after_redis_restarts_with_its_append_only_file()
+    {
+        await using var server = await RedisServer.StartAsync(appendOnly: true);
+        var provider = new RedisStreamProvider(
+            new RedisOptions { Endpoint = server.Endpoint, ConnectTimeout = TimeSpan.FromSeconds(1), CommandTimeout = TimeSpan.FromSeconds(2) },
+            new RedisStreamOptions { Partitions = 2, KeyPrefix = prefix, ConsumerName = "silo-a" });
+        var handler = new RecordingHandler();
+        await using var silo = await StreamTesting.StartSiloAsync(provider, b => b.AddRecordingHandler(handler, "orders", "projector"));
+        var publisher = new StreamPublisher(provider);
+        for (var seq = 1; seq <= 50; seq++)
+        {
+            await publisher.PublishAsync(new StreamId("orders", $"o{seq % 5}"), new TestEvent($"o{seq % 5}", seq));
+        }
+
+        await StreamTesting.WaitUntilAsync(() => handler.HandledCount >= 50, "the first 50 handled");
+        await server.RestartAsync();
+        for (var seq = 51; seq <= 100; seq++)
+        {
+            var stream = new StreamId("orders", $"o{seq % 5}");
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            while (true)
+            {
+                try
+                {
+                    await publisher.PublishAsync(stream, new TestEvent(stream.Key, seq));
+                    break;
+                }
+                catch (StorageUnavailableException) when (DateTime.UtcNow < deadline)
+                {
+                    await Task.Delay(100);
+                }
+            }
+        }
+
+        await StreamTesting.WaitUntilAsync(() => handler.Handled.Select(e => e.Event.Seq).Distinct().Count() >= 100, "all 100 handled after the restart", 40);
+        foreach (var stream in handler.Handled.GroupBy(e => e.Stream))
+        {
+            var seqs = stream.Select(e => e.Event.Seq).Distinct().ToList();
+            Assert.Equal(seqs.Order(), seqs);
+        }
     }
 
     [Fact(Timeout = 30_000)]
