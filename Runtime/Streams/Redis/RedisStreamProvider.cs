@@ -9,8 +9,9 @@ namespace ChatCluster.Runtime.Streams.Redis;
 /// <summary>
 /// Streams in Redis Streams: one stream key per (namespace, partition), one consumer group per handler
 /// group, the groups' checkpoints in a hash per partition. An append completes once Redis acknowledged the
-/// XADD; appends waiting at the same time go out together, one command per partition, pipelined on one
-/// shared connection.
+/// XADD; each partition has one append command in flight at a time, and the appends that arrive meanwhile go
+/// out together as its next one (<see cref="RedisStreamWriter"/>); the partitions' commands are pipelined on
+/// one shared connection.
 /// </summary>
 /// <remarks>
 /// <para><b>Durability is Redis's.</b> "Durable" here means Redis accepted the entry: it survives a crash of
@@ -93,7 +94,7 @@ public sealed partial class RedisStreamProvider : IStreamProvider, IAsyncDisposa
     }
 
     /// <inheritdoc />
-    /// <remarks>Appends waiting at the same time are sent together, one command per partition (<see cref="RedisStreamWriter"/>).</remarks>
+    /// <remarks>Appends to a partition reach Redis in the order they were made, batched while the partition's previous command is in flight (<see cref="RedisStreamWriter"/>).</remarks>
     /// <exception cref="StorageUnavailableException">Redis did not acknowledge the XADD (unreachable, timed out, or it answered with an error).</exception>
     public Task<StreamPosition> AppendAsync(StreamId stream, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
@@ -181,7 +182,7 @@ public sealed partial class RedisStreamProvider : IStreamProvider, IAsyncDisposa
     {
         if (Interlocked.Exchange(ref disposed, 1) == 0)
         {
-            await writer.DisposeAsync();
+            await writer.CloseAsync();
             await Connection.DisposeAsync();
         }
     }

@@ -1,15 +1,16 @@
-using System.Threading.Channels;
+using System.Collections.Concurrent;
 using ChatCluster.Runtime.Redis;
 
 namespace ChatCluster.Runtime.Streams.Redis;
 
 /// <summary>
-/// Batches appends: one loop takes every append waiting, groups them by partition, and sends one command per
-/// partition — XADD for a single entry, else a script that XADDs them all in order (atomic: all or none) —
-/// without waiting for earlier batches' replies (the connection pipelines them). Each append completes when
-/// Redis has answered for its batch. Order per partition is the order appends were enqueued.
+/// Batches appends per partition, group-commit style: each partition has at most one command in flight; the
+/// appends that arrive meanwhile wait and go out together as the next one — XADD for a single entry, else a
+/// script that XADDs them all in order (atomic: all or none). So entries reach Redis in the order they were
+/// enqueued, even across a reconnect or a script reload, while the partitions' commands share one pipelined
+/// connection. Each append completes when Redis has answered for its batch.
 /// </summary>
-internal sealed class RedisStreamWriter : IAsyncDisposable
+internal sealed class RedisStreamWriter
 {
     /// <summary>Most entries one script call adds.</summary>
     private const int MaxBatch = 1024;
@@ -23,96 +24,102 @@ internal sealed class RedisStreamWriter : IAsyncDisposable
         """);
 
     private readonly RedisConnection connection;
-    private readonly Channel<RedisPendingAppend> queue = Channel.CreateUnbounded<RedisPendingAppend>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Lock gate = new();
-    private readonly HashSet<Task> inFlight = [];
-    private readonly Task loop;
+    private readonly ConcurrentDictionary<string, PartitionQueue> partitions = new(StringComparer.Ordinal);
+    private readonly TaskCompletionSource drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int outstanding;
+    private int closed;
 
-    public RedisStreamWriter(RedisConnection connection)
-    {
-        this.connection = connection;
-        loop = Task.Run(RunAsync);
-    }
+    public RedisStreamWriter(RedisConnection connection) => this.connection = connection;
 
     /// <exception cref="ObjectDisposedException">The provider is closing.</exception>
     public Task<StreamPosition> Enqueue(RedisPendingAppend append)
     {
-        if (!queue.Writer.TryWrite(append))
+        Interlocked.Increment(ref outstanding);
+        if (Volatile.Read(ref closed) != 0)
         {
+            Completed();
             throw new ObjectDisposedException(nameof(RedisStreamProvider), "The Redis stream provider is closed; nothing more can be appended.");
+        }
+
+        var queue = partitions.GetOrAdd(append.StreamKey, static key => new PartitionQueue(key));
+        List<RedisPendingAppend>? batch;
+        lock (queue)
+        {
+            queue.Waiting.Add(append);
+            batch = queue.Sending ? null : TakeBatch(queue);
+        }
+
+        if (batch is not null)
+        {
+            _ = SendAsync(queue, batch);
         }
 
         return append.Task;
     }
 
-    /// <summary>Sends what is queued, waits for its replies, then stops.</summary>
-    public async ValueTask DisposeAsync()
+    /// <summary>Stops taking appends and waits until every append taken has its answer.</summary>
+    public Task CloseAsync()
     {
-        queue.Writer.TryComplete();
-        await loop.ConfigureAwait(false);
-        Task[] pending;
-        lock (gate)
+        Volatile.Write(ref closed, 1);
+        if (Volatile.Read(ref outstanding) == 0)
         {
-            pending = [.. inFlight];
+            drained.TrySetResult();
         }
 
-        await Task.WhenAll(pending).ConfigureAwait(false);
+        return drained.Task;
     }
 
-    private async Task RunAsync()
+    /// <summary>Sends one batch, completes its appends, then the partition's next batch while appends are waiting. Never throws.</summary>
+    private async Task SendAsync(PartitionQueue queue, List<RedisPendingAppend> batch)
     {
-        var batches = new Dictionary<string, List<RedisPendingAppend>>(StringComparer.Ordinal);
-        while (await queue.Reader.WaitToReadAsync().ConfigureAwait(false))
+        while (true)
         {
-            while (queue.Reader.TryRead(out var append))
+            if (batch.Count > 0)
             {
-                if (append.CancellationToken.IsCancellationRequested)
-                {
-                    append.TrySetCanceled(append.CancellationToken);
-                    continue;
-                }
-
-                if (!batches.TryGetValue(append.StreamKey, out var batch))
-                {
-                    batches[append.StreamKey] = batch = [];
-                }
-
-                batch.Add(append);
-                if (batch.Count == MaxBatch)
-                {
-                    Send(append.StreamKey, batch);
-                    batches.Remove(append.StreamKey);
-                }
+                await SendBatchAsync(queue.Key, batch).ConfigureAwait(false);
             }
 
-            foreach (var (key, batch) in batches)
+            lock (queue)
             {
-                Send(key, batch);
-            }
+                if (queue.Waiting.Count == 0)
+                {
+                    queue.Sending = false;
+                    return;
+                }
 
-            batches.Clear();
+                batch = TakeBatch(queue);
+            }
         }
     }
 
-    private void Send(string key, List<RedisPendingAppend> batch)
+    /// <summary>Up to <see cref="MaxBatch"/> waiting appends, oldest first, dropping those canceled before they were sent; marks the queue sending. Call with the queue locked.</summary>
+    private List<RedisPendingAppend> TakeBatch(PartitionQueue queue)
     {
-        var sending = SendAsync(key, batch);
-        lock (gate)
+        var waiting = queue.Waiting;
+        var batch = new List<RedisPendingAppend>(Math.Min(waiting.Count, MaxBatch));
+        var taken = 0;
+        while (taken < waiting.Count && batch.Count < MaxBatch)
         {
-            inFlight.Add(sending);
+            var append = waiting[taken++];
+            if (append.CancellationToken.IsCancellationRequested)
+            {
+                if (append.TrySetCanceled(append.CancellationToken))
+                {
+                    Completed();
+                }
+
+                continue;
+            }
+
+            batch.Add(append);
         }
 
-        _ = sending.ContinueWith(done =>
-        {
-            lock (gate)
-            {
-                inFlight.Remove(done);
-            }
-        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        waiting.RemoveRange(0, taken);
+        queue.Sending = true;
+        return batch;
     }
 
-    /// <summary>Sends one batch and completes its appends; never throws (failures go to the appends).</summary>
-    private async Task SendAsync(string key, List<RedisPendingAppend> batch)
+    private async Task SendBatchAsync(string key, List<RedisPendingAppend> batch)
     {
         try
         {
@@ -122,7 +129,7 @@ internal sealed class RedisStreamWriter : IAsyncDisposable
                 var reply = await connection.ExecuteAsync(
                     ["XADD", key, "*", RedisStreamEntries.KeyField, append.Stream.Key, RedisStreamEntries.PayloadField, RedisArg.FromBytes(append.Payload)],
                     CancellationToken.None).ConfigureAwait(false);
-                append.TrySetResult(RedisEntryIds.Parse(reply.AsString()!));
+                Complete(append, RedisEntryIds.Parse(reply.AsString()!));
                 return;
             }
 
@@ -136,15 +143,34 @@ internal sealed class RedisStreamWriter : IAsyncDisposable
             var ids = (await AppendMany.EvaluateAsync(connection, [key], arguments, CancellationToken.None).ConfigureAwait(false)).AsArray();
             for (var i = 0; i < batch.Count; i++)
             {
-                batch[i].TrySetResult(RedisEntryIds.Parse(ids[i].AsString()!));
+                Complete(batch[i], RedisEntryIds.Parse(ids[i].AsString()!));
             }
         }
         catch (Exception ex)
         {
             foreach (var append in batch)
             {
-                append.TrySetException(Describe(append, key, ex));
+                if (append.TrySetException(Describe(append, key, ex)))
+                {
+                    Completed();
+                }
             }
+        }
+    }
+
+    private void Complete(RedisPendingAppend append, StreamPosition position)
+    {
+        if (append.TrySetResult(position))
+        {
+            Completed();
+        }
+    }
+
+    private void Completed()
+    {
+        if (Interlocked.Decrement(ref outstanding) == 0 && Volatile.Read(ref closed) != 0)
+        {
+            drained.TrySetResult();
         }
     }
 
@@ -157,4 +183,14 @@ internal sealed class RedisStreamWriter : IAsyncDisposable
             + "If the command reached Redis the event may be stored anyway; publishing it again may store it twice (at-least-once).", ex),
         _ => new StorageUnavailableException($"Appending to {append.Stream} (Redis key '{key}') failed: {ex.Message}", ex),
     };
+
+    /// <summary>The appends of one partition waiting for its command in flight (lock the queue to use it).</summary>
+    private sealed class PartitionQueue(string key)
+    {
+        public string Key { get; } = key;
+
+        public List<RedisPendingAppend> Waiting { get; } = [];
+
+        public bool Sending { get; set; }
+    }
 }

@@ -169,6 +169,21 @@ public sealed class RedisStreamProviderTests(PrivateRedis redis) : IClassFixture
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task Appends_not_awaited_one_by_one_are_stored_in_the_order_they_were_made()
+    {
+        var provider = await StartAsync("silo-a", o => o.Partitions = 2);
+        var streams = new[] { new StreamId("orders", "a"), new StreamId("orders", "b"), new StreamId("orders", "c") };
+        var appends = Enumerable.Range(0, 3000).Select(i => provider.AppendAsync(streams[i % 3], Payload(i), CancellationToken.None)).ToList();
+        var positions = await Task.WhenAll(appends);
+
+        for (var s = 0; s < streams.Length; s++)
+        {
+            var ofStream = positions.Where((_, i) => i % 3 == s).ToList();
+            Assert.Equal(ofStream.Order(), ofStream); // made earlier, stored earlier
+        }
+    }
+
+    [Fact(Timeout = 30_000)]
     public async Task A_blocked_read_does_not_hold_up_appends()
     {
         var provider = await StartAsync("silo-a");
