@@ -99,17 +99,23 @@ internal sealed partial class RedisPartitionReader : IPartitionReader
             count++;
         }
 
-        var arguments = new RedisArg[2 + count];
+        // Trimming rides on the acknowledgement (same script, one round trip) once per trim interval.
+        var trim = Stopwatch.GetElapsedTime(lastTrim) >= provider.Options.TrimInterval;
+        var arguments = new RedisArg[3 + count];
         arguments[0] = key.Group;
         arguments[1] = RedisEntryIds.Format(position);
+        arguments[2] = trim ? "1" : "0";
         for (var i = 0; i < count; i++)
         {
-            arguments[2 + i] = unacknowledged[i].Id;
+            arguments[3 + i] = unacknowledged[i].Id;
         }
 
         await RedisStreamScripts.Acknowledge.EvaluateAsync(provider.Connection, [stream, checkpoints], arguments, cancellationToken);
         unacknowledged.RemoveRange(0, count);
-        await TrimWhenDueAsync(cancellationToken);
+        if (trim)
+        {
+            lastTrim = Stopwatch.GetTimestamp();
+        }
     }
 
     public void Rewind()
@@ -192,29 +198,7 @@ internal sealed partial class RedisPartitionReader : IPartitionReader
         }
     }
 
-    private async Task TrimWhenDueAsync(CancellationToken cancellationToken)
-    {
-        if (Stopwatch.GetElapsedTime(lastTrim) < provider.Options.TrimInterval)
-        {
-            return;
-        }
-
-        lastTrim = Stopwatch.GetTimestamp();
-        try
-        {
-            await provider.TrimAsync(key.Namespace, key.Partition, cancellationToken);
-        }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
-        {
-            // The acknowledgement stands; the next one after the interval trims again.
-            LogTrimFailed(logger, ex, key.Namespace, key.Partition);
-        }
-    }
-
     [LoggerMessage(Level = LogLevel.Information,
         Message = "Group {Group} on {Namespace} partition {Partition}: consumer {Consumer} took over {Count} pending entries (its own or a previous owner's); they are delivered again")]
     private static partial void LogClaimed(ILogger logger, string group, string @namespace, int partition, string consumer, int count);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Trimming Redis stream {Namespace} partition {Partition} failed; it is tried again after the next acknowledgement")]
-    private static partial void LogTrimFailed(ILogger logger, Exception exception, string @namespace, int partition);
 }
