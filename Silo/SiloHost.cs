@@ -34,6 +34,7 @@ public static class SiloHost
                 .AddGrainRuntime(builder.Configuration)
                 .AddChat(builder.Configuration)
                 .AddConfiguredStorage(storage)
+                .AddConfiguredStreams(builder.Configuration, storage)
                 .AddConfiguredClustering(builder.Configuration, storage)
                 .AddPush()
                 .AddGateway(builder.Configuration);

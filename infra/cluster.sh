@@ -51,7 +51,9 @@ wait_for() { # description, command...
 start_redis() {
   command -v redis-server >/dev/null || die "redis-server not found; run: bash infra/install-deps.sh"
   mkdir -p "${state}/redis"
+  # appendonly: the silos' streams (the message log) live here; an acked message must survive a Redis restart.
   redis-server --bind 127.0.0.1 --port "${redis_port}" --dir "${state}/redis" --save "" \
+    --appendonly yes --appendfsync everysec \
     --daemonize yes --pidfile "${state}/redis/redis.pid" --logfile "${state}/redis/redis.log"
   wait_for "Redis" redis-cli -p "${redis_port}" ping
   say "Redis on 127.0.0.1:${redis_port}"

@@ -1,6 +1,7 @@
 using ChatCluster.Grains;
 using ChatCluster.Runtime.Clustering;
 using ChatCluster.Runtime.Hosting;
+using ChatCluster.Runtime.Streams.Redis;
 using ChatCluster.Runtime.Transport;
 using Microsoft.Extensions.Options;
 
@@ -92,13 +93,56 @@ public static class SiloConfiguration
     }
 
     /// <summary>
+    /// Adds the stream provider (the message log) <c>ChatCluster:Streams:Provider</c> asks for: <c>Sqlite</c>
+    /// (<c>log.db</c> in the SQLite folder; the embedded default) or <c>Redis</c> (Redis Streams on the
+    /// <c>ChatCluster:Redis</c> server, settings in <c>ChatCluster:Streams</c>; the default when
+    /// <c>ChatCluster:Cluster:Provider</c> is <c>Redis</c>).
+    /// </summary>
+    /// <exception cref="OptionsValidationException">A stream or Redis setting is bad; the message names it.</exception>
+    public static GrainRuntimeBuilder AddConfiguredStreams(this GrainRuntimeBuilder builder, IConfiguration configuration, StorageOptions storage)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(storage);
+        var streams = CheckedSettings.Read<StreamsOptions>(configuration, StreamsOptions.Section, null, o => o.Validate());
+        var cluster = ClusterOptions.Read(configuration).Provider;
+        if (streams.ProviderFor(cluster) == StreamsProvider.Sqlite)
+        {
+            return builder.AddSqliteStreams(Path.Combine(storage.SqliteDirectory, "log.db"));
+        }
+
+        // In cluster mode, unless configured: keys under the cluster's prefix (as membership's), and the silo's
+        // transport address as its consumer name (stable across restarts of the silo).
+        var named = configuration[$"{StreamsOptions.Section}:ConsumerName"] is not null;
+        var prefixed = configuration[$"{StreamsOptions.Section}:KeyPrefix"] is not null;
+        var clusterOptions = ClusterOptions.Read(configuration);
+        var transport = CheckedSettings.Read<TransportOptions>(configuration, TransportOptions.Section, null, o => o.Validate());
+        return builder.AddRedisStreams(configuration, o =>
+        {
+            if (cluster != ClusterProvider.Redis)
+            {
+                return;
+            }
+
+            if (!prefixed)
+            {
+                o.KeyPrefix = $"chatcluster:{clusterOptions.ClusterId}";
+            }
+
+            if (!named && transport.Port != 0)
+            {
+                o.ConsumerName = $"{transport.ListenAddress}:{transport.Port}";
+            }
+        });
+    }
+
+    /// <summary>
     /// Adds the storage the settings ask for: grain state and messages in SQLite, PostgreSQL or memory.
-    /// The message log is a SQLite file in every mode until the Redis Streams provider arrives.
+    /// The message log is added by <see cref="AddConfiguredStreams"/>.
     /// </summary>
     public static GrainRuntimeBuilder AddConfiguredStorage(this GrainRuntimeBuilder builder, StorageOptions storage)
     {
+        ArgumentNullException.ThrowIfNull(storage);
         var directory = storage.SqliteDirectory;
-        builder.AddSqliteStreams(Path.Combine(directory, "log.db"));
         return storage.Provider switch
         {
             StorageProvider.Postgres => builder

@@ -33,6 +33,7 @@ public sealed class SiloStartupTests
     [InlineData("CHATCLUSTER__STORAGE__PROVIDER", "Oracle", "ChatCluster:Storage:Provider")]
     [InlineData("CHATCLUSTER__STORAGE__PROVIDER", "Postgres", "ChatCluster:Storage:PostgresConnectionString")]
     [InlineData("CHATCLUSTER__CHAT__SEQUENCESTEP", "0", "ChatCluster:Chat:SequenceStep")]
+    [InlineData("CHATCLUSTER__STREAMS__PROVIDER", "Kafka", "ChatCluster:Streams:Provider")]
     [InlineData("CHATCLUSTER__GATEWAY__SIGNINGKEY", "too-short", "ChatCluster:Gateway:SigningKey")]
     [InlineData("CHATCLUSTER__GATEWAY__MAXFRAMEBYTES", "0", "ChatCluster:Gateway:MaxFrameBytes")]
     [InlineData("CHATCLUSTER__GATEWAY__TOKENLIFETIME", "soon", "ChatCluster:Gateway:TokenLifetime")]

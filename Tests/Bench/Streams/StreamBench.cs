@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using ChatCluster.Runtime;
 using ChatCluster.Runtime.Hosting;
+using ChatCluster.Runtime.Streams.Redis;
+using ChatCluster.Testing.Servers;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace ChatCluster.Bench.Streams;
@@ -15,8 +17,10 @@ internal static class StreamBench
 {
     private const string Namespace = "bench";
 
-    public static async Task<int> RunAsync(string providerName, int publishers, double seconds, TextWriter output)
+    public static async Task<int> RunAsync(string providerName, int publishers, double seconds, string? redisEndpoint, TextWriter output)
     {
+        // Redis: a private redis-server with appendonly yes (appendfsync everysec, its default) unless an endpoint is given.
+        await using var server = providerName == "redis" && redisEndpoint is null ? await RedisServer.StartAsync(appendOnly: true) : null;
         var directory = Path.Combine(Path.GetTempPath(), $"chatcluster-bench-{Guid.NewGuid():N}");
         var persist = new DeliveryCounter();
         var push = new SecondDeliveryCounter();
@@ -28,6 +32,11 @@ internal static class StreamBench
         if (providerName == "sqlite")
         {
             builder.AddSqliteStreams(Path.Combine(directory, "streams.db"));
+        }
+        else if (providerName == "redis")
+        {
+            var endpoint = redisEndpoint ?? server!.Endpoint;
+            builder.AddRedisStreams(null, o => o.KeyPrefix = $"bench-{Guid.NewGuid():N}", r => r.Endpoint = endpoint);
         }
         else
         {

@@ -7,11 +7,12 @@ internal static class StreamsCommand
 {
     public static Command Create()
     {
-        var provider = new Option<string>("--provider") { Description = "Stream provider: memory, or sqlite (a temporary file)", DefaultValueFactory = _ => "sqlite" };
-        provider.AcceptOnlyFromAmong("memory", "sqlite");
+        var provider = new Option<string>("--provider") { Description = "Stream provider: memory, sqlite (a temporary file) or redis (a private redis-server with AOF, or --redis-endpoint)", DefaultValueFactory = _ => "sqlite" };
+        provider.AcceptOnlyFromAmong("memory", "sqlite", "redis");
+        var redisEndpoint = new Option<string?>("--redis-endpoint") { Description = "With --provider redis: use this Redis (host:port) instead of starting a private redis-server" };
         var publishers = new Option<int>("--publishers") { Description = "Concurrent publisher loops, each awaiting one publish at a time on its own stream id", DefaultValueFactory = _ => 1_000 };
         var seconds = new Option<double>("--seconds") { Description = "Measured duration after warm-up", DefaultValueFactory = _ => 10 };
-        var command = new Command("streams", "Durable appends per second, and events per second delivered to two handler groups") { provider, publishers, seconds };
+        var command = new Command("streams", "Durable appends per second, and events per second delivered to two handler groups") { provider, publishers, seconds, redisEndpoint };
         command.SetAction(async (parse, _) =>
         {
             if (parse.GetValue(publishers) < 1 || parse.GetValue(seconds) <= 0)
@@ -20,7 +21,7 @@ internal static class StreamsCommand
                 return 2;
             }
 
-            return await StreamBench.RunAsync(parse.GetValue(provider)!, parse.GetValue(publishers), parse.GetValue(seconds), Console.Out);
+            return await StreamBench.RunAsync(parse.GetValue(provider)!, parse.GetValue(publishers), parse.GetValue(seconds), parse.GetValue(redisEndpoint), Console.Out);
         });
         return command;
     }

@@ -1,0 +1,76 @@
+using ChatCluster.Runtime.Redis;
+
+namespace ChatCluster.Runtime.Streams.Redis;
+
+/// <summary>The Lua scripts of the Redis Streams provider: each runs atomically on the server.</summary>
+internal static class RedisStreamScripts
+{
+    // Entry ids compare as (ms, seq); Lua numbers are doubles, exact for ms (13 digits) and any realistic seq.
+    private const string Compare = """
+        local function parse(id)
+          local dash = string.find(id, '-', 1, true)
+          return tonumber(string.sub(id, 1, dash - 1)), tonumber(string.sub(id, dash + 1)), string.sub(id, 1, dash - 1)
+        end
+        local function less(a, b)
+          local ams, aseq = parse(a)
+          local bms, bseq = parse(b)
+          return ams < bms or (ams == bms and aseq < bseq)
+        end
+
+        """;
+
+    // Removes the entries every consumer group of the stream acknowledged: up to the lowest checkpoint, but never an
+    // entry still pending in a group (another consumer of the group may hold it, even below the group's checkpoint).
+    private const string TrimFunction = """
+        local function trim(stream, checkpoints)
+          local groups = redis.call('XINFO', 'GROUPS', stream)
+          if #groups == 0 then return 0 end
+          local keep = nil -- the lowest id that must stay
+          for _, group in ipairs(groups) do
+            local name = nil
+            for i = 1, #group, 2 do
+              if group[i] == 'name' then name = group[i + 1] end
+            end
+            local checkpoint = redis.call('HGET', checkpoints, name)
+            if not checkpoint then return 0 end
+            local _, seq, ms = parse(checkpoint)
+            local first = ms .. '-' .. string.format('%d', seq + 1)
+            local pending = redis.call('XPENDING', stream, name)
+            if pending[1] > 0 and less(pending[2], first) then first = pending[2] end
+            if (not keep) or less(first, keep) then keep = first end
+          end
+          return redis.call('XTRIM', stream, 'MINID', keep)
+        end
+
+        """;
+
+    /// <summary>
+    /// XACK of the given ids, then the group's checkpoint moves forward (never back) to the position, then — when
+    /// asked — the stream is trimmed as <see cref="Trim"/> does, all in one round trip.
+    /// KEYS: stream, checkpoints hash. ARGV: group, position, trim ('1' or '0'), ids…. Returns the number of entries acknowledged.
+    /// </summary>
+    public static RedisScript Acknowledge { get; } = new(Compare + TrimFunction + """
+        local acked = 0
+        local chunk = 1000
+        for first = 4, #ARGV, chunk do
+          local last = math.min(first + chunk - 1, #ARGV)
+          acked = acked + redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, first, last))
+        end
+        local old = redis.call('HGET', KEYS[2], ARGV[1])
+        if (not old) or less(old, ARGV[2]) then
+          redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+        end
+        if ARGV[3] == '1' then trim(KEYS[1], KEYS[2]) end
+        return acked
+        """);
+
+    /// <summary>
+    /// Trims the stream to the lowest checkpoint over every consumer group of the stream (XINFO GROUPS): removes the
+    /// entries every group acknowledged, nothing else. A group without a checkpoint keeps everything, and so does an
+    /// entry still pending in a group (XPENDING), even below its checkpoint (another consumer of the group may hold it).
+    /// KEYS: stream, checkpoints hash. Returns the number of entries removed.
+    /// </summary>
+    public static RedisScript Trim { get; } = new(Compare + TrimFunction + """
+        return trim(KEYS[1], KEYS[2])
+        """);
+}
