@@ -27,6 +27,12 @@ public sealed partial class GrainRuntime
     /// </summary>
     internal ClusterRouter? Router { get; set; }
 
+    /// <summary>
+    /// This silo's current incarnation in the membership table (<c>host:port@epoch</c>), or a name no table lists
+    /// before it joined; clustering sets it. Each activation keeps the value it began under (<see cref="Activation.Incarnation"/>).
+    /// </summary>
+    internal Func<string>? CurrentIncarnation { get; set; }
+
     /// <summary>The version of this silo's membership view, stamped on the frames it sends; 0 without clustering.</summary>
     internal long ViewVersion => Router?.ViewVersion ?? 0;
 

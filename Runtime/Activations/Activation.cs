@@ -35,6 +35,7 @@ internal sealed partial class Activation : IThreadPoolWorkItem, IGrainContext
         Id = id;
         Runtime = runtime;
         GrainClass = grainClass;
+        Incarnation = runtime.CurrentIncarnation?.Invoke();
         context = new ActivationSynchronizationContext(this);
         waiting.Enqueue(new LifecycleTurn(LifecycleTurn.Kind.Activate, DeactivationReason.Requested));
     }
@@ -44,6 +45,12 @@ internal sealed partial class Activation : IThreadPoolWorkItem, IGrainContext
     public GrainRuntime Runtime { get; }
 
     public GrainClass GrainClass { get; }
+
+    /// <summary>
+    /// The silo incarnation (<c>host:port@epoch</c>) this activation began under; null without clustering. What the
+    /// grain publishes is fenced by it (<see cref="IStreamProvider.AppendAsync(StreamId, ReadOnlyMemory{byte}, string?, CancellationToken)"/>).
+    /// </summary>
+    public string? Incarnation { get; }
 
     public Grain? Grain { get; private set; }
 

@@ -6,10 +6,13 @@ namespace ChatCluster.Runtime.Activations;
 /// </summary>
 internal sealed class ActivationSynchronizationContext(Activation activation) : SynchronizationContext
 {
-    public override void Post(SendOrPostCallback d, object? state) => activation.Post(d, state);
+    /// <summary>The activation whose grain code runs under this context.</summary>
+    public Activation Activation { get; } = activation;
+
+    public override void Post(SendOrPostCallback d, object? state) => Activation.Post(d, state);
 
     public override void Send(SendOrPostCallback d, object? state) =>
-        throw new NotSupportedException($"Blocking on grain {activation.Id} from inside it would deadlock; await instead.");
+        throw new NotSupportedException($"Blocking on grain {Activation.Id} from inside it would deadlock; await instead.");
 
     public override SynchronizationContext CreateCopy() => this;
 }

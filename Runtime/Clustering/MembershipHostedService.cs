@@ -21,6 +21,12 @@ internal sealed class MembershipHostedService(MembershipService membership, Grai
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var isMember = options.Role == ClusterRole.Silo;
+        if (isMember)
+        {
+            // What a grain publishes is fenced by the incarnation it activated under (see StreamPublisher).
+            runtime.CurrentIncarnation = () => membership.IncarnationName;
+        }
+
         if (runtime.Transport is not null)
         {
             router = new ClusterRouter(runtime, membership, options);

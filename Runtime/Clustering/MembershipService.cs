@@ -89,6 +89,21 @@ public sealed partial class MembershipService : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The current incarnation as the table names it (<c>host:port@epoch</c>), also while fenced (then the table has it
+    /// dead); before the first join a name with epoch 0, which no table lists.
+    /// </summary>
+    public string IncarnationName
+    {
+        get
+        {
+            lock (gate)
+            {
+                return address?.ToString() ?? $"{Endpoint}@0";
+            }
+        }
+    }
+
     /// <summary>True while the current epoch is active in the table as far as this silo knows; false once fenced, left or stopped.</summary>
     public bool IsServing
     {

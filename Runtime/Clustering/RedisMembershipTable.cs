@@ -24,10 +24,13 @@ public sealed class RedisMembershipTable : IMembershipTable
         ArgumentException.ThrowIfNullOrWhiteSpace(keyPrefix);
         this.connection = connection;
         KeyPrefix = keyPrefix;
-        keys = [keyPrefix + "members", keyPrefix + "version"];
+        keys = [MembersKey(keyPrefix), keyPrefix + "version"];
     }
 
     public string KeyPrefix { get; }
+
+    /// <summary>The hash of entries under <paramref name="keyPrefix"/>: field the silo incarnation, value its entry as JSON with a <c>status</c>.</summary>
+    public static string MembersKey(string keyPrefix) => keyPrefix + "members";
 
     public async Task<MembershipView> ReadAsync(CancellationToken cancellationToken)
     {

@@ -24,6 +24,17 @@ public interface IStreamProvider
     /// <summary>Appends an event. When the task completes the event is durable (it survives a crash of this process).</summary>
     Task<StreamPosition> AppendAsync(StreamId stream, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Appends an event on behalf of <paramref name="writer"/>, the silo incarnation (<c>host:port@epoch</c>) under which
+    /// the publishing grain activated. A log the silos share refuses the append, in the same atomic step, once the
+    /// membership table has that incarnation dead or gone: an activation left behind on a silo that was declared dead
+    /// (paused, cut off) cannot add to the log after its grain activated elsewhere. A log of one process has no such
+    /// peers and ignores the writer (the default).
+    /// </summary>
+    /// <exception cref="StorageUnavailableException">The append failed, or the writer is fenced off.</exception>
+    Task<StreamPosition> AppendAsync(StreamId stream, ReadOnlyMemory<byte> payload, string? writer, CancellationToken cancellationToken) =>
+        AppendAsync(stream, payload, cancellationToken);
+
     /// <summary>Opens the reader of one partition of a namespace for one handler group.</summary>
     IPartitionReader OpenReader(string handlerGroup, string streamNamespace, int partition);
 

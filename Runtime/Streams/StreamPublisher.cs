@@ -25,6 +25,12 @@ public sealed class StreamPublisher
     /// is durable and will be delivered to every handler group of the stream's namespace, after the
     /// events published to the same stream id before it.
     /// </summary>
+    /// <remarks>
+    /// Called from a grain in a cluster, the append is fenced by the grain's activation: once the membership table
+    /// has the silo incarnation it activated under dead, a shared log (Redis Streams) refuses it with
+    /// <see cref="StorageUnavailableException"/>, so a grain left running on a silo the cluster gave up on
+    /// never publishes beside its new activation.
+    /// </remarks>
     /// <returns>The event's position in its partition.</returns>
     /// <exception cref="ArgumentException">The stream's namespace or key is empty.</exception>
     /// <exception cref="ArgumentNullException"><paramref name="event"/> is null.</exception>
@@ -37,6 +43,9 @@ public sealed class StreamPublisher
         }
 
         var payload = JsonSerializer.SerializeToUtf8Bytes(@event, StreamJson.Options);
-        return provider.AppendAsync(stream, payload, cancellationToken);
+        // Published from grain code: on behalf of the silo incarnation the grain activated under, so that a log the
+        // silos share refuses it if that incarnation was declared dead meanwhile.
+        var writer = (SynchronizationContext.Current as Activations.ActivationSynchronizationContext)?.Activation.Incarnation;
+        return provider.AppendAsync(stream, payload, writer, cancellationToken);
     }
 }

@@ -110,8 +110,8 @@ public static class SiloConfiguration
             return builder.AddSqliteStreams(Path.Combine(storage.SqliteDirectory, "log.db"));
         }
 
-        // In cluster mode, unless configured: keys under the cluster's prefix (as membership's), and the silo's
-        // transport address as its consumer name (stable across restarts of the silo).
+        // In cluster mode, unless configured: keys under the cluster's prefix (as membership's), the silo's transport
+        // address as its consumer name (stable across restarts of the silo), and appends fenced by membership.
         var named = configuration[$"{StreamsOptions.Section}:ConsumerName"] is not null;
         var prefixed = configuration[$"{StreamsOptions.Section}:KeyPrefix"] is not null;
         var clusterOptions = ClusterOptions.Read(configuration);
@@ -127,6 +127,9 @@ public static class SiloConfiguration
             {
                 o.KeyPrefix = $"chatcluster:{clusterOptions.ClusterId}";
             }
+
+            // Grains publish only while the silo incarnation they activated under is alive in the membership table.
+            o.MembershipKey ??= RedisMembershipTable.MembersKey(clusterOptions.KeyPrefix);
 
             if (!named && transport.Port != 0)
             {

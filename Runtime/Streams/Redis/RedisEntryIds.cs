@@ -19,6 +19,10 @@ internal static class RedisEntryIds
         throw new FormatException($"'{id}' is not a Redis stream entry id (milliseconds-sequence).");
     }
 
+    /// <summary>The greatest position below <paramref name="position"/> (every entry id before it is at or below the result).</summary>
+    public static StreamPosition Before(StreamPosition position) =>
+        position.Low > 0 ? position with { Low = position.Low - 1 } : new StreamPosition(position.High - 1, long.MaxValue);
+
     public static string Format(StreamPosition position)
     {
         if (position.High < 0 || position.Low < 0)

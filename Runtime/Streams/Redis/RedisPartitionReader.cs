@@ -10,7 +10,9 @@ namespace ChatCluster.Runtime.Streams.Redis;
 /// the group if needed and claims every pending entry of the group (XAUTOCLAIM, min-idle 0), so entries a
 /// previous owner read but did not acknowledge are delivered again; after opening and after
 /// <see cref="Rewind"/> it first re-reads its own pending entries (XREADGROUP from id 0), then new ones
-/// (XREADGROUP <c>&gt;</c> with BLOCK, on a connection of its own so the block stalls nothing else).
+/// (XREADGROUP <c>&gt;</c> with BLOCK, on a connection of its own so the block stalls nothing else). Once per
+/// <see cref="RedisStreamOptions.ClaimIdleTime"/>, between batches, it also claims the entries another consumer has held
+/// unacknowledged for that long (a previous owner that read after this reader opened) and delivers them next.
 /// </summary>
 /// <remarks>
 /// One reader per (group, partition) at a time is assumed (partition ownership is the caller's): two live
@@ -34,6 +36,7 @@ internal sealed partial class RedisPartitionReader : IPartitionReader
     private bool opened;
     private string? pendingCursor = "0";
     private long lastTrim = Stopwatch.GetTimestamp();
+    private long lastClaim = Stopwatch.GetTimestamp();
     private bool disposed;
 
     public RedisPartitionReader(RedisStreamProvider provider, CheckpointKey key, ILoggerFactory loggerFactory)
@@ -56,8 +59,17 @@ internal sealed partial class RedisPartitionReader : IPartitionReader
             if (!opened)
             {
                 await provider.EnsureGroupAsync(stream, key.Group, cancellationToken);
-                await ClaimPendingAsync(cancellationToken);
+                await ClaimPendingAsync(0, cancellationToken);
                 opened = true;
+                lastClaim = Stopwatch.GetTimestamp();
+            }
+            else if (unacknowledged.Count == 0 && Stopwatch.GetElapsedTime(lastClaim) >= provider.Options.ClaimIdleTime)
+            {
+                lastClaim = Stopwatch.GetTimestamp();
+                if (await ClaimPendingAsync((long)provider.Options.ClaimIdleTime.TotalMilliseconds, cancellationToken) > 0)
+                {
+                    pendingCursor = "0"; // deliver what was claimed (now pending here) before new entries
+                }
             }
 
             while (pendingCursor is not null)
@@ -178,15 +190,18 @@ internal sealed partial class RedisPartitionReader : IPartitionReader
         return events;
     }
 
-    /// <summary>Moves every pending entry of the group to this consumer (those of a dead owner, and its own), keeping their ids.</summary>
-    private async Task ClaimPendingAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Moves the group's entries pending for at least <paramref name="minIdleMilliseconds"/> to this consumer (those of a
+    /// previous owner, and its own), keeping their ids. Returns how many.
+    /// </summary>
+    private async Task<int> ClaimPendingAsync(long minIdleMilliseconds, CancellationToken cancellationToken)
     {
         var cursor = "0-0";
         var claimed = 0;
         do
         {
             var reply = (await provider.Connection.ExecuteAsync(
-                ["XAUTOCLAIM", stream, key.Group, consumer, 0, cursor, "COUNT", provider.Options.ClaimBatchSize, "JUSTID"], cancellationToken)).AsArray();
+                ["XAUTOCLAIM", stream, key.Group, consumer, minIdleMilliseconds, cursor, "COUNT", provider.Options.ClaimBatchSize, "JUSTID"], cancellationToken)).AsArray();
             cursor = reply[0].AsString()!;
             claimed += reply[1].AsArray().Count;
         }
@@ -196,6 +211,8 @@ internal sealed partial class RedisPartitionReader : IPartitionReader
         {
             LogClaimed(logger, key.Group, key.Namespace, key.Partition, consumer, claimed);
         }
+
+        return claimed;
     }
 
     [LoggerMessage(Level = LogLevel.Information,

@@ -31,10 +31,25 @@ public sealed class RedisStreamOptions
     public int ClaimBatchSize { get; set; } = 1000;
 
     /// <summary>
+    /// An entry that another consumer of the group read and has not acknowledged for this long is taken over by the
+    /// partition's reader, which looks for such entries once per this time while it has nothing in hand. They are left
+    /// behind when a partition changes owner under a consumer that is paused, cut off or slow to stop.
+    /// </summary>
+    public TimeSpan ClaimIdleTime { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
     /// How often at most a reader trims its partition (XTRIM MINID to the lowest checkpoint of the partition's
     /// consumer groups) after an acknowledgement; the first time one interval after the reader opened. Zero trims after every acknowledgement.
     /// </summary>
     public TimeSpan TrimInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// The Redis hash of the cluster's membership entries (<c>chatcluster:{ClusterId}:members</c>, on the same server),
+    /// or null outside a cluster. When set, an append made on behalf of a silo incarnation (a grain's publish) is
+    /// refused, in the same script as its XADD, unless that incarnation is listed there and not dead: a grain left on a
+    /// silo the cluster declared dead cannot publish beside its new activation. Cluster mode sets it.
+    /// </summary>
+    public string? MembershipKey { get; set; }
 
     /// <summary>Reads and checks the section <see cref="Section"/> of <paramref name="configuration"/>, then <paramref name="configure"/>.</summary>
     /// <exception cref="OptionsValidationException">A setting is bad; the message names it.</exception>
@@ -59,9 +74,19 @@ public sealed class RedisStreamOptions
             yield return $"{Section}:{nameof(ConsumerName)} is \"{ConsumerName}\"; it must be non-empty without spaces (e.g. the silo address).";
         }
 
+        if (MembershipKey is not null && (MembershipKey.Length == 0 || MembershipKey.Any(char.IsWhiteSpace)))
+        {
+            yield return $"{Section}:{nameof(MembershipKey)} is \"{MembershipKey}\"; it must be a Redis key without spaces (e.g. \"chatcluster:{{default}}:members\") or unset.";
+        }
+
         if (ClaimBatchSize is < 1 or > 100_000)
         {
             yield return $"{Section}:{nameof(ClaimBatchSize)} is {ClaimBatchSize}; it must be between 1 and 100000.";
+        }
+
+        if (ClaimIdleTime < TimeSpan.FromMilliseconds(100) || ClaimIdleTime > TimeSpan.FromDays(1))
+        {
+            yield return $"{Section}:{nameof(ClaimIdleTime)} is {ClaimIdleTime}; it must be between 00:00:00.1 and 1.00:00:00.";
         }
 
         if (TrimInterval < TimeSpan.Zero || TrimInterval > TimeSpan.FromDays(1))

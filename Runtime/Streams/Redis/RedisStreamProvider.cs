@@ -57,7 +57,7 @@ public sealed partial class RedisStreamProvider : IStreamProvider, IAsyncDisposa
         this.loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         logger = this.loggerFactory.CreateLogger<RedisStreamProvider>();
         Connection = new RedisConnection(redis, this.loggerFactory.CreateLogger<RedisConnection>());
-        writer = new RedisStreamWriter(Connection);
+        writer = new RedisStreamWriter(Connection, options.MembershipKey);
     }
 
     /// <inheritdoc />
@@ -100,7 +100,17 @@ public sealed partial class RedisStreamProvider : IStreamProvider, IAsyncDisposa
     /// <inheritdoc />
     /// <remarks>Appends to a partition reach Redis in the order they were made, batched while the partition's previous command is in flight (<see cref="RedisStreamWriter"/>).</remarks>
     /// <exception cref="StorageUnavailableException">Redis did not acknowledge the XADD (unreachable, timed out, or it answered with an error).</exception>
-    public Task<StreamPosition> AppendAsync(StreamId stream, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    public Task<StreamPosition> AppendAsync(StreamId stream, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken) =>
+        AppendAsync(stream, payload, null, cancellationToken);
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// With <see cref="RedisStreamOptions.MembershipKey"/> set and a <paramref name="writer"/>, the XADD runs in a script
+    /// that first checks the writer's membership entry: missing or dead, nothing is appended and the append fails
+    /// with <see cref="StorageUnavailableException"/>.
+    /// </remarks>
+    /// <exception cref="StorageUnavailableException">Redis did not acknowledge the XADD (unreachable, timed out, or it answered with an error), or the writer is fenced off.</exception>
+    public Task<StreamPosition> AppendAsync(StreamId stream, ReadOnlyMemory<byte> payload, string? writer, CancellationToken cancellationToken)
     {
         StreamIds.Validate(stream, nameof(stream));
         if (cancellationToken.IsCancellationRequested)
@@ -110,7 +120,7 @@ public sealed partial class RedisStreamProvider : IStreamProvider, IAsyncDisposa
 
         ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
         // The caller awaits the append, which completes after the command was written: its buffer is not copied.
-        return writer.Enqueue(new RedisPendingAppend(stream, Keys.Stream(stream.Namespace, stream.PartitionOf(Partitions)), payload, cancellationToken));
+        return this.writer.Enqueue(new RedisPendingAppend(stream, Keys.Stream(stream.Namespace, stream.PartitionOf(Partitions)), payload, Options.MembershipKey is null ? null : writer, cancellationToken));
     }
 
     /// <inheritdoc />
@@ -150,12 +160,24 @@ public sealed partial class RedisStreamProvider : IStreamProvider, IAsyncDisposa
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// The group's checkpoint, but never at or past an entry still pending in the group: when a partition changes
+    /// owner, the new one may acknowledge later entries while the old one still holds earlier ones (or left them
+    /// behind, to be claimed after <see cref="RedisStreamOptions.ClaimIdleTime"/>), and a read barrier must wait for those.
+    /// </remarks>
     public async Task<StreamPosition> GetAcknowledgedAsync(string handlerGroup, string streamNamespace, int partition, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(handlerGroup);
         StreamIds.ValidatePartition(streamNamespace, partition, Partitions);
-        var reply = await Connection.ExecuteAsync(["HGET", Keys.Checkpoints(streamNamespace, partition), handlerGroup], cancellationToken);
-        return reply.IsNull ? StreamPosition.Start : RedisEntryIds.Parse(reply.AsString()!);
+        var reply = (await RedisStreamScripts.Handled.EvaluateAsync(
+            Connection, [Keys.Stream(streamNamespace, partition), Keys.Checkpoints(streamNamespace, partition)], [handlerGroup], cancellationToken)).AsArray();
+        var checkpoint = reply[0].IsNull ? StreamPosition.Start : RedisEntryIds.Parse(reply[0].AsString()!);
+        if (reply.Count > 1 && !reply[1].IsNull && RedisEntryIds.Parse(reply[1].AsString()!) is var pending && pending <= checkpoint)
+        {
+            return RedisEntryIds.Before(pending);
+        }
+
+        return checkpoint;
     }
 
     /// <summary>

@@ -65,6 +65,20 @@ internal static class RedisStreamScripts
         """);
 
     /// <summary>
+    /// What a group has handled: its checkpoint and the lowest id still pending in it (read by some consumer, not yet
+    /// acknowledged). A new owner of a partition may acknowledge past entries an old owner still holds, so the
+    /// checkpoint alone can run ahead of what was handled. KEYS: stream, checkpoints hash. ARGV: group.
+    /// Returns { checkpoint or nil, lowest pending id or nil }.
+    /// </summary>
+    public static RedisScript Handled { get; } = new("""
+        local checkpoint = redis.call('HGET', KEYS[2], ARGV[1])
+        local ok, pending = pcall(redis.call, 'XPENDING', KEYS[1], ARGV[1])
+        local first = false
+        if ok and pending[1] > 0 then first = pending[2] end
+        return { checkpoint, first }
+        """);
+
+    /// <summary>
     /// Trims the stream to the lowest checkpoint over every consumer group of the stream (XINFO GROUPS): removes the
     /// entries every group acknowledged, nothing else. A group without a checkpoint keeps everything, and so does an
     /// entry still pending in a group (XPENDING), even below its checkpoint (another consumer of the group may hold it).

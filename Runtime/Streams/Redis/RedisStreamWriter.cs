@@ -8,28 +8,43 @@ namespace ChatCluster.Runtime.Streams.Redis;
 /// appends that arrive meanwhile wait and go out together as the next one — XADD for a single entry, else a
 /// script that XADDs them all in order (atomic: all or none). So entries reach Redis in the order they were
 /// enqueued, even across a reconnect or a script reload, while the partitions' commands share one pipelined
-/// connection. Each append completes when Redis has answered for its batch.
+/// connection. Each append completes when Redis has answered for its batch. A batch holds the appends of one writer
+/// (silo incarnation); with a membership key the script checks that writer's entry before it adds anything.
 /// </summary>
 internal sealed class RedisStreamWriter
 {
     /// <summary>Most entries one script call adds.</summary>
     private const int MaxBatch = 1024;
 
+    // KEYS: stream, and the membership hash when fenced. ARGV: the writer ('' = unchecked), then key/payload pairs.
     private static readonly RedisScript AppendMany = new($"""
+        if KEYS[2] and ARGV[1] ~= '' then
+          local entry = redis.call('HGET', KEYS[2], ARGV[1])
+          if (not entry) or cjson.decode(entry).status == 'Dead' then
+            return redis.error_reply('FENCED ' .. ARGV[1] .. ' is dead or not a member of the cluster')
+          end
+        end
         local ids = {"{}"}
-        for i = 1, #ARGV, 2 do
+        for i = 2, #ARGV, 2 do
           ids[#ids + 1] = redis.call('XADD', KEYS[1], '*', '{RedisStreamEntries.KeyField}', ARGV[i], '{RedisStreamEntries.PayloadField}', ARGV[i + 1])
         end
         return ids
         """);
 
     private readonly RedisConnection connection;
+    private readonly string? membershipKey;
     private readonly ConcurrentDictionary<string, PartitionQueue> partitions = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int outstanding;
     private int closed;
 
-    public RedisStreamWriter(RedisConnection connection) => this.connection = connection;
+    /// <param name="connection">The shared connection.</param>
+    /// <param name="membershipKey">The membership hash that appends with a writer are checked against, or null.</param>
+    public RedisStreamWriter(RedisConnection connection, string? membershipKey)
+    {
+        this.connection = connection;
+        this.membershipKey = membershipKey;
+    }
 
     /// <exception cref="ObjectDisposedException">The provider is closing.</exception>
     public Task<StreamPosition> Enqueue(RedisPendingAppend append)
@@ -92,7 +107,10 @@ internal sealed class RedisStreamWriter
         }
     }
 
-    /// <summary>Up to <see cref="MaxBatch"/> waiting appends, oldest first, dropping those canceled before they were sent; marks the queue sending. Call with the queue locked.</summary>
+    /// <summary>
+    /// Up to <see cref="MaxBatch"/> waiting appends of one writer, oldest first, dropping those canceled before they were
+    /// sent; marks the queue sending. Call with the queue locked.
+    /// </summary>
     private List<RedisPendingAppend> TakeBatch(PartitionQueue queue)
     {
         var waiting = queue.Waiting;
@@ -100,7 +118,13 @@ internal sealed class RedisStreamWriter
         var taken = 0;
         while (taken < waiting.Count && batch.Count < MaxBatch)
         {
-            var append = waiting[taken++];
+            var append = waiting[taken];
+            if (batch.Count > 0 && append.Writer != batch[0].Writer)
+            {
+                break; // the next batch: one membership check per script call
+            }
+
+            taken++;
             if (append.CancellationToken.IsCancellationRequested)
             {
                 if (append.TrySetCanceled(append.CancellationToken))
@@ -123,7 +147,8 @@ internal sealed class RedisStreamWriter
     {
         try
         {
-            if (batch.Count == 1)
+            var writer = batch[0].Writer;
+            if (batch.Count == 1 && writer is null)
             {
                 var append = batch[0];
                 var reply = await connection.ExecuteAsync(
@@ -133,14 +158,16 @@ internal sealed class RedisStreamWriter
                 return;
             }
 
-            var arguments = new RedisArg[batch.Count * 2];
+            var arguments = new RedisArg[1 + (batch.Count * 2)];
+            arguments[0] = writer ?? string.Empty;
             for (var i = 0; i < batch.Count; i++)
             {
-                arguments[2 * i] = batch[i].Stream.Key;
-                arguments[(2 * i) + 1] = RedisArg.FromBytes(batch[i].Payload);
+                arguments[1 + (2 * i)] = batch[i].Stream.Key;
+                arguments[2 + (2 * i)] = RedisArg.FromBytes(batch[i].Payload);
             }
 
-            var ids = (await AppendMany.EvaluateAsync(connection, [key], arguments, CancellationToken.None).ConfigureAwait(false)).AsArray();
+            RedisArg[] keys = writer is null ? [key] : [key, membershipKey!];
+            var ids = (await AppendMany.EvaluateAsync(connection, keys, arguments, CancellationToken.None).ConfigureAwait(false)).AsArray();
             for (var i = 0; i < batch.Count; i++)
             {
                 Complete(batch[i], RedisEntryIds.Parse(ids[i].AsString()!));
@@ -176,6 +203,9 @@ internal sealed class RedisStreamWriter
 
     private StorageUnavailableException Describe(RedisPendingAppend append, string key, Exception ex) => ex switch
     {
+        RedisErrorException { Kind: "FENCED" } => new StorageUnavailableException(
+            $"Appending to {append.Stream} was refused: this silo's incarnation {append.Writer}, under which the publishing grain activated, "
+            + "is dead in the membership table (the cluster gave up on it and the grain lives elsewhere now). The event was not appended.", ex),
         RedisErrorException => new StorageUnavailableException(
             $"Appending to {append.Stream} failed: Redis at {connection.Endpoint} refused the XADD to '{key}': {ex.Message}. The event was not appended.", ex),
         RedisException or TimeoutException => new StorageUnavailableException(

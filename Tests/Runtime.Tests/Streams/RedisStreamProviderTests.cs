@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using ChatCluster.Runtime.Clustering;
 using ChatCluster.Runtime.Hosting;
 using Microsoft.Extensions.Configuration;
 using ChatCluster.Runtime.Redis;
@@ -60,6 +61,39 @@ public sealed class RedisStreamProviderTests(PrivateRedis redis) : IClassFixture
         Assert.Equal(0, pending.AsArray()[0].AsInt64());
         Assert.Equal(positions[^1], await second.GetAcknowledgedAsync("projector", "orders", 0, CancellationToken.None));
         await firstReader.DisposeAsync();
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Entries_an_old_owner_read_after_the_new_one_opened_hold_back_the_handled_position_until_the_new_owner_claims_them()
+    {
+        var first = await StartAsync("silo-a");
+        var stream = new StreamId("orders", "o1");
+        var positions = new List<StreamPosition>();
+        for (var i = 1; i <= 10; i++)
+        {
+            positions.Add(await first.AppendAsync(stream, Payload(i), CancellationToken.None));
+        }
+
+        await using var oldOwner = first.OpenReader("persist", "orders", 0);
+        Assert.Equal(positions.Take(3), (await oldOwner.ReadAsync(3, TimeSpan.Zero, CancellationToken.None)).Select(e => e.Position));
+
+        var second = await StartAsync("silo-b", o => o.ClaimIdleTime = TimeSpan.FromMilliseconds(300));
+        await using var newOwner = second.OpenReader("persist", "orders", 0);
+        Assert.Equal(positions.Take(3), (await newOwner.ReadAsync(3, TimeSpan.Zero, CancellationToken.None)).Select(e => e.Position)); // claimed on open
+        // The old owner, not yet stopped, reads on: 4-6 are now pending with it.
+        Assert.Equal(positions.Skip(3).Take(3), (await oldOwner.ReadAsync(3, TimeSpan.Zero, CancellationToken.None)).Select(e => e.Position));
+        Assert.Equal(positions.Skip(6), (await newOwner.ReadAsync(10, TimeSpan.Zero, CancellationToken.None)).Select(e => e.Position));
+        await newOwner.AcknowledgeAsync(positions[^1], CancellationToken.None);
+
+        // The checkpoint says 10, but 4-6 were never handled: a read barrier must not pass them.
+        var handled = await second.GetAcknowledgedAsync("persist", "orders", 0, CancellationToken.None);
+        Assert.True(handled >= positions[2] && handled < positions[3], $"handled position {handled} is not between events 3 and 4");
+
+        // The old owner stops without acknowledging; once they were idle for ClaimIdleTime the new owner takes them over.
+        await Task.Delay(400);
+        Assert.Equal(positions.Skip(3).Take(3), (await newOwner.ReadAsync(10, TimeSpan.Zero, CancellationToken.None)).Select(e => e.Position));
+        await newOwner.AcknowledgeAsync(positions[5], CancellationToken.None);
+        Assert.Equal(positions[^1], await second.GetAcknowledgedAsync("persist", "orders", 0, CancellationToken.None));
     }
 
     [Fact(Timeout = 30_000)]
@@ -223,6 +257,58 @@ public sealed class RedisStreamProviderTests(PrivateRedis redis) : IClassFixture
         await using var reader = provider.OpenReader("inspect", "orders", 0);
         var read = await reader.ReadAsync(10, TimeSpan.FromMilliseconds(50), CancellationToken.None);
         Assert.Equal(["event 1", "event 3"], read.Select(e => Encoding.UTF8.GetString(e.Payload.Span))); // AOF kept 1; 2 was never stored
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task An_append_made_for_a_silo_incarnation_is_refused_once_the_membership_table_has_it_dead_and_stores_nothing()
+    {
+        var table = new RedisMembershipTable(Connection(), prefix + ":");
+        var provider = await StartAsync("silo-a", o => o.MembershipKey = RedisMembershipTable.MembersKey(table.KeyPrefix));
+        var alive = new SiloAddress("127.0.0.1", 7001, 1);
+        var doomed = new SiloAddress("127.0.0.1", 7002, 1);
+        foreach (var silo in new[] { alive, doomed })
+        {
+            await table.JoinAsync(silo, CancellationToken.None);
+            await table.SetStatusAsync(silo, SiloStatus.Active, CancellationToken.None);
+        }
+
+        var stream = new StreamId("orders", "o1");
+        var first = await provider.AppendAsync(stream, Payload(1), doomed.ToString(), CancellationToken.None);
+
+        // The others give up on 'doomed' (one vote is enough with a single other silo).
+        var vote = await table.SuspectAsync(doomed, alive, 1, TimeSpan.FromSeconds(10), CancellationToken.None);
+        Assert.True(vote.DeclaredDead);
+
+        // Appends of both writers in flight at once: each batch is checked for its own writer.
+        var mixed = Enumerable.Range(2, 20)
+            .Select(i => (Writer: i % 2 == 0 ? alive : doomed, Append: provider.AppendAsync(stream, Payload(i), (i % 2 == 0 ? alive : doomed).ToString(), CancellationToken.None)))
+            .ToList();
+        foreach (var (writer, append) in mixed)
+        {
+            if (writer == alive)
+            {
+                await append;
+                continue;
+            }
+
+            var error = await Assert.ThrowsAsync<StorageUnavailableException>(() => append);
+            Assert.Contains(doomed.ToString(), error.Message, StringComparison.Ordinal);
+            Assert.Contains("was not appended", error.Message, StringComparison.Ordinal);
+        }
+
+        await Assert.ThrowsAsync<StorageUnavailableException>(() => provider.AppendAsync(stream, Payload(99), "127.0.0.1:7003@5", CancellationToken.None));
+        var plain = await provider.AppendAsync(stream, Payload(100), CancellationToken.None); // no writer: not a grain's publish
+
+        await using var reader = provider.OpenReader("inspect", "orders", 0);
+        var stored = new List<string>();
+        while (await reader.ReadAsync(100, TimeSpan.FromMilliseconds(50), CancellationToken.None) is { Count: > 0 } events)
+        {
+            stored.AddRange(events.Select(e => Encoding.UTF8.GetString(e.Payload.Span)));
+        }
+
+        string[] expected = ["event 1", .. Enumerable.Range(2, 20).Where(i => i % 2 == 0).Select(i => $"event {i}"), "event 100"];
+        Assert.Equal(expected, stored);
+        Assert.True(plain > first);
     }
 
     [Fact(Timeout = 90_000)]
