@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Reflection;
 using System.Text.Json;
 using ChatCluster.Runtime.Activations;
@@ -35,6 +36,9 @@ public sealed partial class GrainRuntime : IGrainFactory, IAsyncDisposable
         this.streams = streams;
         Logger = logger;
         CallTimeoutMilliseconds = (long)options.CallTimeout.TotalMilliseconds;
+        Meter = new Meter(MeterName);
+        Meter.CreateObservableGauge("chatcluster_stream_consumer_lag", ObserveLag, unit: "{event}",
+            description: "Events of a stream partition that a handler group has not acknowledged yet, for each partition this silo consumes (sampled every 5 s).");
         foreach (var assembly in grainAssemblies.Distinct())
         {
             foreach (var (grainInterface, grainClass) in AssemblyManifest.Of(assembly).Classes)
@@ -57,6 +61,15 @@ public sealed partial class GrainRuntime : IGrainFactory, IAsyncDisposable
     /// the silo takes grain calls. Readiness probes report it.
     /// </summary>
     public bool IsStarted => Volatile.Read(ref started);
+
+    /// <summary>The name of <see cref="Meter"/>.</summary>
+    public const string MeterName = "ChatCluster.Runtime";
+
+    /// <summary>
+    /// The runtime's instruments, one meter per runtime (so several silos in one process keep theirs apart):
+    /// <c>chatcluster_stream_consumer_lag</c> by handler group, namespace and partition. The gateway's <c>/metrics</c> includes them.
+    /// </summary>
+    public Meter Meter { get; }
 
     /// <summary>Number of activations in this silo now.</summary>
     public int ActivationCount => Catalog.Count;
@@ -187,6 +200,26 @@ public sealed partial class GrainRuntime : IGrainFactory, IAsyncDisposable
         await StopAsync(timeout.Token);
         stopping.Dispose();
         streams?.Dispose();
+        Meter.Dispose();
+    }
+
+    private IEnumerable<Measurement<long>> ObserveLag()
+    {
+        if (streams is null)
+        {
+            yield break;
+        }
+
+        foreach (var consumer in streams.Consumers)
+        {
+            if (consumer.Lag is { } lag)
+            {
+                yield return new Measurement<long>(lag,
+                    new KeyValuePair<string, object?>("group", consumer.Group),
+                    new KeyValuePair<string, object?>("namespace", consumer.Namespace),
+                    new KeyValuePair<string, object?>("partition", consumer.Partition));
+            }
+        }
     }
 
     /// <summary>Delivers a turn to the grain's activation, creating it if needed; returns the activation.</summary>

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
+using ChatCluster.Runtime;
 
 namespace ChatCluster.Gateway.Metrics;
 
@@ -14,12 +15,14 @@ public sealed class MetricsCollector : IDisposable
     private readonly MeterListener listener = new();
     private readonly ConcurrentDictionary<Instrument, Series> series = new();
 
-    public MetricsCollector(GatewayMetrics metrics)
+    /// <param name="metrics">This host's gateway instruments.</param>
+    /// <param name="runtime">This host's grain runtime, whose instruments (stream consumer lag) are followed too; none when null.</param>
+    public MetricsCollector(GatewayMetrics metrics, GrainRuntime? runtime = null)
     {
         ArgumentNullException.ThrowIfNull(metrics);
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (ReferenceEquals(instrument.Meter, metrics.Meter))
+            if (ReferenceEquals(instrument.Meter, metrics.Meter) || ReferenceEquals(instrument.Meter, runtime?.Meter))
             {
                 l.EnableMeasurementEvents(instrument, series.GetOrAdd(instrument, Series.For));
             }
@@ -44,9 +47,15 @@ public sealed class MetricsCollector : IDisposable
 
     public void Dispose() => listener.Dispose();
 
-    /// <summary>One instrument's aggregate. Instruments here carry at most one tag, so its value keys the series.</summary>
+    /// <summary>
+    /// One instrument's aggregate, a value per label set. A label set is keyed by its tag values (one tag: the value
+    /// itself, so counting allocates nothing; several: joined by <see cref="Separator"/>).
+    /// </summary>
     public sealed class Series
     {
+        /// <summary>Joins the tag values of a series with several labels.</summary>
+        public const char Separator = '\u001f';
+
         private readonly ConcurrentDictionary<string, StrongBox<double>> values = new(StringComparer.Ordinal);
         private readonly long[] bucketCounts;
         private readonly Lock histogramLock = new();
@@ -68,8 +77,8 @@ public sealed class MetricsCollector : IDisposable
 
         public IReadOnlyList<double> Buckets { get; }
 
-        /// <summary>The tag key, or null while no tagged measurement was seen.</summary>
-        public string? LabelName { get; private set; }
+        /// <summary>The tag keys, in order; empty while no tagged measurement was seen.</summary>
+        public IReadOnlyList<string> LabelNames { get; private set; } = [];
 
         public IEnumerable<KeyValuePair<string, double>> Values => values.Select(v => new KeyValuePair<string, double>(v.Key, Volatile.Read(ref v.Value.Value)));
 
@@ -108,8 +117,22 @@ public sealed class MetricsCollector : IDisposable
             var label = "";
             if (tags.Length > 0)
             {
-                LabelName ??= tags[0].Key;
-                label = tags[0].Value as string ?? Convert.ToString(tags[0].Value, System.Globalization.CultureInfo.InvariantCulture) ?? "";
+                if (LabelNames.Count != tags.Length)
+                {
+                    var names = new string[tags.Length];
+                    for (var i = 0; i < tags.Length; i++)
+                    {
+                        names[i] = tags[i].Key;
+                    }
+
+                    LabelNames = names;
+                }
+
+                label = TextOf(tags[0].Value);
+                for (var i = 1; i < tags.Length; i++)
+                {
+                    label = string.Concat(label, Separator.ToString(), TextOf(tags[i].Value));
+                }
             }
 
             var box = values.GetOrAdd(label, _ => new StrongBox<double>());
@@ -129,16 +152,17 @@ public sealed class MetricsCollector : IDisposable
             while (Interlocked.CompareExchange(ref box.Value, next, seen) != seen);
         }
 
+        /// <summary>Before observable gauges are polled: forget their label sets (a partition consumed elsewhere now has no series here).</summary>
         internal void ResetGauge()
         {
             if (Kind == "gauge" && Instrument.IsObservable)
             {
-                foreach (var box in values.Values)
-                {
-                    Volatile.Write(ref box.Value, 0);
-                }
+                values.Clear();
             }
         }
+
+        private static string TextOf(object? value) =>
+            value as string ?? Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "";
 
         private void Observe(double value)
         {

@@ -37,9 +37,16 @@ public static class PrometheusWriter
             foreach (var (label, value) in values)
             {
                 text.Append(name);
-                if (s.LabelName is { } labelName && label.Length > 0)
+                if (s.LabelNames.Count > 0 && label.Length > 0)
                 {
-                    text.Append('{').Append(labelName).Append("=\"").Append(EscapeLabel(label)).Append("\"}");
+                    var labelValues = label.Split(MetricsCollector.Series.Separator);
+                    text.Append('{');
+                    for (var i = 0; i < s.LabelNames.Count && i < labelValues.Length; i++)
+                    {
+                        text.Append(i > 0 ? "," : "").Append(s.LabelNames[i]).Append("=\"").Append(EscapeLabel(labelValues[i])).Append('"');
+                    }
+
+                    text.Append('}');
                 }
 
                 text.Append(' ').Append(Number(value)).Append('\n');

@@ -43,4 +43,15 @@ public interface IStreamProvider
 
     /// <summary>The last position the handler group acknowledged in the partition (<see cref="StreamPosition.Start"/> if none).</summary>
     Task<StreamPosition> GetAcknowledgedAsync(string handlerGroup, string streamNamespace, int partition, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// How many events of the partition the handler group has not acknowledged yet (its consumer lag). The default
+    /// suits providers whose positions are offsets 1, 2, 3… per partition: the end's offset minus the acknowledged one.
+    /// </summary>
+    async Task<long> GetLagAsync(string handlerGroup, string streamNamespace, int partition, CancellationToken cancellationToken)
+    {
+        var end = await GetEndAsync(streamNamespace, partition, cancellationToken).ConfigureAwait(false);
+        var acknowledged = await GetAcknowledgedAsync(handlerGroup, streamNamespace, partition, cancellationToken).ConfigureAwait(false);
+        return Math.Max(0, end.Low - acknowledged.Low);
+    }
 }

@@ -8,6 +8,7 @@ internal abstract class PartitionConsumer(CheckpointKey key)
 {
     private readonly Lock gate = new();
     private StreamPosition acknowledged = StreamPosition.Start;
+    private long lag = -1;
 
     public string Group => key.Group;
 
@@ -35,6 +36,13 @@ internal abstract class PartitionConsumer(CheckpointKey key)
                 acknowledged = value;
             }
         }
+    }
+
+    /// <summary>Events of the partition not acknowledged by the group, as last sampled by the host; null before the first sample.</summary>
+    public long? Lag
+    {
+        get => Interlocked.Read(ref lag) is var value && value >= 0 ? value : null;
+        set => Interlocked.Exchange(ref lag, value ?? -1);
     }
 
     /// <summary>Consumes until <paramref name="cancellationToken"/> is canceled; never fails otherwise.</summary>

@@ -17,6 +17,9 @@ internal sealed partial class StreamHandlerHost(
     IStreamProvider provider, IReadOnlyList<StreamHandlerRegistration> registrations, IServiceProvider services, ILogger logger,
     bool waitForOwnership = false) : IDisposable
 {
+    /// <summary>How often the consumers' lag is sampled (one provider query per consumer).</summary>
+    public static readonly TimeSpan LagSampleInterval = TimeSpan.FromSeconds(5);
+
     private readonly CancellationTokenSource stopping = new();
     private readonly Lock gate = new();
     private readonly Dictionary<CheckpointKey, RunningConsumer> running = [];
@@ -24,6 +27,7 @@ internal sealed partial class StreamHandlerHost(
     private readonly Dictionary<CheckpointKey, Task> retiring = [];
     private Func<CheckpointKey, bool> owns = waitForOwnership ? static _ => false : static _ => true;
     private bool started;
+    private Task sampling = Task.CompletedTask;
 
     public IStreamProvider Provider => provider;
 
@@ -67,6 +71,7 @@ internal sealed partial class StreamHandlerHost(
         }
 
         Rebalance();
+        sampling = SampleLagAsync(stopping.Token);
     }
 
     /// <summary>
@@ -130,7 +135,7 @@ internal sealed partial class StreamHandlerHost(
         lock (gate)
         {
             stopping.Cancel();
-            all = [.. running.Values.Select(r => r.Task), .. retiring.Values];
+            all = [.. running.Values.Select(r => r.Task), .. retiring.Values, sampling];
         }
 
         await Task.WhenAll(all).WaitAsync(cancellationToken);
@@ -152,6 +157,32 @@ internal sealed partial class StreamHandlerHost(
         }
 
         stopping.Dispose();
+    }
+
+    /// <summary>Samples every running consumer's lag (<see cref="PartitionConsumer.Lag"/>) now and then every <see cref="LagSampleInterval"/>. Never throws.</summary>
+    private async Task SampleLagAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(LagSampleInterval);
+        do
+        {
+            foreach (var consumer in Consumers)
+            {
+                try
+                {
+                    consumer.Lag = await provider.GetLagAsync(consumer.Group, consumer.Namespace, consumer.Partition, cancellationToken);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception ex)
+                {
+                    // The consumer itself reports provider failures; the last sample stays until one succeeds.
+                    LogLagSampleFailed(logger, ex, consumer);
+                }
+            }
+        }
+        while (await timer.WaitForNextTickAsync(cancellationToken).AsTask().ContinueWith(t => t.IsCompletedSuccessfully && t.Result, TaskScheduler.Default));
     }
 
     private RunningConsumer StartConsumer(StreamHandlerRegistration registration, CheckpointKey key)
@@ -184,6 +215,9 @@ internal sealed partial class StreamHandlerHost(
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "The stream consumer of {Consumer} stopped unexpectedly; that partition is not consumed until the silo restarts")]
     private static partial void LogConsumerCrashed(ILogger logger, Exception exception, PartitionConsumer consumer);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Could not sample the lag of stream consumer {Consumer}")]
+    private static partial void LogLagSampleFailed(ILogger logger, Exception exception, PartitionConsumer consumer);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Stream partitions rebalanced: {Gained} consumers started, {Lost} handed to other silos")]
     private static partial void LogRebalanced(ILogger logger, int gained, int lost);

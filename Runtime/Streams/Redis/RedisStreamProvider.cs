@@ -180,6 +180,53 @@ public sealed partial class RedisStreamProvider : IStreamProvider, IAsyncDisposa
         return checkpoint;
     }
 
+    /// <inheritdoc />
+    /// <remarks>
+    /// From XINFO GROUPS: the entries not yet delivered to the group (<c>lag</c>) plus those delivered and not
+    /// acknowledged (<c>pending</c>). Where Redis cannot tell the lag (after some deletions it reports none), the
+    /// stream's length stands in for it: the stream keeps only what some group has not acknowledged, so it is an upper bound.
+    /// </remarks>
+    public async Task<long> GetLagAsync(string handlerGroup, string streamNamespace, int partition, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(handlerGroup);
+        StreamIds.ValidatePartition(streamNamespace, partition, Partitions);
+        var stream = Keys.Stream(streamNamespace, partition);
+        RedisReply reply;
+        try
+        {
+            reply = await Connection.ExecuteAsync(["XINFO", "GROUPS", stream], cancellationToken);
+        }
+        catch (RedisErrorException ex) when (ex.Message.Contains("no such key", StringComparison.OrdinalIgnoreCase))
+        {
+            return 0;
+        }
+
+        foreach (var group in reply.AsArray())
+        {
+            var fields = group.AsArray();
+            string? name = null;
+            long pending = 0;
+            long? lag = null;
+            for (var i = 0; i + 1 < fields.Count; i += 2)
+            {
+                switch (fields[i].AsString())
+                {
+                    case "name": name = fields[i + 1].AsString(); break;
+                    case "pending": pending = fields[i + 1].AsInt64(); break;
+                    case "lag": lag = fields[i + 1].IsNull ? null : fields[i + 1].AsInt64(); break;
+                }
+            }
+
+            if (name == handlerGroup)
+            {
+                return pending + (lag ?? (await Connection.ExecuteAsync(["XLEN", stream], cancellationToken)).AsInt64());
+            }
+        }
+
+        // The group has not read yet: everything in the stream is ahead of it.
+        return (await Connection.ExecuteAsync(["XLEN", stream], cancellationToken)).AsInt64();
+    }
+
     /// <summary>
     /// Removes the partition's entries that every consumer group of the stream acknowledged (XTRIM MINID to the
     /// lowest checkpoint); nothing when a group has no checkpoint. Readers call it after acknowledgements.

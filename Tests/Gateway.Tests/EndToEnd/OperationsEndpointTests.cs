@@ -38,6 +38,23 @@ public sealed class OperationsEndpointTests(GatewayFixture fixture) : IClassFixt
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task Metrics_report_the_lag_of_every_stream_partition_this_silo_consumes()
+    {
+        var scrape = await ScrapeAsync();
+        Assert.Contains("# TYPE chatcluster_stream_consumer_lag gauge", scrape.Text, StringComparison.Ordinal);
+        // One series per handler group and partition (sampled when the handlers start, then every 5 s).
+        var series = scrape.Text.Split('\n').Where(line => line.StartsWith("chatcluster_stream_consumer_lag{", StringComparison.Ordinal)).ToList();
+        foreach (var group in new[] { "persist", "push" })
+        {
+            for (var partition = 0; partition < 8; partition++)
+            {
+                Assert.Contains(series, line => line.StartsWith(
+                    $"chatcluster_stream_consumer_lag{{group=\"{group}\",namespace=\"timeline\",partition=\"{partition}\"}} ", StringComparison.Ordinal));
+            }
+        }
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task Metrics_count_error_frames_by_code()
     {
         await using var client = await Host.ConnectAsync("metrics-carol");
