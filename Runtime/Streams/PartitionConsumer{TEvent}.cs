@@ -8,7 +8,8 @@ namespace ChatCluster.Runtime.Streams;
 /// The loop of one (handler group, namespace, partition): read a batch, deserialize it, hand it to
 /// the handler, acknowledge it. A handler failure retries the same batch with exponential back-off;
 /// after <see cref="StreamHandlerOptions.MaxAttempts"/> its events go to the group's dead-letter
-/// stream and the partition moves on. A payload that cannot be deserialized is dead-lettered at once.
+/// stream and the partition moves on — except a <see cref="StorageUnavailableException"/> (the handler's storage is
+/// down), which is retried with back-off for as long as it lasts. A payload that cannot be deserialized is dead-lettered at once.
 /// Nothing is acknowledged before it was handled or dead-lettered, so a stop or crash at any point
 /// redelivers, never loses.
 /// </summary>
@@ -104,16 +105,32 @@ internal sealed partial class PartitionConsumer<TEvent>(
 
     private async Task HandleAsync(List<StoredStreamEvent> stored, ReadOnlyCollection<StreamEvent<TEvent>> batch, CancellationToken cancellationToken)
     {
+        var unavailable = 0;
         for (var attempt = 1; ; attempt++)
         {
             try
             {
                 await handler.HandleAsync(batch, cancellationToken);
+                if (unavailable > 0)
+                {
+                    LogStorageBack(logger, Group, Namespace, Partition, unavailable);
+                }
+
                 return;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 throw;
+            }
+            catch (StorageUnavailableException ex)
+            {
+                // What the handler writes to is down: that says nothing about these events, so the batch waits for it
+                // (the log holds it meanwhile) instead of counting towards the dead-letter stream.
+                unavailable++;
+                attempt--;
+                var backoff = Backoff(unavailable);
+                LogStorageUnavailable(logger, ex, Group, Namespace, Partition, unavailable, backoff);
+                await Task.Delay(backoff, cancellationToken);
             }
             catch (Exception ex)
             {
@@ -176,6 +193,14 @@ internal sealed partial class PartitionConsumer<TEvent>(
     [LoggerMessage(Level = LogLevel.Warning,
         Message = "Stream handler group {Group} failed on {Namespace} partition {Partition}, attempt {Attempt} of {MaxAttempts}; retrying the batch in {Backoff}")]
     private static partial void LogHandlerFailed(ILogger logger, Exception exception, string group, string @namespace, int partition, int attempt, int maxAttempts, TimeSpan backoff);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Stream handler group {Group} on {Namespace} partition {Partition}: its storage is unavailable (try {Try}); retrying the batch in {Backoff}, without limit")]
+    private static partial void LogStorageUnavailable(ILogger logger, Exception exception, string group, string @namespace, int partition, int @try, TimeSpan backoff);
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Stream handler group {Group} on {Namespace} partition {Partition}: storage is back after {Tries} failed tries; the batch is handled")]
+    private static partial void LogStorageBack(ILogger logger, string group, string @namespace, int partition, int tries);
 
     [LoggerMessage(Level = LogLevel.Error,
         Message = "Stream handler group {Group} gave up on {Namespace} partition {Partition} after attempt {Attempt}: {Count} events go to {DeadLetterNamespace}")]

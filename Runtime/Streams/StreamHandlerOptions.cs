@@ -6,7 +6,11 @@ public sealed class StreamHandlerOptions
     /// <summary>Most events handed to the handler at once.</summary>
     public int BatchSize { get; set; } = 512;
 
-    /// <summary>Attempts of one batch before its events are dead-lettered (1 = no retry).</summary>
+    /// <summary>
+    /// Attempts of one batch before its events are dead-lettered (1 = no retry). A handler that throws
+    /// <see cref="StorageUnavailableException"/> (its database is down) is retried without limit instead: that failure
+    /// is not the events' fault.
+    /// </summary>
     public int MaxAttempts { get; set; } = 5;
 
     /// <summary>Wait before the first retry; doubles per attempt up to <see cref="MaxBackoff"/>.</summary>

@@ -1,3 +1,4 @@
+using ChatCluster.Runtime;
 using ChatCluster.Runtime.Storage;
 using Npgsql;
 
@@ -11,6 +12,7 @@ namespace ChatCluster.Grains.Persistence.Postgres;
 /// (<c>bench message-store --store postgres</c>). Awaits use ConfigureAwait(false): a grain may call
 /// the store, and the store's own continuations need not queue behind the grain's turn.
 /// </summary>
+/// <remarks>An insert that fails because PostgreSQL is down or unreachable throws <see cref="StorageUnavailableException"/>.</remarks>
 public sealed class PostgresMessageStore(NpgsqlDataSource dataSource) : IMessageStore
 {
     // Held only while the schema is applied; differs from the grain-state schema's key so the two never wait on each other.
@@ -83,7 +85,15 @@ public sealed class PostgresMessageStore(NpgsqlDataSource dataSource) : IMessage
         command.Parameters.Add(new NpgsqlParameter<short[]> { TypedValue = kinds });
         command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = bodies });
         command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = timestamps });
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (NpgsqlException ex) when (ex.IsTransient)
+        {
+            // Down, restarting or unreachable: nothing is wrong with the messages, so the caller retries rather than gives up.
+            throw new StorageUnavailableException($"PostgreSQL could not store {count} messages now: {ex.Message}", ex);
+        }
     }
 
     public async Task<IReadOnlyList<ChatMessage>> ReadAsync(string timeline, long afterSeq, int limit, CancellationToken cancellationToken)

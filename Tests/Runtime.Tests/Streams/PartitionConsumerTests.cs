@@ -38,4 +38,33 @@ public sealed class PartitionConsumerTests
             Assert.Equal(seqs.Order(), seqs);
         }
     }
+
+    [Fact(Timeout = 30_000)]
+    public async Task A_handler_whose_storage_is_unavailable_is_retried_past_max_attempts_and_nothing_is_dead_lettered()
+    {
+        var memory = new MemoryStreamProvider(1);
+        var failures = 0;
+        var handler = new RecordingHandler
+        {
+            Behavior = (_, _) => Interlocked.Increment(ref failures) <= 8
+                ? throw new StorageUnavailableException("the database is down (test)")
+                : Task.CompletedTask,
+        };
+        await using var silo = await StartSiloAsync(memory, b => b.AddRecordingHandler(handler, "orders", "projector", o =>
+        {
+            o.MaxAttempts = 2;
+            o.InitialBackoff = TimeSpan.FromMilliseconds(1);
+            o.MaxBackoff = TimeSpan.FromMilliseconds(20);
+        }));
+        var publisher = new StreamPublisher(memory);
+        var stream = new StreamId("orders", "o1");
+        await publisher.PublishAsync(stream, new TestEvent("o1", 1));
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        await new StreamBarrier(memory).WaitHandledAsync("projector", stream, timeout.Token);
+
+        Assert.True(failures > 8, $"the handler ran {failures} times");
+        Assert.Contains(handler.Handled, e => e.Event.Seq == 1);
+        Assert.Empty(await ReadAllAsync(memory, DeadLetteredEvent.NamespaceOf("projector"))); // 8 failures > MaxAttempts 2, none dead-lettered
+    }
 }
