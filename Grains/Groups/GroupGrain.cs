@@ -29,7 +29,7 @@ public sealed partial class GroupGrain(
     {
         writer = new CoalescingStateWriter<GroupState>(state);
         members = [.. state.State.Members];
-        log = new TimelineLog(Timeline.ForGroup(GroupId).ToString(), services);
+        log = new TimelineLog(Timeline.ForGroup(GroupId).ToString(), services, DeactivateOnIdle);
         await log.LoadAsync(state.State.SeqLimit, PersistSeqLimit, cancellationToken);
         await RebuildPresence();
     }

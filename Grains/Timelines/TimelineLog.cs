@@ -17,13 +17,22 @@ internal sealed class TimelineLog
     private readonly List<ChatMessage> recent = [];
     private readonly Dictionary<(string From, string ClientMsgId), Task<ChatMessage>> sent = [];
     private readonly Queue<(string From, string ClientMsgId)> sentOrder = new();
+    private readonly Action reload;
     private SequenceAllocator? sequence;
     private long evictedUpTo;
+    private bool reloading;
 
-    public TimelineLog(string timeline, TimelineServices services)
+    /// <param name="timeline">The timeline's name (<c>user:ID</c>, <c>group:ID</c>).</param>
+    /// <param name="services">The log, the store and the settings.</param>
+    /// <param name="reload">
+    /// Called once when a publish fails: the event may be in the log anyway (its reply was lost), which memory cannot
+    /// tell, so the grain should deactivate and load again from the store (<c>DeactivateOnIdle</c>).
+    /// </param>
+    public TimelineLog(string timeline, TimelineServices services, Action reload)
     {
         Name = timeline;
         this.services = services;
+        this.reload = reload;
         stream = new StreamId(TimelineEvent.Namespace, timeline);
     }
 
@@ -80,11 +89,23 @@ internal sealed class TimelineLog
         reservation.Pending.TrySetException(reason);
     }
 
+    /// <summary>
+    /// True once a publish failed: this activation no longer knows for sure what the log holds, so it appends nothing
+    /// more and is reloaded (a resend then finds the message if the failed publish stored it after all).
+    /// </summary>
+    public bool IsReloading => reloading;
+
     /// <summary>Appends a message built from its new seq, publishes it and returns it once durable.</summary>
+    /// <exception cref="StorageUnavailableException">The publish failed, or an earlier one did and the timeline is reloading.</exception>
     public async Task<ChatMessage> AppendAsync(Func<long, ChatMessage> build, Session? origin, SendReservation? reservation = null)
     {
         try
         {
+            if (reloading)
+            {
+                throw new StorageUnavailableException($"Timeline {Name} is reloading after a failed publish; retry shortly.");
+            }
+
             var seq = await sequence!.NextAsync();
             var message = build(seq);
             // Published in the same turn as the seq was taken: the log's order is the seq order.
@@ -98,6 +119,13 @@ internal sealed class TimelineLog
             if (reservation is not null)
             {
                 Release(reservation, ex);
+            }
+
+            if (!reloading)
+            {
+                // A publish whose reply was lost may have stored the message: only the store can tell a resend.
+                reloading = true;
+                reload();
             }
 
             throw;

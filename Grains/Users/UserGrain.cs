@@ -31,7 +31,7 @@ public sealed partial class UserGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         writer = new CoalescingStateWriter<UserState>(state);
-        log = new TimelineLog(Timeline.ForUser(UserId).ToString(), services);
+        log = new TimelineLog(Timeline.ForUser(UserId).ToString(), services, DeactivateOnIdle);
         return log.LoadAsync(state.State.SeqLimit, PersistSeqLimit, cancellationToken);
     }
 
@@ -60,6 +60,11 @@ public sealed partial class UserGrain(
         if (log.TryGetSent(UserId, clientMsgId, out var earlier))
         {
             return await AckOf(earlier);
+        }
+
+        if (log.IsReloading)
+        {
+            return SendResult.Refused(ChatErrorCode.Unavailable, "Your timeline is reloading after a failed write; resend the message with the same clientMsgId.");
         }
 
         var me = UserId;

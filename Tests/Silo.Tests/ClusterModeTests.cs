@@ -10,6 +10,7 @@ namespace ChatCluster.Silo.Tests;
 /// Silo processes in cluster mode (Redis membership, the silo transport, PostgreSQL): a message sent through
 /// one silo's gateway is found through the other's, wherever its grains live.
 /// </summary>
+[Collection(ProcessClusters.Name)]
 public sealed class ClusterModeTests
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);

@@ -7,6 +7,7 @@ namespace ChatCluster.Silo.Tests;
 /// Two gateway processes and three silo processes: users connected to different gateways (or to a silo's own
 /// gateway) get each other's direct and group messages pushed live, wherever the grains and handlers run.
 /// </summary>
+[Collection(ProcessClusters.Name)]
 public sealed class CrossGatewayTests
 {
     private static readonly TimeSpan PushTimeout = TimeSpan.FromSeconds(30);

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using ChatCluster.Client;
 using ChatCluster.Client.Messages;
 using ChatCluster.Testing.Processes;
+using Npgsql;
 
 namespace ChatCluster.Silo.Tests;
 
@@ -98,6 +99,56 @@ internal sealed class DirectMessageLoad : IAsyncDisposable
                     Assert.Equal(acked, message.Seq);
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Checks the messages table in PostgreSQL (waiting up to <paramref name="timeout"/> for persistence to catch up):
+    /// every acked message is stored in both timelines, at its acked seq in the sender's, and no timeline holds one
+    /// sender's clientMsgId twice. (timeline, seq) is the table's key, so a seq cannot be stored twice.
+    /// </summary>
+    public async Task VerifyStoredAsync(string connectionString, TimeSpan timeout)
+    {
+        var expected = new HashSet<(string Timeline, string MsgId)>();
+        var ackedSeqs = new Dictionary<(string Timeline, string MsgId), long>();
+        foreach (var (from, to, ack) in acks)
+        {
+            expected.Add(($"user:{from}", ack.MsgId));
+            expected.Add(($"user:{to}", ack.MsgId));
+            ackedSeqs[($"user:{from}", ack.MsgId)] = ack.Seq;
+        }
+
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var stored = new Dictionary<(string Timeline, string MsgId), long>();
+            var clientIds = new HashSet<(string Timeline, string From, string ClientMsgId)>();
+            await using (var command = dataSource.CreateCommand("SELECT timeline, seq, msg_id, from_user, client_msg_id FROM messages WHERE kind = 0"))
+            await using (var reader = await command.ExecuteReaderAsync())
+            {
+                while (await reader.ReadAsync())
+                {
+                    var (timeline, seq, msgId, from, clientMsgId) = (reader.GetString(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3), reader.GetString(4));
+                    Assert.True(clientIds.Add((timeline, from, clientMsgId)), $"{timeline}: clientMsgId {clientMsgId} of {from} is stored twice in PostgreSQL");
+                    stored[(timeline, msgId)] = seq;
+                }
+            }
+
+            var missing = expected.Where(e => !stored.ContainsKey(e)).ToList();
+            if (missing.Count == 0)
+            {
+                foreach (var (key, seq) in ackedSeqs)
+                {
+                    Assert.Equal(seq, stored[key]);
+                }
+
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline,
+                $"{missing.Count} of {expected.Count} acked messages are not in PostgreSQL after {timeout.TotalSeconds} s, e.g. {missing[0]}");
+            await Task.Delay(250);
         }
     }
 

@@ -11,34 +11,61 @@ namespace ChatCluster.Silo.Tests;
 /// <summary>
 /// A cluster of real processes for a test: silo processes (Redis membership, PostgreSQL) and gateway processes
 /// (cluster clients), on loopback and free ports, under a cluster id of its own. Disposing kills what is left.
+/// With private servers (for chaos tests that stop them) it starts a Redis with AOF and a PostgreSQL of its own,
+/// and stops them when disposed; otherwise it uses the test process's shared ones.
 /// </summary>
 internal sealed class ProcessCluster : IAsyncDisposable
 {
     public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
     private const string SigningKey = "process-cluster-tests-signing-key-0123456789";
     private readonly RedisServer redis;
+    private readonly PostgresServer? ownPostgres;
     private readonly string database;
     private readonly string clusterId = "tests-" + Guid.NewGuid().ToString("N")[..8];
     private readonly Dictionary<string, string> extraSettings;
     private readonly List<HttpClient> clients = [];
 
-    private ProcessCluster(RedisServer redis, string database, Dictionary<string, string> extraSettings)
+    private ProcessCluster(RedisServer redis, PostgresServer? ownPostgres, string database, Dictionary<string, string> extraSettings, bool ownsServers)
     {
         this.redis = redis;
+        this.ownPostgres = ownPostgres;
         this.database = database;
         this.extraSettings = extraSettings;
+        OwnsServers = ownsServers;
     }
+
+    /// <summary>True when the cluster's Redis and PostgreSQL are its own (<see cref="Redis"/> and <see cref="Postgres"/> may be stopped).</summary>
+    public bool OwnsServers { get; }
+
+    /// <summary>The Redis of membership and the log.</summary>
+    public RedisServer Redis => redis;
+
+    /// <summary>The cluster's own PostgreSQL (only with private servers).</summary>
+    public PostgresServer Postgres => ownPostgres ?? throw new InvalidOperationException("This cluster uses the shared PostgreSQL; start it with privateServers: true to stop or restart it.");
+
+    /// <summary>The connection string of the database holding grain state and messages.</summary>
+    public string Database => database;
 
     public List<SiloProcess> Silos { get; } = [];
 
     public List<SiloProcess> Gateways { get; } = [];
 
     /// <summary>Starts <paramref name="silos"/> silos and <paramref name="gateways"/> gateways and waits until every process sees all silos.</summary>
-    public static async Task<ProcessCluster> StartAsync(int silos, int gateways, Dictionary<string, string>? settings = null)
+    public static async Task<ProcessCluster> StartAsync(int silos, int gateways, Dictionary<string, string>? settings = null, bool privateServers = false)
     {
-        var redis = await SharedServers.Redis;
-        var database = await (await SharedServers.Postgres).CreateUniqueDatabaseAsync("cluster");
-        var cluster = new ProcessCluster(redis, database, settings ?? []);
+        ProcessCluster cluster;
+        if (privateServers)
+        {
+            var ownRedis = await RedisServer.StartAsync(appendOnly: true);
+            var ownPostgres = await PostgresServer.StartAsync();
+            cluster = new ProcessCluster(ownRedis, ownPostgres, await ownPostgres.CreateUniqueDatabaseAsync("cluster"), settings ?? [], ownsServers: true);
+        }
+        else
+        {
+            var database = await (await SharedServers.Postgres).CreateUniqueDatabaseAsync("cluster");
+            cluster = new ProcessCluster(await SharedServers.Redis, null, database, settings ?? [], ownsServers: false);
+        }
+
         try
         {
             for (var i = 0; i < silos; i++)
@@ -126,6 +153,12 @@ internal sealed class ProcessCluster : IAsyncDisposable
         foreach (var process in Gateways.Concat(Silos))
         {
             await process.DisposeAsync();
+        }
+
+        if (OwnsServers)
+        {
+            await redis.DisposeAsync();
+            await ownPostgres!.DisposeAsync();
         }
     }
 

@@ -114,6 +114,10 @@ public sealed class SiloProcess : IAsyncDisposable
             {
                 // Not listening yet.
             }
+            catch (TaskCanceledException)
+            {
+                // Listening but slow to answer (a busy machine): ask again until the deadline.
+            }
 
             await Task.Delay(100).ConfigureAwait(false);
         }
