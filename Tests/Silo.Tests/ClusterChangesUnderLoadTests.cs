@@ -1,3 +1,4 @@
+using ChatCluster.Testing.Processes;
 using Xunit.Abstractions;
 using System.Diagnostics;
 

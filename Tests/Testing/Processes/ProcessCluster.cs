@@ -1,30 +1,28 @@
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
-using ChatCluster.Client;
-using ChatCluster.Client.Tokens;
-using ChatCluster.Testing.Processes;
 using ChatCluster.Testing.Servers;
 
-namespace ChatCluster.Silo.Tests;
+namespace ChatCluster.Testing.Processes;
 
 /// <summary>
-/// A cluster of real processes for a test: silo processes (Redis membership, PostgreSQL) and gateway processes
-/// (cluster clients), on loopback and free ports, under a cluster id of its own. Disposing kills what is left.
+/// A cluster of real processes: silo processes (Redis membership, PostgreSQL) and gateway processes
+/// (cluster clients), on loopback and free ports, under a cluster id of its own. Used by the process tests
+/// and the <c>cluster-dm</c> bench. Disposing kills what is left.
 /// </summary>
-internal sealed class ProcessCluster : IAsyncDisposable
+public sealed class ProcessCluster : IAsyncDisposable
 {
     public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
-    private const string SigningKey = "process-cluster-tests-signing-key-0123456789";
-    private readonly RedisServer redis;
+    public const string SigningKey = "process-cluster-tests-signing-key-0123456789";
+    private readonly string redisEndpoint;
     private readonly string database;
     private readonly string clusterId = "tests-" + Guid.NewGuid().ToString("N")[..8];
     private readonly Dictionary<string, string> extraSettings;
     private readonly List<HttpClient> clients = [];
 
-    private ProcessCluster(RedisServer redis, string database, Dictionary<string, string> extraSettings)
+    private ProcessCluster(string redisEndpoint, string database, Dictionary<string, string> extraSettings)
     {
-        this.redis = redis;
+        this.redisEndpoint = redisEndpoint;
         this.database = database;
         this.extraSettings = extraSettings;
     }
@@ -33,12 +31,22 @@ internal sealed class ProcessCluster : IAsyncDisposable
 
     public List<SiloProcess> Gateways { get; } = [];
 
-    /// <summary>Starts <paramref name="silos"/> silos and <paramref name="gateways"/> gateways and waits until every process sees all silos.</summary>
+    /// <summary>
+    /// Starts <paramref name="silos"/> silos and <paramref name="gateways"/> gateways on the test process's shared Redis
+    /// and a new database of its shared PostgreSQL, and waits until every process sees all silos.
+    /// </summary>
     public static async Task<ProcessCluster> StartAsync(int silos, int gateways, Dictionary<string, string>? settings = null)
     {
-        var redis = await SharedServers.Redis;
-        var database = await (await SharedServers.Postgres).CreateUniqueDatabaseAsync("cluster");
-        var cluster = new ProcessCluster(redis, database, settings ?? []);
+        var redis = await SharedServers.Redis.ConfigureAwait(false);
+        var database = await (await SharedServers.Postgres.ConfigureAwait(false)).CreateUniqueDatabaseAsync("cluster").ConfigureAwait(false);
+        return await StartAsync(redis.Endpoint, database, silos, gateways, settings).ConfigureAwait(false);
+    }
+
+    /// <summary>The same on the Redis at <paramref name="redisEndpoint"/> (host:port) and the PostgreSQL database of <paramref name="postgresConnectionString"/>.</summary>
+    public static async Task<ProcessCluster> StartAsync(
+        string redisEndpoint, string postgresConnectionString, int silos, int gateways, Dictionary<string, string>? settings = null)
+    {
+        var cluster = new ProcessCluster(redisEndpoint, postgresConnectionString, settings ?? []);
         try
         {
             for (var i = 0; i < silos; i++)
@@ -51,13 +59,13 @@ internal sealed class ProcessCluster : IAsyncDisposable
                 cluster.Gateways.Add(cluster.Start(gateway: true));
             }
 
-            await cluster.WaitHealthyAsync();
-            await cluster.WaitUntilAllSeeAsync(silos);
+            await cluster.WaitHealthyAsync().ConfigureAwait(false);
+            await cluster.WaitUntilAllSeeAsync(silos).ConfigureAwait(false);
             return cluster;
         }
         catch
         {
-            await cluster.DisposeAsync();
+            await cluster.DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }
@@ -67,31 +75,25 @@ internal sealed class ProcessCluster : IAsyncDisposable
     {
         var silo = Start(gateway: false);
         Silos.Add(silo);
-        await silo.WaitHealthyAsync(StartTimeout);
+        await silo.WaitHealthyAsync(StartTimeout).ConfigureAwait(false);
         return silo;
     }
 
+    /// <summary>An HTTP client of <paramref name="process"/>, disposed with the cluster.</summary>
     public HttpClient Http(SiloProcess process)
     {
+        ArgumentNullException.ThrowIfNull(process);
         var http = new HttpClient { BaseAddress = process.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
-        clients.Add(http);
+        lock (clients)
+        {
+            clients.Add(http);
+        }
+
         return http;
     }
 
-    /// <summary>A connected client of <paramref name="user"/> on <paramref name="process"/>'s gateway.</summary>
-    public async Task<ChatClient> ConnectAsync(SiloProcess process, string user)
-    {
-        var client = new ChatClient(new ChatClientOptions
-        {
-            ServerUri = new Uri($"ws://127.0.0.1:{process.Port}/ws"),
-            TokenProvider = DevTokens.For(Http(process), user),
-            RequestTimeout = TimeSpan.FromSeconds(30),
-        });
-        await client.ConnectAsync();
-        return client;
-    }
-
     /// <summary>Waits until every running process reports <paramref name="count"/> active silos.</summary>
+    /// <exception cref="TimeoutException">They did not within <see cref="StartTimeout"/>.</exception>
     public async Task WaitUntilAllSeeAsync(int count)
     {
         var deadline = DateTime.UtcNow + StartTimeout;
@@ -100,7 +102,7 @@ internal sealed class ProcessCluster : IAsyncDisposable
             var seen = new List<int>();
             foreach (var process in Silos.Concat(Gateways).Where(p => p.IsRunning))
             {
-                seen.Add((await HealthAsync(process)).GetProperty("activeSilos").GetInt32());
+                seen.Add((await HealthAsync(process).ConfigureAwait(false)).GetProperty("activeSilos").GetInt32());
             }
 
             if (seen.All(c => c == count))
@@ -108,24 +110,31 @@ internal sealed class ProcessCluster : IAsyncDisposable
                 return;
             }
 
-            Assert.True(DateTime.UtcNow < deadline, $"the processes never all saw {count} silos: {string.Join(", ", seen)}");
-            await Task.Delay(100);
+            if (DateTime.UtcNow >= deadline)
+            {
+                throw new TimeoutException($"the processes never all saw {count} silos: {string.Join(", ", seen)}");
+            }
+
+            await Task.Delay(100).ConfigureAwait(false);
         }
     }
 
     public async Task<JsonElement> HealthAsync(SiloProcess process) =>
-        await Http(process).GetFromJsonAsync<JsonElement>(new Uri("/healthz", UriKind.Relative));
+        await Http(process).GetFromJsonAsync<JsonElement>(new Uri("/healthz", UriKind.Relative)).ConfigureAwait(false);
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var http in clients)
+        lock (clients)
         {
-            http.Dispose();
+            foreach (var http in clients)
+            {
+                http.Dispose();
+            }
         }
 
         foreach (var process in Gateways.Concat(Silos))
         {
-            await process.DisposeAsync();
+            await process.DisposeAsync().ConfigureAwait(false);
         }
     }
 
@@ -133,7 +142,7 @@ internal sealed class ProcessCluster : IAsyncDisposable
     {
         foreach (var process in Silos.Concat(Gateways))
         {
-            await process.WaitHealthyAsync(StartTimeout);
+            await process.WaitHealthyAsync(StartTimeout).ConfigureAwait(false);
         }
     }
 
@@ -143,7 +152,7 @@ internal sealed class ProcessCluster : IAsyncDisposable
         {
             ["CHATCLUSTER__CLUSTER__PROVIDER"] = "Redis",
             ["CHATCLUSTER__CLUSTER__CLUSTERID"] = clusterId,
-            ["CHATCLUSTER__REDIS__ENDPOINT"] = redis.Endpoint,
+            ["CHATCLUSTER__REDIS__ENDPOINT"] = redisEndpoint,
             ["CHATCLUSTER__TRANSPORT__PORT"] = FreePort.Get().ToString(CultureInfo.InvariantCulture),
             ["CHATCLUSTER__GATEWAY__SIGNINGKEY"] = SigningKey,
         };
