@@ -1,4 +1,5 @@
 using System.CommandLine;
+using ChatCluster.Bench.Backlog;
 using ChatCluster.Bench.Chat;
 using ChatCluster.Bench.GrainCalls;
 using ChatCluster.Bench.MessageStore;
@@ -27,6 +28,6 @@ var root = new RootCommand("ChatCluster benchmarks")
 {
     grainCalls, MessageStoreCommand.Create(), StreamsCommand.Create(), ChatCommands.DirectMessages(), ChatCommands.FanOut(),
     WebSocketCommands.Connections(), WebSocketCommands.DirectMessages(), RedisCommand.Create(),
-    RemoteCallsCommand.Create(), RemoteCallsCommand.Server(),
+    RemoteCallsCommand.Create(), RemoteCallsCommand.Server(), BacklogCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();
