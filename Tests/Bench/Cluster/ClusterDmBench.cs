@@ -16,11 +16,11 @@ namespace ChatCluster.Bench.Cluster;
 /// </summary>
 internal static class ClusterDmBench
 {
-    public sealed record Settings(IReadOnlyList<Uri> Gateways, int Silos, int GatewayProcesses, int Users, int Window, double Seconds);
+    public sealed record Settings(IReadOnlyList<Uri> Gateways, int Silos, int GatewayProcesses, int Users, int Window, double Seconds, double WarmupSeconds);
 
     public static async Task<int> RunAsync(Settings settings, TextWriter output)
     {
-        var dm = new DirectMessagesBench.Settings(settings.Gateways, settings.Users, settings.Window, settings.Seconds, Rate: null);
+        var dm = new DirectMessagesBench.Settings(settings.Gateways, settings.Users, settings.Window, settings.Seconds, Rate: null, settings.WarmupSeconds);
         if (settings.Gateways.Count > 0)
         {
             output.WriteLine($"cluster-dm: the running cluster behind {string.Join(", ", settings.Gateways)}; load {LoadAverage()}");
@@ -52,6 +52,10 @@ internal static class ClusterDmBench
                 + $"PostgreSQL 127.0.0.1:{postgres.Port} (fsync off); all on {Environment.ProcessorCount} cores; up in {started.Elapsed.TotalSeconds:F1} s; load {LoadAverage()}");
             result = await DirectMessagesBench.RunAsync(dm with { Servers = [.. cluster.Gateways.Select(g => g.BaseAddress)] }, output);
             output.WriteLine($"load {LoadAverage()}");
+            foreach (var (process, name) in cluster.Silos.Select((s, i) => (s, $"silo {i}")).Concat(cluster.Gateways.Select((g, i) => (g, $"gateway {i}"))))
+            {
+                output.WriteLine($"  {name} log: {LogSummary(process.Output)}");
+            }
 
             // Graceful stop, gateways first: each process drains and exits by itself on SIGTERM.
             foreach (var (process, name) in cluster.Gateways.Select((g, i) => (g, $"gateway {i}")).Concat(cluster.Silos.Select((s, i) => (s, $"silo {i}"))))
@@ -98,6 +102,30 @@ internal static class ClusterDmBench
         }
 
         return result;
+    }
+
+    /// <summary>The warnings and errors in a process's console log (level Warning): how many, and the commonest messages.</summary>
+    private static string LogSummary(string log)
+    {
+        var lines = log.Split('\n');
+        var messages = new List<string>();
+        for (var i = 0; i < lines.Length; i++)
+        {
+            if (lines[i].StartsWith("warn:", StringComparison.Ordinal) || lines[i].StartsWith("fail:", StringComparison.Ordinal)
+                || lines[i].StartsWith("crit:", StringComparison.Ordinal))
+            {
+                var text = i + 1 < lines.Length ? lines[i + 1].Trim() : "";
+                messages.Add($"{lines[i][..4]} {(text.Length > 120 ? text[..120] + "…" : text)}");
+            }
+        }
+
+        if (messages.Count == 0)
+        {
+            return "no warnings or errors";
+        }
+
+        var common = messages.GroupBy(m => m).OrderByDescending(g => g.Count()).Take(3).Select(g => $"{g.Count()} × {g.Key}");
+        return $"{messages.Count} warnings/errors: {string.Join("; ", common)}";
     }
 
     private static async Task<bool> AcceptsAsync(int port)
