@@ -1,5 +1,7 @@
 using System.CommandLine;
+using ChatCluster.Bench.Backlog;
 using ChatCluster.Bench.Chat;
+using ChatCluster.Bench.Cluster;
 using ChatCluster.Bench.GrainCalls;
 using ChatCluster.Bench.MessageStore;
 using ChatCluster.Bench.Redis;
@@ -27,6 +29,7 @@ var root = new RootCommand("ChatCluster benchmarks")
 {
     grainCalls, MessageStoreCommand.Create(), StreamsCommand.Create(), ChatCommands.DirectMessages(), ChatCommands.FanOut(),
     WebSocketCommands.Connections(), WebSocketCommands.DirectMessages(), RedisCommand.Create(),
-    RemoteCallsCommand.Create(), RemoteCallsCommand.Server(),
+    RemoteCallsCommand.Create(), RemoteCallsCommand.Server(), BacklogCommand.Create(),
+    ClusterDmCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

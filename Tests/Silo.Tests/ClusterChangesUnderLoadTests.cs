@@ -1,3 +1,4 @@
+using ChatCluster.Testing.Processes;
 using Xunit.Abstractions;
 using System.Diagnostics;
 
@@ -35,7 +36,7 @@ public sealed class ClusterChangesUnderLoadTests(ITestOutputHelper output)
         await load.StopAsync();
 
         output.WriteLine($"acked {load.Acked}; sends retried after 'unavailable': {retriedAfterJoin} during the join, {load.RetriedSends - retriedAfterJoin} during the leave");
-        AssertNoFailures(load, cluster);
+        load.AssertNoFailures(output);
         await load.VerifyAsync(cluster.Gateways[0]);
         await load.VerifyStoredAsync(cluster.Database, Settle);
     }
@@ -59,7 +60,7 @@ public sealed class ClusterChangesUnderLoadTests(ITestOutputHelper output)
         output.WriteLine($"killed silo left every view after {detected.TotalSeconds:F1} s; acked {load.Acked}; retried sends {load.RetriedSends}");
         // Generous bound (the machine is shared and noisy); the default detection time is about 5 s.
         Assert.True(detected < TimeSpan.FromSeconds(30), $"the killed silo was still in some view after {detected.TotalSeconds:F1} s");
-        AssertNoFailures(load, cluster);
+        load.AssertNoFailures(output);
         await load.VerifyAsync(cluster.Gateways[1]);
         await load.VerifyStoredAsync(cluster.Database, Settle);
     }
@@ -96,23 +97,9 @@ public sealed class ClusterChangesUnderLoadTests(ITestOutputHelper output)
         Assert.Equal(before!.Split('@')[0], after.Split('@')[0]);
         Assert.True(long.Parse(after.Split('@')[1], System.Globalization.CultureInfo.InvariantCulture)
             > long.Parse(before.Split('@')[1], System.Globalization.CultureInfo.InvariantCulture), "the new epoch is not larger");
-        AssertNoFailures(load, cluster);
+        load.AssertNoFailures(output);
         await load.VerifyAsync(cluster.Gateways[0]);
         await load.VerifyStoredAsync(cluster.Database, Settle);
-    }
-
-    private void AssertNoFailures(DirectMessageLoad load, ProcessCluster cluster)
-    {
-        if (load.Failures.Count > 0)
-        {
-            // What the gateways logged about it (an 'internal' error names its exception there).
-            foreach (var line in cluster.Gateways.SelectMany(g => g.Output.Split('\n')).Where(l => l.Contains("fail:", StringComparison.Ordinal) || l.Contains("Exception", StringComparison.Ordinal)).Take(40))
-            {
-                output.WriteLine(line);
-            }
-        }
-
-        Assert.True(load.Failures.Count == 0, $"{load.Failures.Count} sends failed, e.g.: {string.Join(" | ", load.Failures.Take(3).Select(f => f.GetType().Name + ": " + f.Message))}");
     }
 
     private static async Task<int> ActiveSilosSeenByAsync(ProcessCluster cluster, Testing.Processes.SiloProcess process) =>

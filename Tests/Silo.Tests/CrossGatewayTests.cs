@@ -1,5 +1,6 @@
 using ChatCluster.Client;
 using ChatCluster.Client.Messages;
+using ChatCluster.Testing.Processes;
 
 namespace ChatCluster.Silo.Tests;
 

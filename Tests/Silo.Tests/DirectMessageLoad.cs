@@ -102,6 +102,22 @@ internal sealed class DirectMessageLoad : IAsyncDisposable
         }
     }
 
+    /// <summary>Fails if any send failed for good, after writing what the gateways logged about failures to <paramref name="output"/>.</summary>
+    public void AssertNoFailures(Xunit.Abstractions.ITestOutputHelper output)
+    {
+        if (!failures.IsEmpty)
+        {
+            // An 'internal' error names its exception only in the gateway's log.
+            foreach (var line in cluster.Gateways.SelectMany(g => g.Output.Split('\n'))
+                .Where(l => l.Contains("fail:", StringComparison.Ordinal) || l.Contains("Exception", StringComparison.Ordinal)).Take(40))
+            {
+                output.WriteLine(line);
+            }
+        }
+
+        Assert.True(failures.IsEmpty, $"{failures.Count} sends failed, e.g.: {string.Join(" | ", failures.Take(3).Select(f => f.GetType().Name + ": " + f.Message))}");
+    }
+
     /// <summary>
     /// Checks the messages table in PostgreSQL (waiting up to <paramref name="timeout"/> for persistence to catch up):
     /// every acked message is stored in both timelines, at its acked seq in the sender's, and no timeline holds one

@@ -1,3 +1,4 @@
+using ChatCluster.Testing.Processes;
 using Xunit.Abstractions;
 
 namespace ChatCluster.Silo.Tests;
@@ -31,7 +32,7 @@ public sealed class LogChaosTests(ITestOutputHelper output)
         await load.StopAsync();
         output.WriteLine($"acked {ackedDuring} sends while PostgreSQL was down, {load.Acked} in all; retried sends {load.RetriedSends}; failures {load.Failures.Count}");
         Assert.True(ackedDuring > 0, "no send was acked while PostgreSQL was down");
-        Assert.Empty(load.Failures);
+        load.AssertNoFailures(output);
         await load.VerifyStoredAsync(cluster.Database, Settle);
         await load.VerifyAsync(cluster.Gateways[1]);
     }
@@ -51,7 +52,7 @@ public sealed class LogChaosTests(ITestOutputHelper output)
         await load.WaitForAcksAsync(300, Settle);
         await load.StopAsync();
         output.WriteLine($"acked {load.Acked}; retried sends {load.RetriedSends}; failures {load.Failures.Count}");
-        Assert.Empty(load.Failures);
+        load.AssertNoFailures(output);
         await load.VerifyStoredAsync(cluster.Database, Settle);
         await load.VerifyAsync(cluster.Gateways[0]);
     }

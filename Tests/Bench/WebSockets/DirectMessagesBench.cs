@@ -16,9 +16,10 @@ internal static class DirectMessagesBench
     /// <param name="Servers">Running gateways with development tokens on (user i uses gateway i mod count); empty to start the silo here (send rate limit raised).</param>
     /// <param name="Users">Connected users; user i sends to user i+1.</param>
     /// <param name="Window">Closed loop: sends in flight per user.</param>
-    /// <param name="Seconds">The measured duration, after a 2 s warm-up.</param>
+    /// <param name="Seconds">The measured duration, after the warm-up.</param>
     /// <param name="Rate">Open loop: total sends per second on a fixed schedule; null for closed loop.</param>
-    public sealed record Settings(IReadOnlyList<Uri> Servers, int Users, int Window, double Seconds, double? Rate);
+    /// <param name="WarmupSeconds">Sending before the measured duration starts, not counted.</param>
+    public sealed record Settings(IReadOnlyList<Uri> Servers, int Users, int Window, double Seconds, double? Rate, double WarmupSeconds = 2);
 
     public static async Task<int> RunAsync(Settings settings, TextWriter output)
     {
@@ -37,7 +38,7 @@ internal static class DirectMessagesBench
         Func<CancellationToken, ValueTask<string>> TokenFor(string user, int gateway) =>
             silo is null ? DevTokens.For(https[gateway], user) : _ => ValueTask.FromResult(tokens.For(user));
         Uri WebSocketOf(Uri server) => new UriBuilder(server) { Scheme = server.Scheme == "https" ? "wss" : "ws", Path = "/ws" }.Uri;
-        output.WriteLine($"ws-dm: {settings.Users} users, {(settings.Rate is { } r ? $"open loop at {r:N0} sends/s" : $"closed loop, window {settings.Window}")}, {settings.Seconds} s, "
+        output.WriteLine($"ws-dm: {settings.Users} users, {(settings.Rate is { } r ? $"open loop at {r:N0} sends/s" : $"closed loop, window {settings.Window}")}, {settings.Seconds} s after {settings.WarmupSeconds} s warm-up, "
             + $"gateways {string.Join(", ", servers)}{(silo is null ? "" : $" (started here, pid {silo.ProcessId})")}");
 
         var clients = new ChatClient[settings.Users];
@@ -137,7 +138,7 @@ internal static class DirectMessagesBench
             }
         }
 
-        await Task.Delay(TimeSpan.FromSeconds(2)); // warm-up: not counted
+        await Task.Delay(TimeSpan.FromSeconds(settings.WarmupSeconds)); // warm-up: not counted
         var pushedAtStart = Interlocked.Read(ref pushed);
         var measured = Stopwatch.StartNew();
         Volatile.Write(ref measuring, 1);
