@@ -3,7 +3,11 @@ using NpgsqlTypes;
 
 namespace ChatCluster.Runtime.Storage.Postgres;
 
-/// <summary>Grain state in PostgreSQL (cluster mode). One row per (grain type, key, state name).</summary>
+/// <summary>
+/// Grain state in PostgreSQL (cluster mode). One row per (grain type, key, state name). A read or write that fails
+/// because PostgreSQL is down, restarting or unreachable throws <see cref="StorageUnavailableException"/> (the caller
+/// may retry; clients are told <c>unavailable</c>).
+/// </summary>
 public sealed class PostgresGrainStorage(NpgsqlDataSource dataSource) : IGrainStorage
 {
     public async Task InitializeAsync(CancellationToken cancellationToken)
@@ -25,6 +29,18 @@ public sealed class PostgresGrainStorage(NpgsqlDataSource dataSource) : IGrainSt
     }
 
     public async Task<StoredGrainState?> ReadAsync(GrainStateKey key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ReadStoredAsync(key, cancellationToken);
+        }
+        catch (NpgsqlException ex) when (ex.IsTransient)
+        {
+            throw Unavailable("read", key, ex);
+        }
+    }
+
+    private async Task<StoredGrainState?> ReadStoredAsync(GrainStateKey key, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
             "SELECT payload::text, version FROM grain_state WHERE grain_type = $1 AND grain_key = $2 AND state_name = $3");
@@ -73,14 +89,24 @@ public sealed class PostgresGrainStorage(NpgsqlDataSource dataSource) : IGrainSt
             command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = expected.Value });
         }
 
-        if (await command.ExecuteScalarAsync(cancellationToken) is long version)
+        try
         {
-            return Etag.Format(version);
+            if (await command.ExecuteScalarAsync(cancellationToken) is long version)
+            {
+                return Etag.Format(version);
+            }
+        }
+        catch (NpgsqlException ex) when (ex.IsTransient)
+        {
+            throw Unavailable("write", key, ex);
         }
 
         var stored = await ReadAsync(key, cancellationToken);
         throw new InconsistentStateException(key, expectedEtag, stored?.Etag);
     }
+
+    private StorageUnavailableException Unavailable(string operation, GrainStateKey key, NpgsqlException ex) =>
+        new($"{this} could not {operation} state {key} now: {ex.Message}", ex);
 
     private static void AddKey(NpgsqlCommand command, GrainStateKey key)
     {
