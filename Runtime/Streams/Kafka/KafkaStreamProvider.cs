@@ -257,6 +257,9 @@ public sealed partial class KafkaStreamProvider : IStreamProvider, IAsyncDisposa
         }
     }
 
+    /// <summary>Takes the namespace's topic as created and checked (tests: to reach the producer without a broker).</summary>
+    internal void AssumeTopicExists(string streamNamespace) => topics[streamNamespace] = Task.CompletedTask;
+
     /// <summary>Creates the namespace's topic, or checks the existing one, once per process (again after a failure).</summary>
     internal Task EnsureTopicAsync(string streamNamespace, CancellationToken cancellationToken)
     {
