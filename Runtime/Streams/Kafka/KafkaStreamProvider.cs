@@ -160,11 +160,16 @@ public sealed partial class KafkaStreamProvider : IStreamProvider, IAsyncDisposa
     }
 
     /// <inheritdoc />
-    /// <remarks>The partition's high watermark (the offset the next message will get), which is the last message's position; <see cref="StreamPosition.Start"/> when the topic does not exist.</remarks>
+    /// <remarks>
+    /// The partition's high watermark (the offset the next message will get), which is the last message's position
+    /// (<see cref="StreamPosition.Start"/> when empty). Creates the namespace's topic if it does not exist yet, as a read does.
+    /// </remarks>
+    /// <exception cref="StorageUnavailableException">Kafka did not answer; the message names the topic and the brokers.</exception>
     public async Task<StreamPosition> GetEndAsync(string streamNamespace, int partition, CancellationToken cancellationToken)
     {
         StreamIds.ValidatePartition(streamNamespace, partition, Partitions);
         var topic = TopicOf(streamNamespace);
+        await EnsureTopicAsync(streamNamespace, cancellationToken);
         ListOffsetsResult result;
         try
         {
@@ -187,6 +192,7 @@ public sealed partial class KafkaStreamProvider : IStreamProvider, IAsyncDisposa
 
     /// <inheritdoc />
     /// <remarks>The group's committed offset in the partition (the next offset to read), which is the last acknowledged event's position.</remarks>
+    /// <exception cref="StorageUnavailableException">Kafka did not answer; the message names the group, the topic and the brokers.</exception>
     public async Task<StreamPosition> GetAcknowledgedAsync(string handlerGroup, string streamNamespace, int partition, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(handlerGroup);

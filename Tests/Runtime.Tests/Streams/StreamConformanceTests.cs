@@ -8,7 +8,9 @@ namespace ChatCluster.Runtime.Tests.Streams;
 /// What every stream provider must do behind <see cref="IStreamProvider"/>, together with the
 /// runtime's consumers: per-stream-id order, one delivery per handler group, redelivery, retries
 /// and dead letters, resuming from the checkpoint, durability, and the read barrier. Each provider
-/// gets a subclass that says how to make a fresh store and how to reopen it ("restart").
+/// gets a subclass that says how to make a fresh store and how to reopen it ("restart"). The tests are
+/// <see cref="ConformanceFactAttribute"/>s: a subclass whose provider needs a server that may be missing (Kafka) marks
+/// itself with a <see cref="ConformanceSkipAttribute"/>, and its copies of the suite are then reported skipped.
 /// </summary>
 public abstract class StreamConformanceTests : IAsyncLifetime
 {
