@@ -1,6 +1,7 @@
 using ChatCluster.Grains;
 using ChatCluster.Runtime.Clustering;
 using ChatCluster.Runtime.Hosting;
+using ChatCluster.Runtime.Streams.Kafka;
 using ChatCluster.Runtime.Streams.Redis;
 using ChatCluster.Runtime.Transport;
 using Microsoft.Extensions.Options;
@@ -94,20 +95,24 @@ public static class SiloConfiguration
 
     /// <summary>
     /// Adds the stream provider (the message log) <c>ChatCluster:Streams:Provider</c> asks for: <c>Sqlite</c>
-    /// (<c>log.db</c> in the SQLite folder; the embedded default) or <c>Redis</c> (Redis Streams on the
+    /// (<c>log.db</c> in the SQLite folder; the embedded default), <c>Redis</c> (Redis Streams on the
     /// <c>ChatCluster:Redis</c> server, settings in <c>ChatCluster:Streams</c>; the default when
-    /// <c>ChatCluster:Cluster:Provider</c> is <c>Redis</c>).
+    /// <c>ChatCluster:Cluster:Provider</c> is <c>Redis</c>) or <c>Kafka</c> (settings in <c>ChatCluster:Kafka</c>; in cluster
+    /// mode the topic prefix is <c>chatcluster-{ClusterId}</c> unless configured).
     /// </summary>
-    /// <exception cref="OptionsValidationException">A stream or Redis setting is bad; the message names it.</exception>
+    /// <exception cref="OptionsValidationException">A stream, Redis or Kafka setting is bad; the message names it.</exception>
     public static GrainRuntimeBuilder AddConfiguredStreams(this GrainRuntimeBuilder builder, IConfiguration configuration, StorageOptions storage)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(storage);
         var streams = CheckedSettings.Read<StreamsOptions>(configuration, StreamsOptions.Section, null, o => o.Validate());
         var cluster = ClusterOptions.Read(configuration).Provider;
-        if (streams.ProviderFor(cluster) == StreamsProvider.Sqlite)
+        switch (streams.ProviderFor(cluster))
         {
-            return builder.AddSqliteStreams(Path.Combine(storage.SqliteDirectory, "log.db"));
+            case StreamsProvider.Sqlite:
+                return builder.AddSqliteStreams(Path.Combine(storage.SqliteDirectory, "log.db"));
+            case StreamsProvider.Kafka:
+                return builder.AddConfiguredKafkaStreams(configuration, cluster);
         }
 
         // In cluster mode, unless configured: keys under the cluster's prefix (as membership's), the silo's transport
@@ -134,6 +139,24 @@ public static class SiloConfiguration
             if (!named && transport.Port != 0)
             {
                 o.ConsumerName = $"{transport.ListenAddress}:{transport.Port}";
+            }
+        });
+    }
+
+    /// <summary>
+    /// Kafka streams from <c>ChatCluster:Kafka</c>; in cluster mode, unless <c>ChatCluster:Kafka:TopicPrefix</c> is set,
+    /// the topics (and consumer groups) are under the cluster's prefix <c>chatcluster-{ClusterId}</c> ('.' in the cluster
+    /// id becomes '-': a topic prefix has no dots), as the Redis keys are under the cluster's.
+    /// </summary>
+    private static GrainRuntimeBuilder AddConfiguredKafkaStreams(this GrainRuntimeBuilder builder, IConfiguration configuration, ClusterProvider cluster)
+    {
+        var prefixed = configuration[$"{KafkaStreamOptions.Section}:{nameof(KafkaStreamOptions.TopicPrefix)}"] is not null;
+        var clusterId = ClusterOptions.Read(configuration).ClusterId;
+        return builder.AddKafkaStreams(configuration, o =>
+        {
+            if (cluster == ClusterProvider.Redis && !prefixed)
+            {
+                o.TopicPrefix = $"chatcluster-{clusterId.Replace('.', '-')}";
             }
         });
     }

@@ -4,13 +4,14 @@ namespace ChatCluster.Silo.Configuration;
 
 /// <summary>
 /// Configuration section <c>ChatCluster:Streams</c>: which stream provider the silo uses. The Redis provider's
-/// own settings (partitions, key prefix, …) are in the same section (<see cref="Runtime.Streams.Redis.RedisStreamOptions"/>).
+/// own settings (partitions, key prefix, …) are in the same section (<see cref="Runtime.Streams.Redis.RedisStreamOptions"/>);
+/// the Kafka provider's are in <c>ChatCluster:Kafka</c> (<see cref="Runtime.Streams.Kafka.KafkaStreamOptions"/>).
 /// </summary>
 public sealed class StreamsOptions
 {
     public const string Section = "ChatCluster:Streams";
 
-    /// <summary><c>Sqlite</c> or <c>Redis</c>; when not given, <c>Redis</c> in cluster mode (<c>ChatCluster:Cluster:Provider</c> = <c>Redis</c>), else <c>Sqlite</c>.</summary>
+    /// <summary><c>Sqlite</c>, <c>Redis</c> or <c>Kafka</c>; when not given, <c>Redis</c> in cluster mode (<c>ChatCluster:Cluster:Provider</c> = <c>Redis</c>), else <c>Sqlite</c>.</summary>
     public StreamsProvider? Provider { get; set; }
 
     /// <summary>The provider to use: <see cref="Provider"/> when given, else the mode's default.</summary>

@@ -7,4 +7,9 @@ public enum StreamsProvider
     Sqlite,
     /// <summary>Redis Streams on the <c>ChatCluster:Redis</c> server: the cluster default.</summary>
     Redis,
+    /// <summary>
+    /// Kafka (a topic per namespace) on the brokers of <c>ChatCluster:Kafka</c>. Grain publishes are not fenced by
+    /// membership on Kafka, unlike on Redis Streams (see <see cref="Runtime.Streams.Kafka.KafkaStreamProvider"/>).
+    /// </summary>
+    Kafka,
 }

@@ -8,7 +8,9 @@ namespace ChatCluster.Runtime.Tests.Streams;
 /// What every stream provider must do behind <see cref="IStreamProvider"/>, together with the
 /// runtime's consumers: per-stream-id order, one delivery per handler group, redelivery, retries
 /// and dead letters, resuming from the checkpoint, durability, and the read barrier. Each provider
-/// gets a subclass that says how to make a fresh store and how to reopen it ("restart").
+/// gets a subclass that says how to make a fresh store and how to reopen it ("restart"). The tests are
+/// <see cref="ConformanceFactAttribute"/>s: a subclass whose provider needs a server that may be missing (Kafka) marks
+/// itself with a <see cref="ConformanceSkipAttribute"/>, and its copies of the suite are then reported skipped.
 /// </summary>
 public abstract class StreamConformanceTests : IAsyncLifetime
 {
@@ -41,7 +43,7 @@ public abstract class StreamConformanceTests : IAsyncLifetime
         }
     }
 
-    [Fact(Timeout = 60_000)]
+    [ConformanceFact(Timeout = 60_000)]
     public async Task Events_of_each_stream_id_are_handled_in_publish_order_across_interleaved_streams_and_partitions()
     {
         var provider = await FreshAsync(4);
@@ -77,7 +79,7 @@ public abstract class StreamConformanceTests : IAsyncLifetime
         }
     }
 
-    [Fact(Timeout = 60_000)]
+    [ConformanceFact(Timeout = 60_000)]
     public async Task Concurrent_appends_get_distinct_rising_positions_and_read_back_in_that_order()
     {
         var provider = await FreshAsync(2);
@@ -101,7 +103,7 @@ public abstract class StreamConformanceTests : IAsyncLifetime
         Assert.Equal(positions.Order(), read.Select(e => e.Position).Order());
     }
 
-    [Fact(Timeout = 60_000)]
+    [ConformanceFact(Timeout = 60_000)]
     public async Task Two_handler_groups_each_see_every_event()
     {
         var provider = await FreshAsync(4);
@@ -123,7 +125,7 @@ public abstract class StreamConformanceTests : IAsyncLifetime
         Assert.Equal(published.OrderBy(e => e.Seq), second.Handled.Select(e => e.Event).OrderBy(e => e.Seq));
     }
 
-    [Fact(Timeout = 60_000)]
+    [ConformanceFact(Timeout = 60_000)]
     public async Task A_batch_whose_handler_throws_is_delivered_again_and_then_handled()
     {
         var provider = await FreshAsync(2);
@@ -147,7 +149,7 @@ public abstract class StreamConformanceTests : IAsyncLifetime
         Assert.Empty(await ReadAllAsync(provider, DeadLetteredEvent.NamespaceOf("projector")));
     }
 
-    [Fact(Timeout = 60_000)]
+    [ConformanceFact(Timeout = 60_000)]
     public async Task An_event_that_always_fails_is_dead_lettered_after_max_attempts_and_later_events_are_handled()
     {
         var provider = await FreshAsync(2);
@@ -192,7 +194,7 @@ public abstract class StreamConformanceTests : IAsyncLifetime
         Assert.Equal("poisoned", deadLetter.Payload.GetProperty("key").GetString());
     }
 
-    [Fact(Timeout = 60_000)]
+    [ConformanceFact(Timeout = 60_000)]
     public async Task A_payload_that_cannot_be_deserialized_is_dead_lettered_at_once_and_does_not_block_the_partition()
     {
         var provider = await FreshAsync(2);
@@ -222,7 +224,7 @@ public abstract class StreamConformanceTests : IAsyncLifetime
         Assert.Equal("not a number", deadLetters[1].Payload.GetProperty("seq").GetString());
     }
 
-    [Fact(Timeout = 60_000)]
+    [ConformanceFact(Timeout = 60_000)]
     public async Task After_a_restart_consumers_resume_after_the_checkpoint_without_redelivering_or_losing_events()
     {
         const int partitions = 2, backlog = 300, later = 50;
@@ -274,7 +276,7 @@ public abstract class StreamConformanceTests : IAsyncLifetime
         }
     }
 
-    [Fact(Timeout = 60_000)]
+    [ConformanceFact(Timeout = 60_000)]
     public async Task An_event_whose_publish_completed_is_stored_and_readable_after_reopening_the_store()
     {
         var provider = await FreshAsync(4);
@@ -299,7 +301,7 @@ public abstract class StreamConformanceTests : IAsyncLifetime
         }
     }
 
-    [Fact(Timeout = 60_000)]
+    [ConformanceFact(Timeout = 60_000)]
     public async Task Positions_keep_rising_after_reopening_the_store()
     {
         var provider = await FreshAsync(1);
@@ -323,7 +325,7 @@ public abstract class StreamConformanceTests : IAsyncLifetime
         Assert.Equal(6, (await ReadAllAsync(reopened, "log")).Count);
     }
 
-    [Fact(Timeout = 60_000)]
+    [ConformanceFact(Timeout = 60_000)]
     public async Task The_read_barrier_returns_only_after_the_handler_handled_an_event_published_just_before()
     {
         var provider = await FreshAsync(4);
@@ -355,7 +357,7 @@ public abstract class StreamConformanceTests : IAsyncLifetime
         Assert.Contains(handler.Handled, e => e.Position == third);
     }
 
-    [Fact(Timeout = 60_000)]
+    [ConformanceFact(Timeout = 60_000)]
     public async Task Lag_counts_the_events_a_group_has_not_acknowledged_yet()
     {
         var provider = await FreshAsync(2);
@@ -378,7 +380,7 @@ public abstract class StreamConformanceTests : IAsyncLifetime
         Assert.Equal(0, await provider.GetLagAsync("persist", "log", partition, CancellationToken.None));
     }
 
-    [Fact(Timeout = 60_000)]
+    [ConformanceFact(Timeout = 60_000)]
     public async Task The_read_barrier_of_a_group_that_does_not_run_waits_until_canceled()
     {
         var provider = await FreshAsync(2);
