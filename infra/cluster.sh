@@ -65,8 +65,9 @@ start_postgres() {
   [ "$(id -u)" -eq 0 ] && chown postgres "${state}/pg"
   chmod 700 "${state}/pg"
   as_postgres "${bin}/initdb" -D "${state}/pg/data" -U chat --auth=trust >/dev/null
+  # Each silo's connection pools may open dozens of connections under load: PostgreSQL's default of 100 runs out at 3 silos.
   as_postgres "${bin}/pg_ctl" -D "${state}/pg/data" -l "${state}/pg/postgres.log" -w \
-    -o "-p ${pg_port} -k ${state}/pg -c listen_addresses=127.0.0.1" start >/dev/null
+    -o "-p ${pg_port} -k ${state}/pg -c listen_addresses=127.0.0.1 -c max_connections=400" start >/dev/null
   as_postgres "${bin}/createdb" -h 127.0.0.1 -p "${pg_port}" -U chat chat
   say "PostgreSQL on 127.0.0.1:${pg_port}, database chat"
 }

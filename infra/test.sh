@@ -38,7 +38,9 @@ dotnet build ChatCluster.sln -c Release
 rm -rf "${results}"
 
 set +e
-dotnet test ChatCluster.sln -c Release --no-build \
+# One test project at a time (-m:1): the process-level tests start clusters of five processes with their own
+# Redis and PostgreSQL, and on two cores they must not share the machine with the other projects' tests.
+dotnet test ChatCluster.sln -c Release --no-build -m:1 \
   --logger "trx" --results-directory "${results}" \
   --blame-hang-timeout 10m --blame-hang-dump-type none \
   "$@"

@@ -16,17 +16,30 @@ public sealed class PushHandler(IGrainFactory grains, IMessageDelivery delivery)
     public async Task HandleAsync(IReadOnlyList<StreamEvent<TimelineEvent>> batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
+        // Who is online, asked once per timeline of the batch and all at once (the grains may live on other silos);
+        // the deliveries then go out one by one in the batch's order, which keeps each timeline's seq order.
+        var online = new Dictionary<string, Task<IReadOnlyList<Session>>>(StringComparer.Ordinal);
+        foreach (var item in batch)
+        {
+            var name = item.Event.Message.Timeline;
+            if (!online.ContainsKey(name) && Timeline.TryParse(name, out var timeline))
+            {
+                online[name] = timeline.Kind == TimelineKind.User
+                    ? grains.GetGrain<IUserGrain>(timeline.Id).Sessions()
+                    : grains.GetGrain<IGroupGrain>(timeline.Id).OnlineSessions();
+            }
+        }
+
+        await Task.WhenAll(online.Values); // a failed lookup fails the batch (retried), with every lookup observed
         foreach (var item in batch)
         {
             var (message, origin) = item.Event;
-            if (!Timeline.TryParse(message.Timeline, out var timeline))
+            if (!online.TryGetValue(message.Timeline, out var lookup))
             {
                 continue; // not a timeline this handler knows; nothing to push
             }
 
-            var sessions = timeline.Kind == TimelineKind.User
-                ? await grains.GetGrain<IUserGrain>(timeline.Id).Sessions()
-                : await grains.GetGrain<IGroupGrain>(timeline.Id).OnlineSessions();
+            var sessions = await lookup;
             var targets = origin is { } sender ? Without(sessions, sender) : sessions;
             if (targets.Count > 0)
             {

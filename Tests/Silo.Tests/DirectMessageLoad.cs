@@ -60,7 +60,8 @@ internal sealed class DirectMessageLoad : IAsyncDisposable
         var deadline = DateTime.UtcNow + timeout;
         while (Acked < target)
         {
-            Assert.True(DateTime.UtcNow < deadline, $"only {Acked} of {target} sends acked within {timeout.TotalSeconds} s; failures: {failures.Count}");
+            Assert.True(DateTime.UtcNow < deadline, $"only {Acked} of {target} sends acked within {timeout.TotalSeconds} s; failures: {failures.Count}"
+                + string.Concat(failures.Take(3).Select(f => $" | {f.GetType().Name}: {f.Message}")));
             await Task.Delay(50);
         }
     }
