@@ -49,15 +49,20 @@ public sealed class ClusterChangesUnderLoadTests(ITestOutputHelper output)
         await load.WaitForAcksAsync(200, Settle);
 
         // (c) SIGKILL: the others declare it dead (about 4-5 s with the default ClusterOptions) and its grains
-        // come back on them from PostgreSQL; sends to them are retried by the client meanwhile.
+        // come back on them from PostgreSQL; sends to them are retried by the client meanwhile. The victim consumes
+        // partitions of the persistence group (its /metrics reports their lag): they move to the others, which claim
+        // what it had read and not acknowledged.
+        var victim = cluster.Silos[2];
+        var owned = await PersistPartitionsConsumedByAsync(cluster, victim);
+        Assert.True(owned > 0, "the silo to be killed consumes no partition of the persistence group");
         var watch = Stopwatch.StartNew();
-        await cluster.Silos[2].KillAsync();
+        await victim.KillAsync();
         await cluster.WaitUntilAllSeeAsync(2);
         var detected = watch.Elapsed;
         await load.WaitForAcksAsync(300, Settle);
         await load.StopAsync();
 
-        output.WriteLine($"killed silo left every view after {detected.TotalSeconds:F1} s; acked {load.Acked}; retried sends {load.RetriedSends}");
+        output.WriteLine($"killed silo (consumer of {owned} persist partitions) left every view after {detected.TotalSeconds:F1} s; acked {load.Acked}; retried sends {load.RetriedSends}");
         // Generous bound (the machine is shared and noisy); the default detection time is about 5 s.
         Assert.True(detected < TimeSpan.FromSeconds(30), $"the killed silo was still in some view after {detected.TotalSeconds:F1} s");
         load.AssertNoFailures(output);
@@ -100,6 +105,26 @@ public sealed class ClusterChangesUnderLoadTests(ITestOutputHelper output)
         load.AssertNoFailures(output);
         await load.VerifyAsync(cluster.Gateways[0]);
         await load.VerifyStoredAsync(cluster.Database, Settle);
+    }
+
+    /// <summary>
+    /// How many partitions of the persistence group <paramref name="silo"/> consumes, from the lag series on its /metrics
+    /// (a consumer's lag is sampled every 5 s, so this waits up to 20 s for the first series).
+    /// </summary>
+    private static async Task<int> PersistPartitionsConsumedByAsync(ProcessCluster cluster, Testing.Processes.SiloProcess silo)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (true)
+        {
+            var metrics = await cluster.Http(silo).GetStringAsync(new Uri("/metrics", UriKind.Relative));
+            var owned = metrics.Split('\n').Count(line => line.StartsWith("chatcluster_stream_consumer_lag{group=\"persist\"", StringComparison.Ordinal));
+            if (owned > 0 || DateTime.UtcNow > deadline)
+            {
+                return owned;
+            }
+
+            await Task.Delay(500);
+        }
     }
 
     private static async Task<int> ActiveSilosSeenByAsync(ProcessCluster cluster, Testing.Processes.SiloProcess process) =>
