@@ -70,7 +70,10 @@ internal sealed partial class Activation
         }
 
         // The grain could not start: everyone waiting for it gets the reason; the next call tries anew.
-        var error = activation.Exception?.InnerException ?? new OperationCanceledException($"Activation of grain {Id} was canceled.");
+        // Canceled: OnActivateAsync ran past ActivationTimeout (e.g. waiting for storage); a transient failure, so callers
+        // get a timeout they may retry, not a cancellation they did not ask for.
+        var error = activation.Exception?.InnerException ?? new GrainCallTimeoutException(
+            $"Activation of grain {Id} did not finish within {Runtime.Options.ActivationTimeout} (OnActivateAsync was canceled); retry the call.");
         LogActivationFailed(Runtime.Logger, error, Id);
         foreach (var turn in Close())
         {

@@ -76,6 +76,13 @@ public sealed partial class MembershipService : IAsyncDisposable
     /// <summary>This silo stopped serving: its epoch was declared dead, vanished, or it could not heartbeat. It rejoins next.</summary>
     public event EventHandler<SiloFencedEventArgs>? Fenced;
 
+    /// <summary>
+    /// This silo (re)started serving: raised after it joined or rejoined, once <see cref="IsServing"/> is true. A view
+    /// read meanwhile by the refresh loop may already have been raised through <see cref="ViewChanged"/> while it was
+    /// not serving yet, so what depends on both (which stream partitions to consume) is decided again here.
+    /// </summary>
+    public event EventHandler<EventArgs>? StartedServing;
+
     /// <summary>The current incarnation (changes when the silo rejoins after being fenced).</summary>
     /// <exception cref="InvalidOperationException">The silo has not joined yet.</exception>
     public SiloAddress Address
@@ -313,6 +320,7 @@ public sealed partial class MembershipService : IAsyncDisposable
         }
 
         await RefreshAsync(cancellationToken).ConfigureAwait(false);
+        Raise(StartedServing, EventArgs.Empty);
     }
 
     private async Task LoopAsync(string name, TimeSpan interval, Func<CancellationToken, Task> tick, CancellationToken token)

@@ -38,6 +38,15 @@ public interface IStreamProvider
     /// <summary>Opens the reader of one partition of a namespace for one handler group.</summary>
     IPartitionReader OpenReader(string handlerGroup, string streamNamespace, int partition);
 
+    /// <summary>
+    /// Opens the reader of one partition for one handler group on behalf of <paramref name="owner"/>, the silo
+    /// incarnation (<c>host:port@epoch</c>) that owns the partition now. A log the silos share refuses the reader's
+    /// acknowledgements once the membership table has that incarnation dead or gone, so a partition is never
+    /// checkpointed by an owner the cluster gave up on beside its new one. A log of one process ignores the owner (the default).
+    /// </summary>
+    IPartitionReader OpenReader(string handlerGroup, string streamNamespace, int partition, string? owner) =>
+        OpenReader(handlerGroup, streamNamespace, partition);
+
     /// <summary>The position of the last event appended to the partition so far (<see cref="StreamPosition.Start"/> if none).</summary>
     Task<StreamPosition> GetEndAsync(string streamNamespace, int partition, CancellationToken cancellationToken);
 

@@ -38,6 +38,9 @@ internal abstract class PartitionConsumer(CheckpointKey key)
         }
     }
 
+    /// <summary>The silo incarnation this consumer reads for (set before it runs), or null outside a cluster; see <see cref="IStreamProvider.OpenReader(string, string, int, string?)"/>.</summary>
+    public string? Owner { get; set; }
+
     /// <summary>Events of the partition not acknowledged by the group, as last sampled by the host; null before the first sample.</summary>
     public long? Lag
     {

@@ -37,7 +37,7 @@ internal sealed partial class PartitionConsumer<TEvent>(
                     if (reader is null)
                     {
                         Acknowledged = await provider.GetAcknowledgedAsync(Group, Namespace, Partition, cancellationToken);
-                        reader = provider.OpenReader(Group, Namespace, Partition);
+                        reader = provider.OpenReader(Group, Namespace, Partition, Owner);
                     }
 
                     var events = await reader.ReadAsync(options.BatchSize, options.PollWait, cancellationToken);

@@ -28,6 +28,7 @@ internal sealed partial class StreamHandlerHost(
     private Func<CheckpointKey, bool> owns = waitForOwnership ? static _ => false : static _ => true;
     private bool started;
     private Task sampling = Task.CompletedTask;
+    private Func<string>? currentOwner;
 
     public IStreamProvider Provider => provider;
 
@@ -78,12 +79,15 @@ internal sealed partial class StreamHandlerHost(
     /// From now on this silo consumes only the partitions <paramref name="ownsPartition"/> gives it (given the
     /// handler group, namespace and partition); call <see cref="Rebalance"/> whenever its answers change.
     /// </summary>
-    public void DivideAmongSilos(Func<string, string, int, bool> ownsPartition)
+    /// <param name="ownsPartition">Whether this silo owns a (handler group, namespace, partition) now.</param>
+    /// <param name="owner">This silo's incarnation now: each consumer started from then on reads (and acknowledges) for it.</param>
+    public void DivideAmongSilos(Func<string, string, int, bool> ownsPartition, Func<string>? owner = null)
     {
         ArgumentNullException.ThrowIfNull(ownsPartition);
         lock (gate)
         {
             owns = key => ownsPartition(key.Group, key.Namespace, key.Partition);
+            currentOwner = owner;
         }
 
         Rebalance();
@@ -188,6 +192,7 @@ internal sealed partial class StreamHandlerHost(
     private RunningConsumer StartConsumer(StreamHandlerRegistration registration, CheckpointKey key)
     {
         var consumer = registration.CreateConsumer(services, provider, key.Partition);
+        consumer.Owner = currentOwner?.Invoke();
         var cancellation = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token);
         var previous = retiring.Remove(key, out var stillRunning) ? stillRunning : Task.CompletedTask;
         return new RunningConsumer(consumer, cancellation, Task.Run(() => RunAsync(consumer, previous, cancellation.Token)));

@@ -60,8 +60,9 @@ internal sealed class DirectMessageLoad : IAsyncDisposable
         var deadline = DateTime.UtcNow + timeout;
         while (Acked < target)
         {
+
             Assert.True(DateTime.UtcNow < deadline, $"only {Acked} of {target} sends acked within {timeout.TotalSeconds} s; failures: {failures.Count}"
-                + string.Concat(failures.Take(3).Select(f => $" | {f.GetType().Name}: {f.Message}")));
+                + string.Concat(failures.Take(3).Select(f => $" | {f.GetType().Name}: {f.Message}")) + "\n" + string.Join("\n", ProblemsLogged().Take(30)));
             await Task.Delay(50);
         }
     }
@@ -108,15 +109,30 @@ internal sealed class DirectMessageLoad : IAsyncDisposable
     {
         if (!failures.IsEmpty)
         {
-            // An 'internal' error names its exception only in the gateway's log.
-            foreach (var line in cluster.Gateways.SelectMany(g => g.Output.Split('\n'))
-                .Where(l => l.Contains("fail:", StringComparison.Ordinal) || l.Contains("Exception", StringComparison.Ordinal)).Take(40))
+
+            foreach (var line in ProblemsLogged().Take(40))
             {
                 output.WriteLine(line);
             }
         }
 
         Assert.True(failures.IsEmpty, $"{failures.Count} sends failed, e.g.: {string.Join(" | ", failures.Take(3).Select(f => f.GetType().Name + ": " + f.Message))}");
+    }
+
+    /// <summary>What the processes logged about failures (an 'internal' error names its exception only in the gateway's log).</summary>
+    private IEnumerable<string> ProblemsLogged()
+    {
+        foreach (var process in cluster.Gateways.Concat(cluster.Silos))
+        {
+            var lines = process.Output.Split('\n');
+            for (var i = 0; i < lines.Length; i++)
+            {
+                if (lines[i].Contains("fail:", StringComparison.Ordinal) || lines[i].Contains("crit:", StringComparison.Ordinal))
+                {
+                    yield return $"[{process.Port}] {lines[i].Trim()} {string.Join(" ", lines.Skip(i + 1).Take(3).Select(l => l.Trim()))}";
+                }
+            }
+        }
     }
 
     /// <summary>

@@ -39,8 +39,12 @@ internal sealed partial class RedisPartitionReader : IPartitionReader
     private long lastClaim = Stopwatch.GetTimestamp();
     private bool disposed;
 
-    public RedisPartitionReader(RedisStreamProvider provider, CheckpointKey key, ILoggerFactory loggerFactory)
+    // The silo incarnation the reader acknowledges for (checked against the membership table), or null: unchecked.
+    private readonly string? owner;
+
+    public RedisPartitionReader(RedisStreamProvider provider, CheckpointKey key, string? owner, ILoggerFactory loggerFactory)
     {
+        this.owner = owner;
         this.provider = provider;
         this.key = key;
         this.loggerFactory = loggerFactory;
@@ -113,16 +117,18 @@ internal sealed partial class RedisPartitionReader : IPartitionReader
 
         // Trimming rides on the acknowledgement (same script, one round trip) once per trim interval.
         var trim = Stopwatch.GetElapsedTime(lastTrim) >= provider.Options.TrimInterval;
-        var arguments = new RedisArg[3 + count];
+        var arguments = new RedisArg[4 + count];
         arguments[0] = key.Group;
         arguments[1] = RedisEntryIds.Format(position);
         arguments[2] = trim ? "1" : "0";
+        arguments[3] = owner ?? string.Empty;
         for (var i = 0; i < count; i++)
         {
-            arguments[3 + i] = unacknowledged[i].Id;
+            arguments[4 + i] = unacknowledged[i].Id;
         }
 
-        await RedisStreamScripts.Acknowledge.EvaluateAsync(provider.Connection, [stream, checkpoints], arguments, cancellationToken);
+        RedisArg[] keys = owner is null ? [stream, checkpoints] : [stream, checkpoints, provider.Options.MembershipKey!];
+        await RedisStreamScripts.Acknowledge.EvaluateAsync(provider.Connection, keys, arguments, cancellationToken);
         unacknowledged.RemoveRange(0, count);
         if (trim)
         {

@@ -18,7 +18,7 @@ namespace ChatCluster.Runtime.Streams.Redis;
 /// this process, but a crash of Redis loses what it had not yet written to its append-only file. Run Redis
 /// with <c>appendonly yes</c> (<c>appendfsync everysec</c> loses at most about a second on a power cut;
 /// <c>always</c> loses nothing at a large cost in throughput); without AOF a Redis restart loses every stream.</para>
-/// <para><b>Readers</b> (<see cref="OpenReader"/>) read with XREADGROUP as consumer <see cref="RedisStreamOptions.ConsumerName"/>.
+/// <para><b>Readers</b> (<see cref="OpenReader(string, string, int, string?)"/>) read with XREADGROUP as consumer <see cref="RedisStreamOptions.ConsumerName"/>.
 /// On opening a partition a reader claims (XAUTOCLAIM) the group's pending entries of every other consumer,
 /// then re-reads its own pending entries before new ones: a new owner of a partition redelivers, in order,
 /// what a dead one read but did not acknowledge. Each reader blocks on a connection of its own, so a
@@ -124,12 +124,17 @@ public sealed partial class RedisStreamProvider : IStreamProvider, IAsyncDisposa
     }
 
     /// <inheritdoc />
-    public IPartitionReader OpenReader(string handlerGroup, string streamNamespace, int partition)
+    public IPartitionReader OpenReader(string handlerGroup, string streamNamespace, int partition) =>
+        OpenReader(handlerGroup, streamNamespace, partition, null);
+
+    /// <inheritdoc />
+    /// <remarks>With <see cref="RedisStreamOptions.MembershipKey"/> set and an <paramref name="owner"/>, each acknowledgement script first checks the owner's membership entry: missing or dead, nothing is acknowledged and the call fails.</remarks>
+    public IPartitionReader OpenReader(string handlerGroup, string streamNamespace, int partition, string? owner)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(handlerGroup);
         StreamIds.ValidatePartition(streamNamespace, partition, Partitions);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
-        return new RedisPartitionReader(this, new CheckpointKey(handlerGroup, streamNamespace, partition), loggerFactory);
+        return new RedisPartitionReader(this, new CheckpointKey(handlerGroup, streamNamespace, partition), Options.MembershipKey is null ? null : owner, loggerFactory);
     }
 
     /// <inheritdoc />

@@ -46,13 +46,21 @@ internal static class RedisStreamScripts
 
     /// <summary>
     /// XACK of the given ids, then the group's checkpoint moves forward (never back) to the position, then — when
-    /// asked — the stream is trimmed as <see cref="Trim"/> does, all in one round trip.
-    /// KEYS: stream, checkpoints hash. ARGV: group, position, trim ('1' or '0'), ids…. Returns the number of entries acknowledged.
+    /// asked — the stream is trimmed as <see cref="Trim"/> does, all in one round trip. With a membership hash and an
+    /// owner, nothing happens (error FENCED) unless the owner's entry is there and not dead.
+    /// KEYS: stream, checkpoints hash, [membership hash]. ARGV: group, position, trim ('1' or '0'), owner ('' = unchecked), ids….
+    /// Returns the number of entries acknowledged.
     /// </summary>
     public static RedisScript Acknowledge { get; } = new(Compare + TrimFunction + """
+        if KEYS[3] and ARGV[4] ~= '' then
+          local entry = redis.call('HGET', KEYS[3], ARGV[4])
+          if (not entry) or cjson.decode(entry).status == 'Dead' then
+            return redis.error_reply('FENCED ' .. ARGV[4] .. ' is dead or not a member of the cluster; it owns no partition')
+          end
+        end
         local acked = 0
         local chunk = 1000
-        for first = 4, #ARGV, chunk do
+        for first = 5, #ARGV, chunk do
           local last = math.min(first + chunk - 1, #ARGV)
           acked = acked + redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, first, last))
         end

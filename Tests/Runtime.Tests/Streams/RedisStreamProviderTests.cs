@@ -311,6 +311,40 @@ public sealed class RedisStreamProviderTests(PrivateRedis redis) : IClassFixture
         Assert.True(plain > first);
     }
 
+    [Fact(Timeout = 30_000)]
+    public async Task A_reader_opened_for_a_silo_incarnation_cannot_checkpoint_once_the_membership_table_has_it_dead()
+    {
+        var table = new RedisMembershipTable(Connection(), prefix + ":");
+        var provider = await StartAsync("silo-a", o => o.MembershipKey = RedisMembershipTable.MembersKey(table.KeyPrefix));
+        var owner = new SiloAddress("127.0.0.1", 7001, 1);
+        var other = new SiloAddress("127.0.0.1", 7002, 1);
+        foreach (var silo in new[] { owner, other })
+        {
+            await table.JoinAsync(silo, CancellationToken.None);
+            await table.SetStatusAsync(silo, SiloStatus.Active, CancellationToken.None);
+        }
+
+        var stream = new StreamId("orders", "o1");
+        var positions = new List<StreamPosition>();
+        for (var i = 1; i <= 4; i++)
+        {
+            positions.Add(await provider.AppendAsync(stream, Payload(i), CancellationToken.None));
+        }
+
+        await using var reader = provider.OpenReader("persist", "orders", 0, owner.ToString());
+        var read = await reader.ReadAsync(2, TimeSpan.Zero, CancellationToken.None);
+        await reader.AcknowledgeAsync(read[^1].Position, CancellationToken.None);
+        Assert.Equal(positions[1], await provider.GetAcknowledgedAsync("persist", "orders", 0, CancellationToken.None));
+
+        Assert.True((await table.SuspectAsync(owner, other, 1, TimeSpan.FromSeconds(10), CancellationToken.None)).DeclaredDead);
+        read = await reader.ReadAsync(2, TimeSpan.Zero, CancellationToken.None);
+        var error = await Assert.ThrowsAsync<RedisErrorException>(() => reader.AcknowledgeAsync(read[^1].Position, CancellationToken.None));
+        Assert.Contains(owner.ToString(), error.Message, StringComparison.Ordinal);
+        Assert.Equal(positions[1], await provider.GetAcknowledgedAsync("persist", "orders", 0, CancellationToken.None)); // not moved
+        var pending = await Connection().ExecuteAsync("XPENDING", $"{prefix}:stream:orders:0", "persist");
+        Assert.Equal(2, pending.AsArray()[0].AsInt64()); // 3 and 4 still pending: the next owner claims them
+    }
+
     [Fact(Timeout = 90_000)]
     public async Task Consumers_carry_on_after_redis_restarts_with_its_append_only_file()
     {
