@@ -5,6 +5,21 @@ namespace ChatCluster.Runtime.Streams.Redis;
 /// <summary>The Lua scripts of the Redis Streams provider: each runs atomically on the server.</summary>
 internal static class RedisStreamScripts
 {
+    /// <summary>
+    /// Lua that fails the script with error <c>FENCED</c>, before it changes anything, unless the silo incarnation
+    /// <c>ARGV[argument]</c> is listed in the membership hash <c>KEYS[key]</c> and not dead. No check when that key is not
+    /// given or the argument is empty.
+    /// </summary>
+    public static string Fence(int key, int argument) => $"""
+        if KEYS[{key}] and ARGV[{argument}] ~= '' then
+          local entry = redis.call('HGET', KEYS[{key}], ARGV[{argument}])
+          if (not entry) or cjson.decode(entry).status == 'Dead' then
+            return redis.error_reply('FENCED ' .. ARGV[{argument}] .. ' is dead or not a member of the cluster')
+          end
+        end
+
+        """;
+
     // Entry ids compare as (ms, seq); Lua numbers are doubles, exact for ms (13 digits) and any realistic seq.
     private const string Compare = """
         local function parse(id)
@@ -51,13 +66,7 @@ internal static class RedisStreamScripts
     /// KEYS: stream, checkpoints hash, [membership hash]. ARGV: group, position, trim ('1' or '0'), owner ('' = unchecked), ids….
     /// Returns the number of entries acknowledged.
     /// </summary>
-    public static RedisScript Acknowledge { get; } = new(Compare + TrimFunction + """
-        if KEYS[3] and ARGV[4] ~= '' then
-          local entry = redis.call('HGET', KEYS[3], ARGV[4])
-          if (not entry) or cjson.decode(entry).status == 'Dead' then
-            return redis.error_reply('FENCED ' .. ARGV[4] .. ' is dead or not a member of the cluster; it owns no partition')
-          end
-        end
+    public static RedisScript Acknowledge { get; } = new(Compare + TrimFunction + Fence(key: 3, argument: 4) + """
         local acked = 0
         local chunk = 1000
         for first = 5, #ARGV, chunk do

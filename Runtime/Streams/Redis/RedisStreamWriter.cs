@@ -17,13 +17,7 @@ internal sealed class RedisStreamWriter
     private const int MaxBatch = 1024;
 
     // KEYS: stream, and the membership hash when fenced. ARGV: the writer ('' = unchecked), then key/payload pairs.
-    private static readonly RedisScript AppendMany = new($"""
-        if KEYS[2] and ARGV[1] ~= '' then
-          local entry = redis.call('HGET', KEYS[2], ARGV[1])
-          if (not entry) or cjson.decode(entry).status == 'Dead' then
-            return redis.error_reply('FENCED ' .. ARGV[1] .. ' is dead or not a member of the cluster')
-          end
-        end
+    private static readonly RedisScript AppendMany = new(RedisStreamScripts.Fence(key: 2, argument: 1) + $"""
         local ids = {"{}"}
         for i = 2, #ARGV, 2 do
           ids[#ids + 1] = redis.call('XADD', KEYS[1], '*', '{RedisStreamEntries.KeyField}', ARGV[i], '{RedisStreamEntries.PayloadField}', ARGV[i + 1])

@@ -88,26 +88,25 @@ public sealed class ProcessCluster : IAsyncDisposable
 
     private async Task<ProcessCluster> StartProcessesAsync(int silos, int gateways)
     {
-        var cluster = this;
         try
         {
             for (var i = 0; i < silos; i++)
             {
-                cluster.Silos.Add(cluster.Start(gateway: false));
+                Silos.Add(Start(gateway: false));
             }
 
             for (var i = 0; i < gateways; i++)
             {
-                cluster.Gateways.Add(cluster.Start(gateway: true));
+                Gateways.Add(Start(gateway: true));
             }
 
-            await cluster.WaitHealthyAsync().ConfigureAwait(false);
-            await cluster.WaitUntilAllSeeAsync(silos).ConfigureAwait(false);
-            return cluster;
+            await WaitHealthyAsync().ConfigureAwait(false);
+            await WaitUntilAllSeeAsync(silos).ConfigureAwait(false);
+            return this;
         }
         catch
         {
-            await cluster.DisposeAsync().ConfigureAwait(false);
+            await DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }
