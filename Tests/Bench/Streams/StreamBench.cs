@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json;
 using ChatCluster.Runtime;
 using ChatCluster.Runtime.Hosting;
 using ChatCluster.Runtime.Streams.Redis;
@@ -11,13 +12,17 @@ namespace ChatCluster.Bench.Streams;
 /// Stream throughput: <c>publishers</c> loops, each awaiting one publish at a time on its own stream
 /// id, for <c>seconds</c> after a warm-up, with two handler groups (persist, push) consuming. Reports
 /// durable appends per second, events per second delivered to each group, and publish-to-handler
-/// latency; then how long the groups take to catch up.
+/// latency; then how long the groups take to catch up. With <c>fenced</c> (Redis only) every append is made on behalf
+/// of a silo incarnation listed in a membership hash, as grain publishes are in cluster mode, so each goes through the
+/// script that checks it.
 /// </summary>
 internal static class StreamBench
 {
     private const string Namespace = "bench";
 
-    public static async Task<int> RunAsync(string providerName, int publishers, double seconds, string? redisEndpoint, TextWriter output)
+    private const string Writer = "127.0.0.1:1@1";
+
+    public static async Task<int> RunAsync(string providerName, int publishers, double seconds, string? redisEndpoint, bool fenced, TextWriter output)
     {
         // Redis: a private redis-server with appendonly yes (appendfsync everysec, its default) unless an endpoint is given.
         await using var server = providerName == "redis" && redisEndpoint is null ? await RedisServer.StartAsync(appendOnly: true) : null;
@@ -36,7 +41,19 @@ internal static class StreamBench
         else if (providerName == "redis")
         {
             var endpoint = redisEndpoint ?? server!.Endpoint;
-            builder.AddRedisStreams(null, o => o.KeyPrefix = $"bench-{Guid.NewGuid():N}", r => r.Endpoint = endpoint);
+            var prefix = $"bench-{Guid.NewGuid():N}";
+            if (fenced)
+            {
+                await using var redis = new ChatCluster.Runtime.Redis.RedisConnection(new ChatCluster.Runtime.Redis.RedisOptions { Endpoint = endpoint });
+                await redis.ConnectAsync(CancellationToken.None);
+                await redis.ExecuteAsync(["HSET", $"{prefix}:members", Writer, """{"status":"Active"}"""], CancellationToken.None);
+            }
+
+            builder.AddRedisStreams(null, o =>
+            {
+                o.KeyPrefix = prefix;
+                o.MembershipKey = fenced ? $"{prefix}:members" : null;
+            }, r => r.Endpoint = endpoint);
         }
         else
         {
@@ -51,18 +68,22 @@ internal static class StreamBench
             var runtime = provider.GetRequiredService<GrainRuntime>();
             await runtime.StartAsync(CancellationToken.None);
             var publisher = provider.GetRequiredService<StreamPublisher>();
+            var log = provider.GetRequiredService<IStreamProvider>();
+            Func<StreamId, BenchEvent, Task> publish = fenced
+                ? (stream, e) => log.AppendAsync(stream, JsonSerializer.SerializeToUtf8Bytes(e, JsonSerializerOptions.Web), Writer, CancellationToken.None)
+                : (stream, e) => publisher.PublishAsync(stream, e);
             var streams = Enumerable.Range(0, publishers).Select(i => new StreamId(Namespace, $"publisher-{i}")).ToArray();
 
-            output.WriteLine($"streams: {providerName}, {publishers} publishers, 2 handler groups, {Environment.ProcessorCount} cores, warming up…");
+            output.WriteLine($"streams: {providerName}{(fenced ? " (fenced appends)" : "")}, {publishers} publishers, 2 handler groups, {Environment.ProcessorCount} cores, warming up…");
             var seq = new long[publishers];
-            await PublishAsync(publisher, streams, seq, TimeSpan.FromSeconds(Math.Min(2, seconds)));
+            await PublishAsync(publish, streams, seq, TimeSpan.FromSeconds(Math.Min(2, seconds)));
 
             var persistBefore = persist.Delivered;
             var pushBefore = push.Delivered;
             persist.Recording = push.Recording = true;
             var gen0Before = GC.CollectionCount(0);
             var stopwatch = Stopwatch.StartNew();
-            var appends = await PublishAsync(publisher, streams, seq, TimeSpan.FromSeconds(seconds));
+            var appends = await PublishAsync(publish, streams, seq, TimeSpan.FromSeconds(seconds));
             var elapsed = stopwatch.Elapsed.TotalSeconds;
             var persistDelivered = persist.Delivered - persistBefore;
             var pushDelivered = push.Delivered - pushBefore;
@@ -95,7 +116,7 @@ internal static class StreamBench
     }
 
     /// <summary>Runs every publisher loop for <paramref name="duration"/>; returns the publishes completed.</summary>
-    private static async Task<long> PublishAsync(StreamPublisher publisher, StreamId[] streams, long[] seq, TimeSpan duration)
+    private static async Task<long> PublishAsync(Func<StreamId, BenchEvent, Task> publisher, StreamId[] streams, long[] seq, TimeSpan duration)
     {
         var stop = 0;
         var counts = new long[streams.Length];
@@ -104,7 +125,7 @@ internal static class StreamBench
             long done = 0;
             while (Volatile.Read(ref stop) == 0)
             {
-                var publish = publisher.PublishAsync(streams[i], new BenchEvent(i, ++seq[i], Stopwatch.GetTimestamp()));
+                var publish = publisher(streams[i], new BenchEvent(i, ++seq[i], Stopwatch.GetTimestamp()));
                 if (publish.IsCompleted)
                 {
                     // The memory provider appends synchronously: without a yield each loop would keep

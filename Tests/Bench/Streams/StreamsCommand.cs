@@ -11,8 +11,9 @@ internal static class StreamsCommand
         provider.AcceptOnlyFromAmong("memory", "sqlite", "redis");
         var redisEndpoint = new Option<string?>("--redis-endpoint") { Description = "With --provider redis: use this Redis (host:port) instead of starting a private redis-server" };
         var publishers = new Option<int>("--publishers") { Description = "Concurrent publisher loops, each awaiting one publish at a time on its own stream id", DefaultValueFactory = _ => 1_000 };
+        var fenced = new Option<bool>("--fenced") { Description = "With --provider redis: every append checks a membership entry first, as grain publishes do in cluster mode" };
         var seconds = new Option<double>("--seconds") { Description = "Measured duration after warm-up", DefaultValueFactory = _ => 10 };
-        var command = new Command("streams", "Durable appends per second, and events per second delivered to two handler groups") { provider, publishers, seconds, redisEndpoint };
+        var command = new Command("streams", "Durable appends per second, and events per second delivered to two handler groups") { provider, publishers, seconds, redisEndpoint, fenced };
         command.SetAction(async (parse, _) =>
         {
             if (parse.GetValue(publishers) < 1 || parse.GetValue(seconds) <= 0)
@@ -21,7 +22,13 @@ internal static class StreamsCommand
                 return 2;
             }
 
-            return await StreamBench.RunAsync(parse.GetValue(provider)!, parse.GetValue(publishers), parse.GetValue(seconds), parse.GetValue(redisEndpoint), Console.Out);
+            if (parse.GetValue(fenced) && parse.GetValue(provider) != "redis")
+            {
+                await Console.Error.WriteLineAsync("--fenced needs --provider redis.");
+                return 2;
+            }
+
+            return await StreamBench.RunAsync(parse.GetValue(provider)!, parse.GetValue(publishers), parse.GetValue(seconds), parse.GetValue(redisEndpoint), parse.GetValue(fenced), Console.Out);
         });
         return command;
     }
