@@ -20,7 +20,6 @@ internal sealed class TimelineLog
     private readonly Action reload;
     private SequenceAllocator? sequence;
     private long evictedUpTo;
-    private bool reloading;
 
     /// <param name="timeline">The timeline's name (<c>user:ID</c>, <c>group:ID</c>).</param>
     /// <param name="services">The log, the store and the settings.</param>
@@ -93,7 +92,7 @@ internal sealed class TimelineLog
     /// True once a publish failed: this activation no longer knows for sure what the log holds, so it appends nothing
     /// more and is reloaded (a resend then finds the message if the failed publish stored it after all).
     /// </summary>
-    public bool IsReloading => reloading;
+    public bool IsReloading { get; private set; }
 
     /// <summary>Appends a message built from its new seq, publishes it and returns it once durable.</summary>
     /// <exception cref="StorageUnavailableException">The publish failed, or an earlier one did and the timeline is reloading.</exception>
@@ -101,7 +100,7 @@ internal sealed class TimelineLog
     {
         try
         {
-            if (reloading)
+            if (IsReloading)
             {
                 throw new StorageUnavailableException($"Timeline {Name} is reloading after a failed publish; retry shortly.");
             }
@@ -121,10 +120,10 @@ internal sealed class TimelineLog
                 Release(reservation, ex);
             }
 
-            if (!reloading)
+            if (!IsReloading)
             {
                 // A publish whose reply was lost may have stored the message: only the store can tell a resend.
-                reloading = true;
+                IsReloading = true;
                 reload();
             }
 

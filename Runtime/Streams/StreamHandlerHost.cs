@@ -167,26 +167,34 @@ internal sealed partial class StreamHandlerHost(
     private async Task SampleLagAsync(CancellationToken cancellationToken)
     {
         using var timer = new PeriodicTimer(LagSampleInterval);
-        do
+        try
         {
-            foreach (var consumer in Consumers)
+            do
             {
-                try
-                {
-                    consumer.Lag = await provider.GetLagAsync(consumer.Group, consumer.Namespace, consumer.Partition, cancellationToken);
-                }
-                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-                {
-                    return;
-                }
-                catch (Exception ex)
-                {
-                    // The consumer itself reports provider failures; the last sample stays until one succeeds.
-                    LogLagSampleFailed(logger, ex, consumer);
-                }
+                await SampleOnceAsync(cancellationToken);
+            }
+            while (await timer.WaitForNextTickAsync(cancellationToken));
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopping.
+        }
+    }
+
+    private async Task SampleOnceAsync(CancellationToken cancellationToken)
+    {
+        foreach (var consumer in Consumers)
+        {
+            try
+            {
+                consumer.Lag = await provider.GetLagAsync(consumer.Group, consumer.Namespace, consumer.Partition, cancellationToken);
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The consumer itself reports provider failures; the last sample stays until one succeeds.
+                LogLagSampleFailed(logger, ex, consumer);
             }
         }
-        while (await timer.WaitForNextTickAsync(cancellationToken).AsTask().ContinueWith(t => t.IsCompletedSuccessfully && t.Result, TaskScheduler.Default));
     }
 
     private RunningConsumer StartConsumer(StreamHandlerRegistration registration, CheckpointKey key)
