@@ -1,0 +1,1 @@
+namespace ChatCluster.Storage; internal static class Placeholder { }

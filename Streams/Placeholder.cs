@@ -1,0 +1,1 @@
+namespace ChatCluster.Streams; internal static class Placeholder { }
