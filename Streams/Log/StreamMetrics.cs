@@ -1,0 +1,30 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Globalization;
+
+namespace ChatCluster.Streams;
+
+/// <summary>The metrics of the stream adapters, on the meter <c>ChatCluster.Streams</c>.</summary>
+public static class StreamMetrics
+{
+    /// <summary>The meter's name, for exporters and listeners.</summary>
+    public const string MeterName = "ChatCluster.Streams";
+
+    /// <summary>The counter of records a reader could not decode and set aside (tags: <c>provider</c>, <c>queue</c>).</summary>
+    public const string DeadLettersName = "chatcluster.stream.dead_letters";
+
+    private static readonly Meter Meter = new(MeterName);
+
+    private static readonly Counter<long> DeadLetters = Meter.CreateCounter<long>(
+        DeadLettersName, unit: "{record}", description: "Log records a reader provider could not decode, moved to the dead letters and skipped.");
+
+    internal static void DeadLettered(string provider, int queue)
+    {
+        var tags = new TagList
+        {
+            { "provider", provider },
+            { "queue", queue.ToString(CultureInfo.InvariantCulture) },
+        };
+        DeadLetters.Add(1, tags);
+    }
+}

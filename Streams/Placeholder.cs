@@ -1,1 +1,0 @@
-namespace ChatCluster.Streams; internal static class Placeholder { }

@@ -1,0 +1,4 @@
+namespace ChatCluster.Streams;
+
+/// <summary>One committed record of a queue, as stored: the stream it was published on and its payload.</summary>
+internal sealed record LogRecord(long Offset, byte[] Namespace, byte[] Key, byte[] Payload);

@@ -1,0 +1,69 @@
+namespace ChatCluster.Streams;
+
+/// <summary>
+/// The SQLite message log (the embedded one): a file in WAL mode with one writer per silo that
+/// commits many appends per transaction. Set with <see cref="SqliteLogSiloBuilderExtensions.AddSqliteLog"/>.
+/// </summary>
+public sealed class SqliteLogOptions
+{
+    /// <summary>The highest queue count a log may have.</summary>
+    public const int MaxQueues = 1024;
+
+    /// <summary>The SQLite file of the log (created, with its folder, if missing). Required.</summary>
+    public string DatabasePath { get; set; } = "";
+
+    /// <summary>Queues (partitions) of the log, 1 to 1024; fixed for a file once it is created, as streams hash to queues.</summary>
+    public int Queues { get; set; } = 8;
+
+    /// <summary>The most appends, checkpoints and dead letters one transaction commits; a flood still commits (and acks) in bounded steps.</summary>
+    public int MaxWritesPerCommit { get; set; } = 4096;
+
+    /// <summary>Records kept in memory per queue after they commit, so that caught-up readers get them without a query; 0 turns the tail off.</summary>
+    public int TailCapacity { get; set; } = 2048;
+
+    /// <summary>
+    /// How often a caught-up reader queries the file anyway, for records another writer (another silo
+    /// on the same file) appended; records this silo appends reach its readers through the tail.
+    /// </summary>
+    public TimeSpan ExternalPollPeriod { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// How often records that every reader has checkpointed past are deleted (the last record of each
+    /// queue is kept, so offsets are never reused); <see cref="TimeSpan.Zero"/> keeps everything.
+    /// </summary>
+    public TimeSpan TrimPeriod { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>What is wrong with these options, each message naming the property; empty when they are valid.</summary>
+    public IEnumerable<string> Validate()
+    {
+        if (string.IsNullOrWhiteSpace(DatabasePath))
+        {
+            yield return $"{nameof(SqliteLogOptions)}.{nameof(DatabasePath)} is required: the SQLite file of the log.";
+        }
+
+        if (Queues is < 1 or > MaxQueues)
+        {
+            yield return $"{nameof(SqliteLogOptions)}.{nameof(Queues)} must be between 1 and {MaxQueues} (was {Queues}).";
+        }
+
+        if (MaxWritesPerCommit < 1)
+        {
+            yield return $"{nameof(SqliteLogOptions)}.{nameof(MaxWritesPerCommit)} must be at least 1 (was {MaxWritesPerCommit}).";
+        }
+
+        if (TailCapacity < 0)
+        {
+            yield return $"{nameof(SqliteLogOptions)}.{nameof(TailCapacity)} cannot be negative (was {TailCapacity}).";
+        }
+
+        if (ExternalPollPeriod <= TimeSpan.Zero)
+        {
+            yield return $"{nameof(SqliteLogOptions)}.{nameof(ExternalPollPeriod)} must be positive (was {ExternalPollPeriod}).";
+        }
+
+        if (TrimPeriod < TimeSpan.Zero)
+        {
+            yield return $"{nameof(SqliteLogOptions)}.{nameof(TrimPeriod)} cannot be negative (was {TrimPeriod}); use zero to keep every record.";
+        }
+    }
+}

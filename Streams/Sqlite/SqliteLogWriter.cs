@@ -1,0 +1,247 @@
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+
+namespace ChatCluster.Streams;
+
+/// <summary>
+/// The one writer connection of a <see cref="SqliteLog"/> in a silo, committing in groups: a loop
+/// takes every write waiting (up to a bound), runs them in one transaction with prepared
+/// statements, commits once, then completes their tasks. A commit costs about the same for one
+/// row as for thousands, so concurrent publishers share it. Each transaction takes the write lock
+/// first (<c>BEGIN IMMEDIATE</c>) and assigns offsets from the queue's current end in the file,
+/// so another writer on the same file (another silo) never collides with it.
+/// </summary>
+internal sealed class SqliteLogWriter : IAsyncDisposable
+{
+    private readonly Channel<LogWrite> pending = Channel.CreateUnbounded<LogWrite>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Dictionary<int, long> ends = [];
+    private readonly SqliteConnection connection;
+    private readonly int maxWritesPerCommit;
+    private readonly Action<int, LogRecord> committed;
+    private readonly SqliteCommand insertRecord;
+    private readonly SqliteCommand selectEnd;
+    private readonly SqliteCommand upsertCheckpoint;
+    private readonly SqliteCommand selectCheckpoint;
+    private readonly SqliteCommand insertDeadLetter;
+    private readonly SqliteCommand deleteRecords;
+    private readonly Task loop;
+    private long commits;
+    private long appends;
+
+    /// <param name="connection">An open connection the writer owns from now on.</param>
+    /// <param name="maxWritesPerCommit">The most writes one transaction takes.</param>
+    /// <param name="committed">Called with each appended record once its transaction has committed (the tails, the known ends).</param>
+    public SqliteLogWriter(SqliteConnection connection, int maxWritesPerCommit, Action<int, LogRecord> committed)
+    {
+        this.connection = connection;
+        this.maxWritesPerCommit = maxWritesPerCommit;
+        this.committed = committed;
+        insertRecord = Prepare(
+            """
+            INSERT INTO log_records (queue_no, record_offset, stream_namespace, stream_key, payload, appended_at)
+            VALUES ($queue, $offset, $namespace, $key, $payload, $now)
+            """,
+            ("$queue", SqliteType.Integer), ("$offset", SqliteType.Integer), ("$namespace", SqliteType.Blob),
+            ("$key", SqliteType.Blob), ("$payload", SqliteType.Blob), ("$now", SqliteType.Integer));
+        selectEnd = Prepare(
+            "SELECT coalesce(max(record_offset), 0) FROM log_records WHERE queue_no = $queue",
+            ("$queue", SqliteType.Integer));
+        upsertCheckpoint = Prepare(
+            """
+            INSERT INTO log_checkpoints (reader, queue_no, record_offset) VALUES ($reader, $queue, $offset)
+            ON CONFLICT DO UPDATE SET record_offset = max(record_offset, excluded.record_offset)
+            """,
+            ("$reader", SqliteType.Text), ("$queue", SqliteType.Integer), ("$offset", SqliteType.Integer));
+        selectCheckpoint = Prepare(
+            "SELECT coalesce(max(record_offset), 0) FROM log_checkpoints WHERE reader = $reader AND queue_no = $queue",
+            ("$reader", SqliteType.Text), ("$queue", SqliteType.Integer));
+        insertDeadLetter = Prepare(
+            """
+            INSERT INTO log_dead_letters (reader, queue_no, record_offset, stream_namespace, stream_key, payload, error, dead_at)
+            VALUES ($reader, $queue, $offset, $namespace, $key, $payload, $error, $now)
+            ON CONFLICT DO NOTHING
+            """,
+            ("$reader", SqliteType.Text), ("$queue", SqliteType.Integer), ("$offset", SqliteType.Integer), ("$namespace", SqliteType.Blob),
+            ("$key", SqliteType.Blob), ("$payload", SqliteType.Blob), ("$error", SqliteType.Text), ("$now", SqliteType.Integer));
+        deleteRecords = Prepare(
+            "DELETE FROM log_records WHERE queue_no = $queue AND record_offset <= $upTo",
+            ("$queue", SqliteType.Integer), ("$upTo", SqliteType.Integer));
+        loop = Task.Run(RunAsync);
+    }
+
+    /// <summary>Transactions committed so far.</summary>
+    public long Commits => Interlocked.Read(ref commits);
+
+    /// <summary>Records appended so far.</summary>
+    public long Appends => Interlocked.Read(ref appends);
+
+    /// <summary>Queues a write, in call order; its task completes once its transaction committed (or failed, with the error).</summary>
+    public Task<long> Enqueue(LogWrite write)
+    {
+        if (!pending.Writer.TryWrite(write))
+        {
+            throw new ObjectDisposedException(nameof(SqliteLog), "The SQLite log is closed; nothing more can be written.");
+        }
+
+        return write.Task;
+    }
+
+    /// <summary>Commits every write already queued, then closes the connection.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        pending.Writer.TryComplete();
+        await loop.ConfigureAwait(false);
+        foreach (var command in new[] { insertRecord, selectEnd, upsertCheckpoint, selectCheckpoint, insertDeadLetter, deleteRecords })
+        {
+            await command.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await connection.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private async Task RunAsync()
+    {
+        var batch = new List<LogWrite>();
+        while (await pending.Reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (batch.Count < maxWritesPerCommit && pending.Reader.TryRead(out var write))
+            {
+                batch.Add(write);
+            }
+
+            try
+            {
+                Commit(batch);
+                Interlocked.Increment(ref commits);
+            }
+#pragma warning disable CA1031 // Any failure of the transaction is the callers' failure: it goes to their tasks.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                foreach (var write in batch)
+                {
+                    write.TrySetException(ex);
+                }
+
+                batch.Clear();
+                continue;
+            }
+
+            foreach (var write in batch)
+            {
+                if (write.Kind == LogWriteKind.Append)
+                {
+                    committed(write.Queue, new LogRecord(write.Offset, write.Namespace, write.Key, write.Payload));
+                }
+
+                write.TrySetResult(write.Offset);
+            }
+
+            batch.Clear();
+        }
+    }
+
+    private void Commit(List<LogWrite> batch)
+    {
+        ends.Clear();
+        using var transaction = connection.BeginTransaction(deferred: false);
+        foreach (var command in new[] { insertRecord, selectEnd, upsertCheckpoint, selectCheckpoint, insertDeadLetter, deleteRecords })
+        {
+            command.Transaction = transaction;
+        }
+
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var appended = 0;
+        foreach (var write in batch)
+        {
+            switch (write.Kind)
+            {
+                case LogWriteKind.Append:
+                    write.Offset = NextOffset(write.Queue);
+                    Run(insertRecord, write.Queue, write.Offset, write.Namespace, write.Key, write.Payload, now);
+                    appended++;
+                    break;
+                case LogWriteKind.Checkpoint:
+                    Run(upsertCheckpoint, write.Reader, write.Queue, write.Offset);
+                    break;
+                case LogWriteKind.DeadLetter:
+                    Run(insertDeadLetter, write.Reader, write.Queue, write.Offset, write.Namespace, write.Key, write.Payload, write.Error, now);
+                    break;
+                case LogWriteKind.Trim:
+                    write.Offset = Trim(write.Queue, write.Readers);
+                    break;
+            }
+        }
+
+        transaction.Commit();
+        Interlocked.Add(ref appends, appended);
+    }
+
+    // The next offset of a queue: its end in the file, read once per transaction under the write lock.
+    private long NextOffset(int queue)
+    {
+        if (!ends.TryGetValue(queue, out var end))
+        {
+            end = End(queue);
+        }
+
+        ends[queue] = ++end;
+        return end;
+    }
+
+    private long End(int queue)
+    {
+        selectEnd.Parameters[0].Value = queue;
+        return (long)selectEnd.ExecuteScalar()!;
+    }
+
+    // Deletes the records every reader checkpointed past, but never a queue's last record (its end), so offsets are not reused.
+    private long Trim(int queue, IReadOnlyCollection<string> readers)
+    {
+        if (readers.Count == 0)
+        {
+            return 0;
+        }
+
+        var upTo = long.MaxValue;
+        foreach (var reader in readers)
+        {
+            selectCheckpoint.Parameters[0].Value = reader;
+            selectCheckpoint.Parameters[1].Value = queue;
+            upTo = Math.Min(upTo, (long)selectCheckpoint.ExecuteScalar()!);
+        }
+
+        upTo = Math.Min(upTo, ends.TryGetValue(queue, out var end) ? end - 1 : End(queue) - 1);
+        if (upTo <= 0)
+        {
+            return 0;
+        }
+
+        deleteRecords.Parameters[0].Value = queue;
+        deleteRecords.Parameters[1].Value = upTo;
+        return deleteRecords.ExecuteNonQuery();
+    }
+
+    private static void Run(SqliteCommand command, params object?[] values)
+    {
+        for (var i = 0; i < values.Length; i++)
+        {
+            command.Parameters[i].Value = values[i] ?? DBNull.Value;
+        }
+
+        command.ExecuteNonQuery();
+    }
+
+    private SqliteCommand Prepare(string sql, params (string Name, SqliteType Type)[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, type) in parameters)
+        {
+            command.Parameters.Add(name, type);
+        }
+
+        command.Prepare();
+        return command;
+    }
+}

@@ -1,0 +1,187 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Orleans.Runtime;
+using Orleans.Streams;
+
+namespace ChatCluster.Streams;
+
+/// <summary>
+/// Reads one queue of the log for one reader provider: from the reader's checkpoint, out of the
+/// queue's in-memory tail while it keeps up and out of the file otherwise. It hands the records of
+/// the source namespace to Orleans' cache on the reader's stream for the queue, skips the others,
+/// dead-letters the ones it cannot decode, and checkpoints what Orleans reports delivered.
+/// </summary>
+internal sealed partial class SqliteQueueReceiver : IQueueAdapterReceiver, IDisposable
+{
+    // When Orleans leaves the count open (no cache), read at most this many records per call.
+    private const int DefaultReadCount = 1024;
+
+    private readonly SqliteLog log;
+    private readonly LogReader reader;
+    private readonly int queue;
+    private readonly LogRecordCodec codec;
+    private readonly ILogger logger;
+    private readonly byte[] sourceNamespace;
+    private readonly StreamId deliveredStream;
+    private readonly QueueTail tail;
+    private readonly SqliteRecordReader file;
+    private long readOffset;    // the last record read (handed on or skipped)
+    private long handedOffset;  // the last record handed to Orleans' cache
+    private long checkpoint;    // the last checkpoint written
+    private bool fileHasMore;   // the last read from the file was full
+    private long lastFileRead;  // Stopwatch timestamp of the last read from the file
+
+    public SqliteQueueReceiver(SqliteLog log, LogReader reader, int queue, LogRecordCodec codec, ILogger logger)
+    {
+        this.log = log;
+        this.reader = reader;
+        this.queue = queue;
+        this.codec = codec;
+        this.logger = logger;
+        sourceNamespace = Encoding.UTF8.GetBytes(reader.SourceNamespace);
+        deliveredStream = StreamId.Create(reader.DeliveredNamespace, queue.ToString(CultureInfo.InvariantCulture));
+        tail = log.TailOf(queue);
+        file = new SqliteRecordReader(log.ConnectionString, queue);
+    }
+
+    public Task Initialize(TimeSpan timeout) => Initialize(timeout, CancellationToken.None);
+
+    public async Task Initialize(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeoutSource.CancelAfter(timeout);
+        await log.OpenAsync(timeoutSource.Token).ConfigureAwait(false);
+        checkpoint = await log.GetCheckpointAsync(reader.ProviderName, queue, timeoutSource.Token).ConfigureAwait(false);
+        readOffset = handedOffset = checkpoint;
+        fileHasMore = true;
+        LogStarted(reader.ProviderName, queue, checkpoint);
+    }
+
+    [Obsolete("Use the overload which accepts a CancellationToken.")]
+    public Task<IList<IBatchContainer>> GetQueueMessagesAsync(int maxCount) => GetQueueMessagesAsync(maxCount, CancellationToken.None);
+
+    public async Task<IList<IBatchContainer>> GetQueueMessagesAsync(int maxCount, CancellationToken cancellationToken)
+    {
+        var count = maxCount > 0 ? maxCount : DefaultReadCount;
+        var records = Read(count);
+        var containers = new List<IBatchContainer>(records.Count);
+        long read = readOffset, handed = handedOffset;
+        foreach (var record in records)
+        {
+            read = record.Offset;
+            if (!record.Namespace.AsSpan().SequenceEqual(sourceNamespace))
+            {
+                continue;
+            }
+
+            LogRecordBody body;
+            try
+            {
+                body = codec.Decode(record.Payload);
+            }
+#pragma warning disable CA1031 // Whatever a record's payload makes the decoder throw, the record is set aside and the queue goes on.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                // Should this write fail, nothing moved: the next call reads these records again.
+                await DeadLetterAsync(record, ex).ConfigureAwait(false);
+                continue;
+            }
+
+            containers.Add(new LogBatchContainer(deliveredStream, body.Events, record.Offset, body.RequestContext));
+            handed = record.Offset;
+        }
+
+        readOffset = read;
+        handedOffset = handed;
+
+        // Nothing of ours is waiting for delivery and what we read since was skipped: no delivery will report it, so move past it now.
+        if (containers.Count == 0 && handedOffset <= checkpoint && readOffset > checkpoint)
+        {
+            await CheckpointAsync(readOffset).ConfigureAwait(false);
+        }
+
+        return containers;
+    }
+
+    [Obsolete("Use the overload which accepts a CancellationToken.")]
+    public Task MessagesDeliveredAsync(IList<IBatchContainer> messages) => MessagesDeliveredAsync(messages, CancellationToken.None);
+
+    public Task MessagesDeliveredAsync(IList<IBatchContainer> messages, CancellationToken cancellationToken)
+    {
+        long delivered = 0;
+        foreach (var message in messages)
+        {
+            if (message is LogBatchContainer container && container.Offset > delivered)
+            {
+                delivered = container.Offset;
+            }
+        }
+
+        // Orleans reports the oldest records of its cache, delivered to every consumer. When the last one handed on
+        // is among them, the records read after it were all skipped, so the checkpoint moves past those as well.
+        var target = delivered >= handedOffset ? readOffset : delivered;
+        return target > checkpoint ? CheckpointAsync(target) : Task.CompletedTask;
+    }
+
+    public Task Shutdown(TimeSpan timeout) => Shutdown(timeout, CancellationToken.None);
+
+    public Task Shutdown(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        Dispose();
+        LogStopped(reader.ProviderName, queue, checkpoint);
+        return Task.CompletedTask;
+    }
+
+    public void Dispose() => file.Dispose();
+
+    private List<LogRecord> Read(int count)
+    {
+        if (tail.TryRead(readOffset, count) is { } fromTail)
+        {
+            return fromTail;
+        }
+
+        // Not in the tail: read the file when it holds more than we read (we are behind, or another writer
+        // appended), and otherwise look at it every ExternalPollPeriod for records of other writers.
+        var now = Stopwatch.GetTimestamp();
+        if (!fileHasMore && readOffset >= log.KnownEnd(queue) && Stopwatch.GetElapsedTime(lastFileRead, now) < log.ExternalPollPeriod)
+        {
+            return [];
+        }
+
+        lastFileRead = now;
+        var records = file.ReadAfter(readOffset, count);
+        fileHasMore = records.Count == count;
+        if (records.Count > 0)
+        {
+            log.ObserveEnd(queue, records[^1].Offset);
+        }
+
+        return records;
+    }
+
+    private async Task CheckpointAsync(long offset)
+    {
+        await log.CheckpointAsync(reader.ProviderName, queue, offset).ConfigureAwait(false);
+        checkpoint = Math.Max(checkpoint, offset);
+    }
+
+    private async Task DeadLetterAsync(LogRecord record, Exception error)
+    {
+        LogDeadLetter(error, reader.ProviderName, queue, record.Offset);
+        StreamMetrics.DeadLettered(reader.ProviderName, queue);
+        await log.DeadLetterAsync(reader.ProviderName, queue, record, $"{error.GetType().FullName}: {error.Message}").ConfigureAwait(false);
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Reader {Reader} starts queue {Queue} after its checkpoint {Checkpoint}")]
+    private partial void LogStarted(string reader, int queue, long checkpoint);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Reader {Reader} stops queue {Queue} at checkpoint {Checkpoint}")]
+    private partial void LogStopped(string reader, int queue, long checkpoint);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reader {Reader} could not decode the record at offset {Offset} of queue {Queue}: it is in the dead letters and skipped")]
+    private partial void LogDeadLetter(Exception exception, string reader, int queue, long offset);
+}

@@ -1,0 +1,77 @@
+namespace ChatCluster.Streams.Tests.Conformance;
+
+/// <summary>What one reader provider's consumers of one run processed.</summary>
+public sealed class ReaderLog(string provider)
+{
+    private readonly Lock gate = new();
+    private readonly Dictionary<string, int> nextCounter = [];
+    private readonly Dictionary<int, long> processedOffset = [];
+    private readonly Dictionary<string, HashSet<int>> queuesOfStream = [];
+    private readonly List<string> gaps = [];
+    private long deliveries;
+    private long unique;
+
+    public string Provider { get; } = provider;
+
+    /// <summary>Events processed, duplicates included.</summary>
+    public long Deliveries { get { lock (gate) { return deliveries; } } }
+
+    /// <summary>Distinct events processed.</summary>
+    public long Unique { get { lock (gate) { return unique; } } }
+
+    /// <summary>Events that arrived before an earlier event of their stream: the order broke.</summary>
+    public IReadOnlyList<string> Gaps { get { lock (gate) { return [.. gaps]; } } }
+
+    public void Record(int queue, long offset, TestEvent item)
+    {
+        lock (gate)
+        {
+            deliveries++;
+            var next = nextCounter.GetValueOrDefault(item.Stream);
+            if (item.Counter == next)
+            {
+                nextCounter[item.Stream] = next + 1;
+                unique++;
+            }
+            else if (item.Counter > next && gaps.Count < 20)
+            {
+                gaps.Add($"{Provider}: stream {item.Stream} got {item.Counter} before {next}");
+            }
+
+            if (!queuesOfStream.TryGetValue(item.Stream, out var queues))
+            {
+                queuesOfStream[item.Stream] = queues = [];
+            }
+
+            queues.Add(queue);
+            processedOffset[queue] = Math.Max(processedOffset.GetValueOrDefault(queue), offset);
+        }
+    }
+
+    /// <summary>The number of events of <paramref name="stream"/> processed in order from the first (0 to this - 1).</summary>
+    public int CountOf(string stream)
+    {
+        lock (gate)
+        {
+            return nextCounter.GetValueOrDefault(stream);
+        }
+    }
+
+    /// <summary>The highest offset of <paramref name="queue"/> whose processing completed, 0 if none.</summary>
+    public long ProcessedOffset(int queue)
+    {
+        lock (gate)
+        {
+            return processedOffset.GetValueOrDefault(queue);
+        }
+    }
+
+    /// <summary>The queues (consumer grain keys) the events of <paramref name="stream"/> arrived on.</summary>
+    public IReadOnlyCollection<int> QueuesOf(string stream)
+    {
+        lock (gate)
+        {
+            return queuesOfStream.TryGetValue(stream, out var queues) ? [.. queues] : [];
+        }
+    }
+}

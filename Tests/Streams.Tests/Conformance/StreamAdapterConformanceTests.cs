@@ -1,0 +1,281 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Runtime;
+using Orleans.TestingHost;
+using Xunit;
+
+namespace ChatCluster.Streams.Tests.Conformance;
+
+/// <summary>
+/// What every message-log adapter must do as Orleans stream providers: a write-only provider
+/// ("log") and two read-only ones ("persist", "push") over one log, run in an in-process cluster of
+/// two silos. Each adapter's test class subclasses this and says how to register its log, how to
+/// write a record no reader can decode, and how to count its dead letters.
+/// </summary>
+public abstract class StreamAdapterConformanceTests : IAsyncLifetime
+{
+    protected const string Publish = "log";
+
+    protected static readonly LogReader PersistReader = new("persist", TestNamespaces.Source, TestNamespaces.Persist);
+    protected static readonly LogReader PushReader = new("push", TestNamespaces.Source, TestNamespaces.Push);
+
+    private readonly List<InProcessTestCluster> clusters = [];
+
+    protected TestRun Run { get; } = TestRun.Start();
+
+    /// <summary>Registers the adapter's log on a silo: the write-only provider <paramref name="publish"/> and the readers.</summary>
+    protected abstract void ConfigureLog(ISiloBuilder silo, string publish, LogReader[] readers);
+
+    /// <summary>Appends, the adapter's own way, a record of <paramref name="streamId"/> that no reader can decode.</summary>
+    protected abstract Task CorruptNextRecordAsync(IServiceProvider silo, StreamId streamId);
+
+    /// <summary>The records the adapter holds as dead letters of <paramref name="readerProvider"/>.</summary>
+    protected abstract Task<long> CountDeadLettersAsync(IServiceProvider silo, string readerProvider);
+
+    public virtual Task InitializeAsync() => Task.CompletedTask;
+
+    public virtual async Task DisposeAsync()
+    {
+        Run.ReleasePersist();
+        foreach (var cluster in clusters)
+        {
+            await cluster.DisposeAsync();
+        }
+
+        TestRun.End(Run);
+    }
+
+    [Fact]
+    public async Task Every_event_reaches_both_readers_in_order_per_stream()
+    {
+        var cluster = await StartClusterAsync();
+        const int streams = 64, perStream = 40;
+
+        await PublishAsync(cluster, producers: 8, streams, from: 0, count: perStream);
+
+        await WaitForAllAsync(streams * perStream, Run.Persist, Run.Push);
+        foreach (var reader in new[] { Run.Persist, Run.Push })
+        {
+            Assert.Empty(reader.Gaps);
+            Assert.All(StreamKeys(streams), stream => Assert.Equal(perStream, reader.CountOf(stream)));
+        }
+    }
+
+    [Fact]
+    public async Task Events_survive_a_killed_cluster_and_are_delivered_at_least_once()
+    {
+        const int streams = 24, perStream = 20;
+        var first = await StartClusterAsync();
+        Run.StallPersist();
+        await PublishAsync(first, producers: 4, streams, from: 0, count: perStream);
+        await WaitForAllAsync(streams * perStream, Run.Push);
+        Assert.Equal(0, Run.Persist.Unique);
+
+        foreach (var silo in first.Silos.ToList())
+        {
+            await first.KillSiloAsync(silo);
+        }
+
+        Run.ReleasePersist();
+        await DisposeClusterAsync(first);
+
+        var second = await StartClusterAsync();
+        await PublishAsync(second, producers: 4, streams, from: perStream, count: perStream);
+
+        await WaitForAllAsync(streams * 2 * perStream, Run.Persist, Run.Push);
+        Assert.Empty(Run.Persist.Gaps);
+        Assert.Empty(Run.Push.Gaps);
+    }
+
+    [Fact]
+    public async Task A_stalled_consumer_holds_its_checkpoint()
+    {
+        const int streams = 16, perStream = 30;
+        var cluster = await StartClusterAsync();
+        var log = StreamLogOf(cluster);
+        await PublishAsync(cluster, producers: 4, streams, from: 0, count: perStream);
+        await WaitForAllAsync(streams * perStream, Run.Persist, Run.Push);
+
+        Run.StallPersist();
+        await PublishAsync(cluster, producers: 4, streams, from: perStream, count: perStream);
+        await WaitForAllAsync(streams * 2 * perStream, Run.Push);
+
+        // The push reader's checkpoints reach the end of every queue while the persist consumers are stalled...
+        await Eventually.WaitAsync(
+            async () => await CheckpointsAtEndAsync(log, "push"),
+            () => "the push checkpoints reach the end of the log");
+
+        // ...and the persist reader's never pass what its consumers processed.
+        for (var sample = 0; sample < 20; sample++)
+        {
+            await AssertCheckpointsWithinProcessedAsync(log, Run.Persist);
+            await Task.Delay(100);
+        }
+
+        Assert.True(Run.Persist.Unique < streams * 2 * perStream, "The stalled persist consumers processed everything.");
+        Run.ReleasePersist();
+        await WaitForAllAsync(streams * 2 * perStream, Run.Persist);
+        await Eventually.WaitAsync(
+            async () => await CheckpointsAtEndAsync(log, "persist"),
+            () => "the persist checkpoints reach the end of the log once released");
+    }
+
+    [Fact]
+    public async Task A_failing_consumer_holds_its_checkpoint_and_gets_the_events_again()
+    {
+        const int streams = 16, perStream = 20;
+        var cluster = await StartClusterAsync();
+        var log = StreamLogOf(cluster);
+        await PublishAsync(cluster, producers: 4, streams, from: 0, count: perStream);
+        await WaitForAllAsync(streams * perStream, Run.Persist, Run.Push);
+
+        Run.FailPersist(6);
+        await PublishAsync(cluster, producers: 4, streams, from: perStream, count: perStream);
+        while (Run.PendingPersistFailures > 0 && Run.Persist.Unique < streams * 2 * perStream)
+        {
+            await AssertCheckpointsWithinProcessedAsync(log, Run.Persist);
+            await Task.Delay(50);
+        }
+
+        await WaitForAllAsync(streams * 2 * perStream, Run.Persist, Run.Push);
+        await AssertCheckpointsWithinProcessedAsync(log, Run.Persist);
+        Assert.Empty(Run.Persist.Gaps);
+    }
+
+    [Fact]
+    public async Task A_stalled_reader_does_not_hold_up_the_other()
+    {
+        const int streams = 32, perStream = 25;
+        var cluster = await StartClusterAsync();
+        Run.StallPersist();
+
+        await PublishAsync(cluster, producers: 4, streams, from: 0, count: perStream);
+
+        // Push gets everything while every persist consumer waits on its first batch.
+        await WaitForAllAsync(streams * perStream, Run.Push);
+        Assert.Equal(0, Run.Persist.Unique);
+
+        Run.ReleasePersist();
+        await WaitForAllAsync(streams * perStream, Run.Persist);
+        Assert.Empty(Run.Persist.Gaps);
+        Assert.Empty(Run.Push.Gaps);
+    }
+
+    [Fact]
+    public async Task An_undecodable_record_is_dead_lettered_counted_and_skipped()
+    {
+        using var deadLetters = new DeadLetterListener();
+        const int streams = 8, perStream = 10;
+        var cluster = await StartClusterAsync();
+        var silo = cluster.GetSiloServiceProvider();
+        await PublishAsync(cluster, producers: 2, streams, from: 0, count: perStream);
+
+        await CorruptNextRecordAsync(silo, StreamId.Create(TestNamespaces.Source, "s3"));
+        await PublishAsync(cluster, producers: 2, streams, from: perStream, count: perStream);
+
+        await WaitForAllAsync(streams * 2 * perStream, Run.Persist, Run.Push);
+        foreach (var reader in new[] { "persist", "push" })
+        {
+            await Eventually.WaitAsync(async () => await CountDeadLettersAsync(silo, reader) == 1, () => $"one dead letter of {reader}");
+            Assert.True(deadLetters.CountOf(reader) >= 1, $"The dead letter of {reader} was not counted.");
+        }
+
+        Assert.Empty(Run.Persist.Gaps);
+        Assert.Empty(Run.Push.Gaps);
+    }
+
+    [Fact]
+    public async Task The_stream_log_reports_ends_queues_and_checkpoints()
+    {
+        const int streams = 40;
+        var cluster = await StartClusterAsync();
+        var log = StreamLogOf(cluster);
+        var keys = StreamKeys(streams);
+        var expectedEnds = new long[log.Queues];
+        var publishes = new List<Task>();
+        for (var i = 0; i < streams; i++)
+        {
+            var count = (i % 5) + 1;
+            expectedEnds[log.QueueOf(StreamId.Create(TestNamespaces.Source, keys[i]))] += count;
+            publishes.Add(cluster.Client.GetGrain<ITestProducerGrain>($"{Run.Id}-{i}")
+                .PublishAsync(Run.Id, Publish, TestNamespaces.Source, [keys[i]], 0, count));
+        }
+
+        await Task.WhenAll(publishes);
+        for (var queue = 0; queue < log.Queues; queue++)
+        {
+            Assert.Equal(expectedEnds[queue], await log.GetEndAsync(queue, CancellationToken.None));
+        }
+
+        var total = (int)expectedEnds.Sum();
+        await WaitForAllAsync(total, Run.Persist, Run.Push);
+        foreach (var reader in new[] { Run.Persist, Run.Push })
+        {
+            Assert.All(keys, key => Assert.Equal([log.QueueOf(StreamId.Create(TestNamespaces.Source, key))], reader.QueuesOf(key)));
+        }
+
+        foreach (var reader in new[] { "persist", "push" })
+        {
+            await Eventually.WaitAsync(async () => await CheckpointsAtEndAsync(log, reader), () => $"the {reader} checkpoints reach the end of the log");
+        }
+    }
+
+    /// <summary>Starts a cluster of two silos over the log; disposed with the test.</summary>
+    protected async Task<InProcessTestCluster> StartClusterAsync(short silos = 2)
+    {
+        var builder = new InProcessTestClusterBuilder(silos);
+        builder.Options.ConfigureFileLogging = false;
+        builder.ConfigureSilo((_, silo) => ConfigureLog(silo, Publish, [PersistReader, PushReader]));
+        var cluster = builder.Build();
+        clusters.Add(cluster);
+        await cluster.DeployAsync();
+        return cluster;
+    }
+
+    protected async Task DisposeClusterAsync(InProcessTestCluster cluster)
+    {
+        clusters.Remove(cluster);
+        await cluster.DisposeAsync();
+    }
+
+    protected static IStreamLog StreamLogOf(InProcessTestCluster cluster) =>
+        cluster.GetSiloServiceProvider().GetRequiredService<IStreamLog>();
+
+    protected static string[] StreamKeys(int streams) => Enumerable.Range(0, streams).Select(i => $"s{i}").ToArray();
+
+    /// <summary>Publishes events <paramref name="from"/> onwards of each of <paramref name="streams"/> streams, from several producer grains.</summary>
+    protected Task PublishAsync(InProcessTestCluster cluster, int producers, int streams, int from, int count)
+    {
+        var keys = StreamKeys(streams);
+        return Task.WhenAll(Enumerable.Range(0, producers).Select(p => cluster.Client.GetGrain<ITestProducerGrain>($"{Run.Id}-{p}")
+            .PublishAsync(Run.Id, Publish, TestNamespaces.Source, keys.Where((_, i) => i % producers == p).ToArray(), from, count)));
+    }
+
+    protected static Task WaitForAllAsync(long expected, params ReaderLog[] readers) => Eventually.WaitAsync(
+        () => readers.All(reader => reader.Unique >= expected),
+        () => string.Join(", ", readers.Select(reader => $"{reader.Provider} has {reader.Unique} of {expected}"))
+            + (readers.SelectMany(reader => reader.Gaps).FirstOrDefault() is { } gap ? $" ({gap})" : ""));
+
+    private static async Task<bool> CheckpointsAtEndAsync(IStreamLog log, string reader)
+    {
+        for (var queue = 0; queue < log.Queues; queue++)
+        {
+            if (await log.GetCheckpointAsync(reader, queue, CancellationToken.None) < await log.GetEndAsync(queue, CancellationToken.None))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    // The checkpoint is read before what was processed: what was processed only grows, so a checkpoint above it is a real violation.
+    private static async Task AssertCheckpointsWithinProcessedAsync(IStreamLog log, ReaderLog reader)
+    {
+        for (var queue = 0; queue < log.Queues; queue++)
+        {
+            var checkpoint = await log.GetCheckpointAsync(reader.Provider, queue, CancellationToken.None);
+            var processed = reader.ProcessedOffset(queue);
+            Assert.True(checkpoint <= processed, $"{reader.Provider} checkpointed offset {checkpoint} of queue {queue}, but its consumer processed only up to {processed}.");
+        }
+    }
+}
