@@ -8,8 +8,10 @@ public sealed class ReaderLog(string provider)
     private readonly Dictionary<int, long> processedOffset = [];
     private readonly Dictionary<string, HashSet<int>> queuesOfStream = [];
     private readonly List<string> gaps = [];
+    private readonly List<(long Target, TaskCompletionSource Reached)> waiters = [];
     private long deliveries;
     private long unique;
+    private long batches;
 
     public string Provider { get; } = provider;
 
@@ -18,6 +20,9 @@ public sealed class ReaderLog(string provider)
 
     /// <summary>Distinct events processed.</summary>
     public long Unique { get { lock (gate) { return unique; } } }
+
+    /// <summary>Batches the consumers were handed.</summary>
+    public long Batches { get { lock (gate) { return batches; } } }
 
     /// <summary>Events that arrived before an earlier event of their stream: the order broke.</summary>
     public IReadOnlyList<string> Gaps { get { lock (gate) { return [.. gaps]; } } }
@@ -45,6 +50,38 @@ public sealed class ReaderLog(string provider)
 
             queues.Add(queue);
             processedOffset[queue] = Math.Max(processedOffset.GetValueOrDefault(queue), offset);
+            for (var i = waiters.Count - 1; i >= 0; i--)
+            {
+                if (unique >= waiters[i].Target)
+                {
+                    waiters[i].Reached.TrySetResult();
+                    waiters.RemoveAt(i);
+                }
+            }
+        }
+    }
+
+    public void RecordBatch()
+    {
+        lock (gate)
+        {
+            batches++;
+        }
+    }
+
+    /// <summary>Completes once <paramref name="target"/> distinct events were processed.</summary>
+    public Task WhenUniqueAsync(long target)
+    {
+        lock (gate)
+        {
+            if (unique >= target)
+            {
+                return Task.CompletedTask;
+            }
+
+            var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            waiters.Add((target, reached));
+            return reached.Task;
         }
     }
 

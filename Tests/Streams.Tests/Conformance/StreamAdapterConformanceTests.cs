@@ -1,7 +1,10 @@
+using System.Diagnostics;
+using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Runtime;
 using Orleans.TestingHost;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace ChatCluster.Streams.Tests.Conformance;
 
@@ -21,6 +24,9 @@ public abstract class StreamAdapterConformanceTests : IAsyncLifetime
     private readonly List<InProcessTestCluster> clusters = [];
 
     protected TestRun Run { get; } = TestRun.Start();
+
+    /// <summary>Where the measurements go (the subclass passes xunit's output).</summary>
+    protected ITestOutputHelper? Output { get; init; }
 
     /// <summary>Registers the adapter's log on a silo: the write-only provider <paramref name="publish"/> and the readers.</summary>
     protected abstract void ConfigureLog(ISiloBuilder silo, string publish, LogReader[] readers);
@@ -219,12 +225,69 @@ public abstract class StreamAdapterConformanceTests : IAsyncLifetime
         }
     }
 
+    /// <summary>
+    /// Not a check but a measurement, printed to the test output: events/s from publishing to both
+    /// readers having processed everything, and the latency of one event while the readers are idle.
+    /// Larger runs: <c>CHATCLUSTER_STREAMS_BENCH_EVENTS</c> (default 4000), <c>CHATCLUSTER_STREAMS_BENCH_SILOS</c> (1),
+    /// <c>CHATCLUSTER_STREAMS_BENCH_POLL_MS</c> (the readers' poll period; default theirs).
+    /// </summary>
+    [Fact]
+    public async Task Throughput_and_latency_are_measured()
+    {
+        var events = Setting("CHATCLUSTER_STREAMS_BENCH_EVENTS", 4000);
+        var silos = (short)Setting("CHATCLUSTER_STREAMS_BENCH_SILOS", 1);
+        var pollMs = Setting("CHATCLUSTER_STREAMS_BENCH_POLL_MS", 0);
+        const int streams = 200, producers = 8;
+        var perStream = Math.Max(1, events / streams);
+        var readers = pollMs > 0
+            ? new[] { PersistReader with { PollPeriod = TimeSpan.FromMilliseconds(pollMs) }, PushReader with { PollPeriod = TimeSpan.FromMilliseconds(pollMs) } }
+            : [PersistReader, PushReader];
+        var cluster = await StartClusterAsync(silos, readers);
+
+        // Warm up: every stream once, so that the consumers are active.
+        await PublishAsync(cluster, producers, streams, from: 0, count: 1);
+        await Task.WhenAll(Run.Persist.WhenUniqueAsync(streams), Run.Push.WhenUniqueAsync(streams)).WaitAsync(Eventually.DefaultDeadline);
+        var batchesBefore = (Run.Persist.Batches, Run.Push.Batches);
+
+        var total = streams * (perStream + 1);
+        var started = Stopwatch.StartNew();
+        await PublishAsync(cluster, producers, streams, from: 1, count: perStream);
+        var published = started.Elapsed;
+        await Task.WhenAll(Run.Persist.WhenUniqueAsync(total), Run.Push.WhenUniqueAsync(total)).WaitAsync(TimeSpan.FromMinutes(5));
+        var delivered = started.Elapsed;
+
+        // Latency: one event at a time on an idle log, from the publishing call to the push consumer.
+        var producer = cluster.Client.GetGrain<ITestProducerGrain>($"{Run.Id}-latency");
+        var acks = new List<double>();
+        var latencies = new List<double>();
+        for (var i = 0; i < 40; i++)
+        {
+            var sent = Stopwatch.GetTimestamp();
+            await producer.PublishAsync(Run.Id, Publish, TestNamespaces.Source, ["latency"], i, 1);
+            acks.Add(Stopwatch.GetElapsedTime(sent).TotalMilliseconds);
+            await Run.Push.WhenUniqueAsync(total + i + 1).WaitAsync(Eventually.DefaultDeadline);
+            latencies.Add(Stopwatch.GetElapsedTime(sent).TotalMilliseconds);
+            await Task.Delay(20);
+        }
+
+        var measured = events == perStream * streams ? $"{total - streams}" : $"{total - streams} (of {events} asked)";
+        Output?.WriteLine(
+            $"{GetType().Name}: {measured} events over {streams} streams from {producers} producer grains, {silos} silo(s), "
+            + $"poll {(pollMs > 0 ? pollMs.ToString(CultureInfo.InvariantCulture) + " ms" : "default")}: "
+            + $"published in {published.TotalSeconds:F2} s ({(total - streams) / published.TotalSeconds:F0}/s acked), "
+            + $"both readers done in {delivered.TotalSeconds:F2} s ({(total - streams) / delivered.TotalSeconds:F0} events/s end to end); "
+            + $"avg batch persist {(total - streams) / (double)Math.Max(1, Run.Persist.Batches - batchesBefore.Item1):F1}, push {(total - streams) / (double)Math.Max(1, Run.Push.Batches - batchesBefore.Item2):F1}; "
+            + $"idle publish ack p50 {Percentile(acks, 0.5):F1} ms, publish-to-push p50 {Percentile(latencies, 0.5):F1} ms p90 {Percentile(latencies, 0.9):F1} ms max {latencies.Max():F1} ms");
+        Assert.Empty(Run.Persist.Gaps);
+        Assert.Empty(Run.Push.Gaps);
+    }
+
     /// <summary>Starts a cluster of two silos over the log; disposed with the test.</summary>
-    protected async Task<InProcessTestCluster> StartClusterAsync(short silos = 2)
+    protected async Task<InProcessTestCluster> StartClusterAsync(short silos = 2, LogReader[]? readers = null)
     {
         var builder = new InProcessTestClusterBuilder(silos);
         builder.Options.ConfigureFileLogging = false;
-        builder.ConfigureSilo((_, silo) => ConfigureLog(silo, Publish, [PersistReader, PushReader]));
+        builder.ConfigureSilo((_, silo) => ConfigureLog(silo, Publish, readers ?? [PersistReader, PushReader]));
         var cluster = builder.Build();
         clusters.Add(cluster);
         await cluster.DeployAsync();
@@ -254,6 +317,15 @@ public abstract class StreamAdapterConformanceTests : IAsyncLifetime
         () => readers.All(reader => reader.Unique >= expected),
         () => string.Join(", ", readers.Select(reader => $"{reader.Provider} has {reader.Unique} of {expected}"))
             + (readers.SelectMany(reader => reader.Gaps).FirstOrDefault() is { } gap ? $" ({gap})" : ""));
+
+    private static int Setting(string name, int fallback) =>
+        int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : fallback;
+
+    private static double Percentile(List<double> values, double fraction)
+    {
+        var sorted = values.Order().ToList();
+        return sorted[Math.Min(sorted.Count - 1, (int)(fraction * sorted.Count))];
+    }
 
     private static async Task<bool> CheckpointsAtEndAsync(IStreamLog log, string reader)
     {

@@ -60,6 +60,11 @@ public abstract class TestConsumerGrain : Grain, IStreamSubscriptionObserver
             }
         }
 
+        if (items.Count > 0)
+        {
+            TestRun.Find(items[0].Item.Run)?.For(Provider).RecordBatch();
+        }
+
         foreach (var item in items)
         {
             TestRun.Find(item.Item.Run)?.For(Provider).Record(queue, item.Token.SequenceNumber, item.Item);

@@ -2,6 +2,7 @@ using ChatCluster.Streams.Tests.Conformance;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Runtime;
+using Xunit.Abstractions;
 
 namespace ChatCluster.Streams.Tests.Sqlite;
 
@@ -9,6 +10,8 @@ namespace ChatCluster.Streams.Tests.Sqlite;
 public sealed class SqliteStreamConformanceTests : StreamAdapterConformanceTests
 {
     private readonly DirectoryInfo directory = Directory.CreateTempSubdirectory("chatcluster-streams-");
+
+    public SqliteStreamConformanceTests(ITestOutputHelper output) => Output = output;
 
     private string DatabasePath => Path.Combine(directory.FullName, "log.db");
 
