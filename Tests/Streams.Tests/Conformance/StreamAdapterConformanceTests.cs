@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Runtime;
+using Orleans.Streams;
 using Orleans.TestingHost;
 using Xunit;
 using Xunit.Abstractions;
@@ -223,6 +224,25 @@ public abstract class StreamAdapterConformanceTests : IAsyncLifetime
         {
             await Eventually.WaitAsync(async () => await CheckpointsAtEndAsync(log, reader), () => $"the {reader} checkpoints reach the end of the log");
         }
+    }
+
+    [Fact]
+    public async Task The_providers_share_the_queues_and_only_the_write_only_one_publishes()
+    {
+        var cluster = await StartClusterAsync(silos: 1);
+        var silo = cluster.GetSiloServiceProvider();
+        var queues = StreamLogOf(cluster).Queues;
+        foreach (var (name, direction) in new[] { (Publish, StreamProviderDirection.WriteOnly), ("persist", StreamProviderDirection.ReadOnly), ("push", StreamProviderDirection.ReadOnly) })
+        {
+            var factory = silo.GetRequiredKeyedService<IQueueAdapterFactory>(name);
+            var adapter = await factory.CreateAdapter(CancellationToken.None);
+            Assert.Equal(name, adapter.Name);
+            Assert.Equal(direction, adapter.Direction);
+            Assert.Equal(queues, factory.GetStreamQueueMapper().GetAllQueues().Count());
+        }
+
+        var producer = cluster.Client.GetGrain<ITestProducerGrain>($"{Run.Id}-reader");
+        await Assert.ThrowsAnyAsync<Exception>(() => producer.PublishAsync(Run.Id, "persist", TestNamespaces.Source, ["s0"], 0, 1));
     }
 
     /// <summary>
