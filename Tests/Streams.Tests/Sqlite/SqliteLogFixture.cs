@@ -42,6 +42,11 @@ public sealed class SqliteLogFixture : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (!directory.Exists)
+        {
+            return;
+        }
+
         foreach (var log in logs)
         {
             await log.DisposeAsync();
@@ -50,5 +55,6 @@ public sealed class SqliteLogFixture : IAsyncDisposable
         await services.DisposeAsync();
         SqliteConnection.ClearAllPools();
         directory.Delete(recursive: true);
+        directory.Refresh();
     }
 }

@@ -5,11 +5,16 @@ using Xunit;
 namespace ChatCluster.Streams.Tests.Sqlite;
 
 /// <summary>The SQLite log without a silo: durability, group commit, offsets, trim, the queue count of a file.</summary>
-public sealed class SqliteLogTests : IAsyncDisposable
+public sealed class SqliteLogTests : IAsyncLifetime, IAsyncDisposable
 {
     private readonly SqliteLogFixture fixture = new();
 
-    public ValueTask DisposeAsync() => fixture.DisposeAsync();
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // xunit 2 calls IAsyncLifetime.DisposeAsync on test classes, not IAsyncDisposable's.
+    public Task DisposeAsync() => fixture.DisposeAsync().AsTask();
+
+    ValueTask IAsyncDisposable.DisposeAsync() => fixture.DisposeAsync();
 
     [Fact]
     public async Task Acked_appends_are_in_the_file_before_the_log_closes()

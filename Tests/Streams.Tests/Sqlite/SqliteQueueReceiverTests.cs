@@ -7,12 +7,17 @@ using Xunit;
 namespace ChatCluster.Streams.Tests.Sqlite;
 
 /// <summary>A reader's receiver on one queue, without a silo: decoding, skipping, dead letters, checkpoints.</summary>
-public sealed class SqliteQueueReceiverTests : IAsyncDisposable
+public sealed class SqliteQueueReceiverTests : IAsyncLifetime, IAsyncDisposable
 {
     private static readonly LogReader Reader = new("persist", TestNamespaces.Source, TestNamespaces.Persist);
     private readonly SqliteLogFixture fixture = new();
 
-    public ValueTask DisposeAsync() => fixture.DisposeAsync();
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // xunit 2 calls IAsyncLifetime.DisposeAsync on test classes, not IAsyncDisposable's.
+    public Task DisposeAsync() => fixture.DisposeAsync().AsTask();
+
+    ValueTask IAsyncDisposable.DisposeAsync() => fixture.DisposeAsync();
 
     [Fact]
     public async Task A_corrupt_record_in_the_file_is_dead_lettered_and_the_others_delivered()

@@ -1,1 +1,0 @@
-namespace ChatCluster.Storage; internal static class Placeholder { }
