@@ -158,7 +158,14 @@ internal sealed class SqliteLogWriter : IAsyncDisposable
             {
                 case LogWriteKind.Append:
                     write.Offset = NextOffset(write.Queue);
-                    Run(insertRecord, write.Queue, write.Offset, write.Namespace, write.Key, write.Payload, now);
+                    var parameters = insertRecord.Parameters;
+                    parameters[0].Value = write.Queue;
+                    parameters[1].Value = write.Offset;
+                    parameters[2].Value = write.Namespace;
+                    parameters[3].Value = write.Key;
+                    parameters[4].Value = write.Payload;
+                    parameters[5].Value = now;
+                    insertRecord.ExecuteNonQuery();
                     appended++;
                     break;
                 case LogWriteKind.Checkpoint:
