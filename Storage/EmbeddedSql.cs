@@ -6,6 +6,7 @@ namespace ChatCluster.Storage;
 internal static class EmbeddedSql
 {
     public const string PostgresStorage = "ChatCluster.Storage.Postgres.orleans-storage.sql";
+    public const string SqliteSchema = "ChatCluster.Storage.Sqlite.schema.sql";
 
     public static string Load(string resourceName)
     {
