@@ -1,16 +1,15 @@
 using ChatCluster.Gateway;
-using ChatCluster.Grains;
-using ChatCluster.Runtime.Hosting;
 using ChatCluster.Silo.Configuration;
 using ChatCluster.Silo.Health;
+using ChatCluster.Silo.Metrics;
+using ChatCluster.Streams;
 
 namespace ChatCluster.Silo;
 
 /// <summary>
-/// Builds the process's web application. A silo (the default): runtime, chat, storage, the WebSocket
-/// gateway and the health endpoint. A gateway process (<c>ChatCluster:Cluster:Role=Client</c>): the
-/// WebSocket gateway and health only, calling the silos. Program runs it; tests build it in their own
-/// process with their own settings.
+/// Builds the process's web application: an Orleans silo (the chat grains, their storage, the timeline log and its
+/// consumers) with the WebSocket gateway and the health endpoints co-hosted. Program runs it; tests build it in their
+/// own process with their own settings.
 /// </summary>
 public static class SiloHost
 {
@@ -19,28 +18,21 @@ public static class SiloHost
     {
         var builder = WebApplication.CreateBuilder(args);
         configure?.Invoke(builder);
-        if (SiloConfiguration.IsGatewayProcess(builder.Configuration))
-        {
-            // A gateway process: WebSockets in, grain calls out to the silos; no grains, storage or log of its own.
-            builder.Services
-                .AddGrainRuntime(builder.Configuration)
-                .AddConfiguredClusterClient(builder.Configuration)
-                .AddGateway(builder.Configuration);
-        }
-        else
-        {
-            var storage = SiloConfiguration.ReadStorage(builder.Configuration);
-            builder.Services
-                .AddGrainRuntime(builder.Configuration)
-                .AddChat(builder.Configuration)
-                .AddConfiguredStorage(storage)
-                .AddConfiguredStreams(builder.Configuration, storage)
-                .AddConfiguredClustering(builder.Configuration, storage)
-                .AddPush()
-                .AddGateway(builder.Configuration);
-        }
+        var settings = SiloSettings.Read(builder.Configuration);
+        builder.UseOrleans(silo => silo.AddEmbeddedChatSilo(settings));
+        // After UseOrleans: the gateway registers its push observer once the silo has started.
+        builder.Services.AddGateway(builder.Configuration);
+        builder.Services.AddSingleton(provider => new StreamLagMetrics(
+            provider.GetRequiredService<IStreamLog>(),
+            Grains.ChatSiloBuilderExtensions.TimelineReaders.Select(r => r.ProviderName),
+            provider.GetRequiredService<ILogger<StreamLagMetrics>>()));
+        builder.Services.AddHostedService(provider => provider.GetRequiredService<StreamLagMetrics>());
+        builder.Services.AddSingleton(provider => provider.GetRequiredService<StreamLagMetrics>().Meter);
+        builder.Services.AddSingleton(StreamMetrics.Meter);
 
         var app = builder.Build();
+        var storage = settings.Describe();
+        SiloLog.Starting(app.Logger, storage);
         app.UseWebSockets();
         app.MapHealth();
         app.MapGateway();

@@ -9,22 +9,21 @@ using ChatCluster.Grains;
 namespace ChatCluster.Gateway.Connections;
 
 /// <summary>
-/// This gateway's open connections, by connection id. Pushes for them come in through <see cref="Deliver"/>
-/// (from <see cref="Push.PushDelivery"/> in this process, or from other silos through <see cref="Push.GatewayGrain"/>).
+/// This gateway's open connections, by connection id. Pushes for them come in through <see cref="Deliver"/>,
+/// called by this gateway's <see cref="Push.GatewayObserver"/>.
 /// </summary>
 /// <param name="options">The gateway's settings (queue length per connection).</param>
 /// <param name="metrics">Connection counts.</param>
-/// <param name="gatewayId">This process's gateway id; see <see cref="GatewayId"/>.</param>
-public sealed class ConnectionRegistry(GatewayOptions options, GatewayMetrics metrics, string gatewayId)
+public sealed class ConnectionRegistry(GatewayOptions options, GatewayMetrics metrics)
 {
     private readonly ConcurrentDictionary<string, GatewayConnection> connections = new(StringComparer.Ordinal);
     private long nextConnectionId;
 
     /// <summary>
-    /// This process's gateway id: sessions carry it so pushes find their way back here. In a cluster it
-    /// starts with the transport endpoint (<c>host:port/…</c>), which is where <see cref="Grains.IGatewayGrain"/> lives.
+    /// This gateway's id: the grain id of its <see cref="Grains.IGatewayObserver"/>, set once when the host starts
+    /// (<see cref="Push.GatewayObserverRegistration"/>). Sessions carry it so pushes find their way back here.
     /// </summary>
-    public string GatewayId { get; } = gatewayId;
+    public string GatewayId { get; set; } = "";
 
     public int Count => connections.Count;
 

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using ChatCluster.Gateway.Metrics;
 using ChatCluster.Gateway.Protocol;
 using ChatCluster.Grains;
-using ChatCluster.Runtime;
 using Microsoft.Extensions.Logging;
 
 namespace ChatCluster.Gateway.Connections;
@@ -23,7 +22,7 @@ public sealed partial class FrameDispatcher(IGrainFactory grains, GatewayMetrics
         {
             return await DispatchAsync(connection, frame).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is GrainCallTimeoutException or SiloUnavailableException or StorageUnavailableException)
+        catch (Exception ex) when (IsTransient(ex))
         {
             // The cluster cannot take it now; the client may retry (a send with the same clientMsgId).
             LogUnavailable(logger, frame.GetType().Name, connection.UserId, ex.Message);
@@ -113,6 +112,19 @@ public sealed partial class FrameDispatcher(IGrainFactory grains, GatewayMetrics
 
     private static byte[] ErrorFrame(string? id, ChatError? error) =>
         error is null ? ServerFrameWriter.Error(id, ErrorCodes.Internal, "no result") : ServerFrameWriter.Error(id, error);
+
+    /// <summary>
+    /// Failures the same request may not meet again: a call that timed out or found its silo gone, a store or log
+    /// that cannot be reached (directly or inside an activation that failed for it), a write that lost an etag race.
+    /// </summary>
+    private static bool IsTransient(Exception ex) => ex switch
+    {
+        TimeoutException or SiloUnavailableException or OrleansMessageRejectionException or StorageUnavailableException
+            or Orleans.Storage.InconsistentStateException or System.Data.Common.DbException { IsTransient: true } => true,
+        OrleansException { InnerException: { } inner } => IsTransient(inner),
+        AggregateException { InnerException: { } inner } => IsTransient(inner),
+        _ => false,
+    };
 
     private IUserGrain User(string id) => grains.GetGrain<IUserGrain>(id);
 

@@ -4,7 +4,6 @@ using ChatCluster.Gateway.Connections;
 using ChatCluster.Gateway.Limits;
 using ChatCluster.Gateway.Protocol;
 using ChatCluster.Grains;
-using ChatCluster.Runtime;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 

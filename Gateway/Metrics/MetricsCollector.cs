@@ -1,28 +1,26 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
-using ChatCluster.Runtime;
 
 namespace ChatCluster.Gateway.Metrics;
 
 /// <summary>
-/// Listens to this host's gateway meter and keeps running totals for <c>/metrics</c>: a sum per
-/// label value for counters and gauges, buckets for histograms. Only the meter instance it was
-/// given is followed, so other hosts in the same process are not mixed in.
+/// Listens to this host's meters (every <see cref="Meter"/> registered in its container: the gateway's, and those
+/// the silo adds) and keeps running totals for <c>/metrics</c>: a sum per label value for counters and gauges,
+/// buckets for histograms. Only those meter instances are followed, so other hosts in the same process are not mixed in.
 /// </summary>
 public sealed class MetricsCollector : IDisposable
 {
     private readonly MeterListener listener = new();
     private readonly ConcurrentDictionary<Instrument, Series> series = new();
 
-    /// <param name="metrics">This host's gateway instruments.</param>
-    /// <param name="runtime">This host's grain runtime, whose instruments (stream consumer lag) are followed too; none when null.</param>
-    public MetricsCollector(GatewayMetrics metrics, GrainRuntime? runtime = null)
+    /// <param name="meters">This host's meters.</param>
+    public MetricsCollector(IEnumerable<Meter> meters)
     {
-        ArgumentNullException.ThrowIfNull(metrics);
+        var followed = meters.ToHashSet();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (ReferenceEquals(instrument.Meter, metrics.Meter) || ReferenceEquals(instrument.Meter, runtime?.Meter))
+            if (followed.Contains(instrument.Meter))
             {
                 l.EnableMeasurementEvents(instrument, series.GetOrAdd(instrument, Series.For));
             }

@@ -1,4 +1,4 @@
-using ChatCluster.Runtime;
+using Orleans.Concurrency;
 
 namespace ChatCluster.Grains;
 
@@ -6,7 +6,7 @@ namespace ChatCluster.Grains;
 /// One group (key: the group id): its members and owner, and its <c>group:ID</c> timeline with
 /// system messages for membership changes. Only members may send, sync or list members.
 /// </summary>
-[GrainType("group")]
+[Alias("chat.IGroupGrain")]
 public interface IGroupGrain : IGrainWithStringKey
 {
     /// <summary>Creates the group; <paramref name="owner"/> is always a member. Conflict if it exists.</summary>

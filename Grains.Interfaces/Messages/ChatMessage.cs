@@ -13,6 +13,7 @@ namespace ChatCluster.Grains;
 /// <param name="Kind">User or system.</param>
 /// <param name="Body">The body: one JSON object, as raw JSON text.</param>
 /// <param name="Ts">When the server accepted it, Unix milliseconds.</param>
+[GenerateSerializer, Immutable, Alias("chat.ChatMessage")]
 public sealed record ChatMessage(
     string Timeline,
     long Seq,

@@ -1,6 +1,7 @@
 namespace ChatCluster.Grains;
 
 /// <summary>Why a chat operation was refused; each maps to one error code of PROTOCOL.md.</summary>
+[GenerateSerializer, Alias("chat.ChatErrorCode")]
 public enum ChatErrorCode
 {
     /// <summary><c>bad_frame</c>: an argument is missing or malformed.</summary>

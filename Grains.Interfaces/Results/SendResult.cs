@@ -1,6 +1,7 @@
 namespace ChatCluster.Grains;
 
 /// <summary>The outcome of a send: an <see cref="Ack"/> or an <see cref="Error"/>.</summary>
+[GenerateSerializer, Immutable, Alias("chat.SendResult")]
 public sealed record SendResult(SendAck? Ack, ChatError? Error)
 {
     public static SendResult Accepted(SendAck ack) => new(ack, null);

@@ -1,4 +1,4 @@
-using ChatCluster.Runtime;
+using Orleans.Concurrency;
 
 namespace ChatCluster.Grains;
 
@@ -7,7 +7,7 @@ namespace ChatCluster.Grains;
 /// cursors, the groups they belong to and their online sessions. Callers pass the authenticated
 /// user as the key; a grain never takes the sender from a message field.
 /// </summary>
-[GrainType("user")]
+[Alias("chat.IUserGrain")]
 public interface IUserGrain : IGrainWithStringKey
 {
     /// <summary>

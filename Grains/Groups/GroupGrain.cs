@@ -1,8 +1,9 @@
 using System.Text.Json;
 using ChatCluster.Grains.State;
 using ChatCluster.Grains.Timelines;
-using ChatCluster.Runtime;
 using Microsoft.Extensions.Logging;
+using Orleans.Concurrency;
+using Orleans.Streams;
 
 namespace ChatCluster.Grains.Groups;
 
@@ -12,8 +13,9 @@ namespace ChatCluster.Grains.Groups;
 /// for push. Reentrant: sends from many members proceed while earlier ones are being made durable.
 /// </summary>
 [Reentrant]
+[GrainType("group")]
 public sealed partial class GroupGrain(
-    [PersistentState("group")] IPersistentState<GroupState> state,
+    [PersistentState("group", ChatStorage.Name)] IPersistentState<GroupState> state,
     TimelineServices services) : Grain, IGroupGrain
 {
     private readonly Dictionary<string, Session[]> presence = [];
@@ -23,13 +25,15 @@ public sealed partial class GroupGrain(
     private CoalescingStateWriter<GroupState> writer = null!;
     private TimelineLog log = null!;
 
-    private string GroupId => GetPrimaryKeyString();
+    private string GroupId => this.GetPrimaryKeyString();
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         writer = new CoalescingStateWriter<GroupState>(state);
         members = [.. state.State.Members];
-        log = new TimelineLog(Timeline.ForGroup(GroupId).ToString(), services, DeactivateOnIdle);
+        var name = Timeline.ForGroup(GroupId).ToString();
+        var stream = this.GetStreamProvider(TimelineStreams.Provider).GetStream<TimelineEvent>(TimelineStreams.Namespace, name);
+        log = new TimelineLog(name, stream, services, DeactivateOnIdle);
         await log.LoadAsync(state.State.SeqLimit, PersistSeqLimit, cancellationToken);
         await RebuildPresence();
     }
@@ -132,7 +136,7 @@ public sealed partial class GroupGrain(
     public Task<MembersResult> Members(string caller) =>
         Task.FromResult(Refusal(caller) is { } refusal
             ? MembersResult.Refused(refusal.Code, refusal.Message)
-            : new MembersResult([.. state.State.Members], state.State.Owner, null));
+            : new MembersResult(state.State.Members.ToArray(), state.State.Owner, null));
 
     public async Task<SendResult> Send(string from, string clientMsgId, string body, Session? origin)
     {
@@ -176,7 +180,7 @@ public sealed partial class GroupGrain(
 
     public Task<IReadOnlyList<Session>> OnlineSessions()
     {
-        onlineSessions ??= [.. presence.Values.SelectMany(s => s)];
+        onlineSessions ??= presence.Values.SelectMany(s => s).ToArray();
         return Task.FromResult<IReadOnlyList<Session>>(onlineSessions);
     }
 
@@ -193,8 +197,7 @@ public sealed partial class GroupGrain(
         }
 
         onlineSessions = null;
-        // Presence lives in memory: keep the grain while any member is online rather than rebuild it.
-        KeepAlive = presence.Count > 0;
+        KeepWhileAnyoneIsOnline();
         return Task.CompletedTask;
     }
 
@@ -220,8 +223,11 @@ public sealed partial class GroupGrain(
         }
 
         onlineSessions = null;
-        KeepAlive = presence.Count > 0;
+        KeepWhileAnyoneIsOnline();
     }
+
+    // Presence lives in memory: keep the grain while any member is online rather than rebuild it.
+    private void KeepWhileAnyoneIsOnline() => DelayDeactivation(presence.Count > 0 ? Timeout.InfiniteTimeSpan : TimeSpan.Zero);
 
     private ChatError? Refusal(string caller) =>
         !state.State.Exists ? new ChatError(ChatErrorCode.NotFound, $"There is no group {GroupId}.")

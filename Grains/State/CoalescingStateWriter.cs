@@ -1,5 +1,3 @@
-using ChatCluster.Runtime;
-
 namespace ChatCluster.Grains.State;
 
 /// <summary>

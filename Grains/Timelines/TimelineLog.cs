@@ -1,5 +1,4 @@
-using ChatCluster.Grains.Persistence;
-using ChatCluster.Runtime;
+using Orleans.Streams;
 
 namespace ChatCluster.Grains.Timelines;
 
@@ -13,7 +12,7 @@ internal sealed class TimelineLog
     private static readonly TimeSpan StoreCatchUpTimeout = TimeSpan.FromSeconds(10);
 
     private readonly TimelineServices services;
-    private readonly StreamId stream;
+    private readonly IAsyncStream<TimelineEvent> stream;
     private readonly List<ChatMessage> recent = [];
     private readonly Dictionary<(string From, string ClientMsgId), Task<ChatMessage>> sent = [];
     private readonly Queue<(string From, string ClientMsgId)> sentOrder = new();
@@ -22,17 +21,18 @@ internal sealed class TimelineLog
     private long evictedUpTo;
 
     /// <param name="timeline">The timeline's name (<c>user:ID</c>, <c>group:ID</c>).</param>
-    /// <param name="services">The log, the store and the settings.</param>
+    /// <param name="stream">The timeline's stream in the log (<see cref="TimelineStreams"/>), from the owning grain.</param>
+    /// <param name="services">The store, the read barrier and the settings.</param>
     /// <param name="reload">
     /// Called once when a publish fails: the event may be in the log anyway (its reply was lost), which memory cannot
     /// tell, so the grain should deactivate and load again from the store (<c>DeactivateOnIdle</c>).
     /// </param>
-    public TimelineLog(string timeline, TimelineServices services, Action reload)
+    public TimelineLog(string timeline, IAsyncStream<TimelineEvent> stream, TimelineServices services, Action reload)
     {
         Name = timeline;
         this.services = services;
         this.reload = reload;
-        stream = new StreamId(TimelineEvent.Namespace, timeline);
+        this.stream = stream;
     }
 
     public string Name { get; }
@@ -50,7 +50,7 @@ internal sealed class TimelineLog
     /// </summary>
     public async Task LoadAsync(long persistedLimit, Func<long, Task> persistLimit, CancellationToken cancellationToken)
     {
-        await services.Barrier.WaitHandledAsync(PersistenceHandler.Group, stream, cancellationToken);
+        await services.Barrier.WaitAsync(Name, cancellationToken);
         var store = services.Store;
         var last = await store.GetLastSeqAsync(Name, cancellationToken);
         var keep = services.Options.RecentMessages;
@@ -108,7 +108,7 @@ internal sealed class TimelineLog
             var seq = await sequence!.NextAsync();
             var message = build(seq);
             // Published in the same turn as the seq was taken: the log's order is the seq order.
-            await services.Publisher.PublishAsync(stream, new TimelineEvent(message, origin));
+            await stream.OnNextAsync(new TimelineEvent(message, origin));
             AddRecent(message);
             reservation?.Pending.TrySetResult(message);
             return message;
@@ -145,7 +145,7 @@ internal sealed class TimelineLog
                 timeout.CancelAfter(StoreCatchUpTimeout);
                 try
                 {
-                    await services.Barrier.WaitHandledAsync(PersistenceHandler.Group, stream, timeout.Token);
+                    await services.Barrier.WaitAsync(Name, timeout.Token);
                 }
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                 {

@@ -1,23 +1,19 @@
 using ChatCluster.Grains.Persistence;
-using ChatCluster.Runtime;
 using Microsoft.Extensions.Logging;
 
 namespace ChatCluster.Grains.Timelines;
 
-/// <summary>What every timeline-owning grain needs, injected as one: the log to publish to, the store to read from, settings and clock.</summary>
+/// <summary>What every timeline-owning grain needs, injected as one: the store to read from, the read barrier, settings and clock.</summary>
 public sealed class TimelineServices(
-    StreamPublisher publisher,
-    StreamBarrier barrier,
     IMessageStore store,
+    PersistBarrier barrier,
     ChatOptions options,
     TimeProvider clock,
     ILoggerFactory loggers)
 {
-    public StreamPublisher Publisher { get; } = publisher;
-
-    public StreamBarrier Barrier { get; } = barrier;
-
     public IMessageStore Store { get; } = store;
+
+    public PersistBarrier Barrier { get; } = barrier;
 
     public ChatOptions Options { get; } = options;
 

@@ -1,7 +1,8 @@
 using ChatCluster.Grains.State;
 using ChatCluster.Grains.Timelines;
-using ChatCluster.Runtime;
 using Microsoft.Extensions.Logging;
+using Orleans.Concurrency;
+using Orleans.Streams;
 
 namespace ChatCluster.Grains.Users;
 
@@ -11,8 +12,9 @@ namespace ChatCluster.Grains.Users;
 /// other; every state change happens between awaits, so turns never see a half-done change.
 /// </summary>
 [Reentrant]
+[GrainType("user")]
 public sealed partial class UserGrain(
-    [PersistentState("user")] IPersistentState<UserState> state,
+    [PersistentState("user", ChatStorage.Name)] IPersistentState<UserState> state,
     TimelineServices services) : Grain, IUserGrain
 {
     private readonly ILogger logger = services.Loggers.CreateLogger<UserGrain>();
@@ -24,14 +26,16 @@ public sealed partial class UserGrain(
     // recipients' appends run concurrently.
     private Task previousSend = Task.CompletedTask;
 
-    private string UserId => GetPrimaryKeyString();
+    private string UserId => this.GetPrimaryKeyString();
 
     private List<Session> Online => state.State.Sessions;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         writer = new CoalescingStateWriter<UserState>(state);
-        log = new TimelineLog(Timeline.ForUser(UserId).ToString(), services, DeactivateOnIdle);
+        var name = Timeline.ForUser(UserId).ToString();
+        var stream = this.GetStreamProvider(TimelineStreams.Provider).GetStream<TimelineEvent>(TimelineStreams.Namespace, name);
+        log = new TimelineLog(name, stream, services, DeactivateOnIdle);
         return log.LoadAsync(state.State.SeqLimit, PersistSeqLimit, cancellationToken);
     }
 

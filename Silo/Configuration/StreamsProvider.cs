@@ -5,11 +5,8 @@ public enum StreamsProvider
 {
     /// <summary>A SQLite file (<c>log.db</c> in the SQLite folder): the embedded default, one process.</summary>
     Sqlite,
-    /// <summary>Redis Streams on the <c>ChatCluster:Redis</c> server: the cluster default.</summary>
+    /// <summary>Redis Streams: cluster mode, being moved to Orleans.</summary>
     Redis,
-    /// <summary>
-    /// Kafka (a topic per namespace) on the brokers of <c>ChatCluster:Kafka</c>. Grain publishes are not fenced by
-    /// membership on Kafka, unlike on Redis Streams (see <see cref="Runtime.Streams.Kafka.KafkaStreamProvider"/>).
-    /// </summary>
+    /// <summary>Kafka: cluster mode, being moved to Orleans.</summary>
     Kafka,
 }

@@ -1,3 +1,4 @@
+using ChatCluster.Grains;
 using Microsoft.Extensions.Logging;
 using Orleans.Storage;
 

@@ -1,3 +1,4 @@
+using ChatCluster.Grains;
 using ChatCluster.Storage.Postgres;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;

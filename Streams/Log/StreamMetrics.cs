@@ -11,9 +11,10 @@ public static class StreamMetrics
     public const string MeterName = "ChatCluster.Streams";
 
     /// <summary>The counter of records a reader could not decode and set aside (tags: <c>provider</c>, <c>queue</c>).</summary>
-    public const string DeadLettersName = "chatcluster.stream.dead_letters";
+    public const string DeadLettersName = "chatcluster_stream_dead_letters_total";
 
-    private static readonly Meter Meter = new(MeterName);
+    /// <summary>The meter of the stream adapters (process-wide: every silo of the process counts on it).</summary>
+    public static Meter Meter { get; } = new(MeterName);
 
     private static readonly Counter<long> DeadLetters = Meter.CreateCounter<long>(
         DeadLettersName, unit: "{record}", description: "Log records a reader provider could not decode, moved to the dead letters and skipped.");

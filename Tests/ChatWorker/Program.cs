@@ -1,12 +1,13 @@
 using ChatCluster.Grains;
-using ChatCluster.Runtime;
-using ChatCluster.Runtime.Hosting;
+using ChatCluster.Silo.Configuration;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 // Usage: ChatCluster.ChatWorker DATA_DIR
-// An embedded chat (SQLite state, log and messages in DATA_DIR) under steady load: 10 users send
-// group and direct messages concurrently, and every ack is printed as
+// An embedded chat silo (SQLite state, log and messages in DATA_DIR, wired as the real silo) under steady load: 10 users
+// send group and direct messages concurrently, and every ack is printed as
 //   ACK <timeline> <seq> <msgId> <clientMsgId>
 // the moment it is received. It runs until killed; the crash tests kill it with SIGKILL.
 if (args.Length != 1)
@@ -15,20 +16,20 @@ if (args.Length != 1)
     return 2;
 }
 
-var directory = args[0];
-var services = new ServiceCollection();
-services.AddLogging(logging => logging.AddConsole().SetMinimumLevel(LogLevel.Warning));
-services.AddGrainRuntime()
-    .AddChat(configure: o => o.SequenceStep = 100)
-    .AddSqliteStreams(Path.Combine(directory, "log.db"))
-    .AddSqliteGrainStorage(Path.Combine(directory, "state.db"))
-    .AddSqliteMessageStore(Path.Combine(directory, "messages.db"));
-await using var provider = services.BuildServiceProvider();
-var runtime = provider.GetRequiredService<GrainRuntime>();
-await runtime.StartAsync(CancellationToken.None);
+var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+{
+    ["ChatCluster:Storage:SqliteDirectory"] = args[0],
+    ["ChatCluster:Chat:SequenceStep"] = "100",
+}).Build();
+var builder = Host.CreateApplicationBuilder();
+builder.Logging.SetMinimumLevel(LogLevel.Warning);
+builder.UseOrleans(silo => silo.AddEmbeddedChatSilo(SiloSettings.Read(configuration)));
+using var host = builder.Build();
+await host.StartAsync();
+var grains = host.Services.GetRequiredService<IGrainFactory>();
 
 var users = Enumerable.Range(0, 10).Select(i => $"w{i}").ToList();
-await runtime.GetGrain<IGroupGrain>("crash").Create(users[0], users);
+await grains.GetGrain<IGroupGrain>("crash").Create(users[0], users);
 var output = Console.Out;
 var gate = new object();
 Console.WriteLine("READY");
@@ -39,8 +40,8 @@ await Task.WhenAll(users.Select((user, index) => Task.Run(async () =>
     {
         var clientMsgId = $"{user}-{n}";
         var result = n % 2 == 0
-            ? await runtime.GetGrain<IGroupGrain>("crash").Send(user, clientMsgId, """{"text":"g"}""", null)
-            : await runtime.GetGrain<IUserGrain>(user).SendDirect(users[(index + 1) % users.Count], clientMsgId, """{"text":"d"}""", null);
+            ? await grains.GetGrain<IGroupGrain>("crash").Send(user, clientMsgId, """{"text":"g"}""", null)
+            : await grains.GetGrain<IUserGrain>(user).SendDirect(users[(index + 1) % users.Count], clientMsgId, """{"text":"d"}""", null);
         if (result.Ack is { } ack)
         {
             lock (gate)

@@ -15,7 +15,7 @@ public sealed class ClusterChangesUnderLoadTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(60);
 
-    [Fact(Timeout = 420_000)]
+    [Fact(Timeout = 420_000, Skip = ClusterModeMove.Reason)]
     public async Task A_silo_joins_and_one_leaves_gracefully_and_no_send_fails()
     {
         await using var cluster = await ProcessCluster.StartAsync(silos: 3, gateways: 2);
@@ -41,7 +41,7 @@ public sealed class ClusterChangesUnderLoadTests(ITestOutputHelper output)
         await load.VerifyStoredAsync(cluster.Database, Settle);
     }
 
-    [Fact(Timeout = 420_000)]
+    [Fact(Timeout = 420_000, Skip = ClusterModeMove.Reason)]
     public async Task A_killed_silo_is_replaced_within_the_detection_time_and_nothing_acked_is_lost()
     {
         await using var cluster = await ProcessCluster.StartAsync(silos: 3, gateways: 2);
@@ -70,7 +70,7 @@ public sealed class ClusterChangesUnderLoadTests(ITestOutputHelper output)
         await load.VerifyStoredAsync(cluster.Database, Settle);
     }
 
-    [Fact(Timeout = 420_000)]
+    [Fact(Timeout = 420_000, Skip = ClusterModeMove.Reason)]
     public async Task A_silo_cut_off_is_declared_dead_stops_serving_and_rejoins_with_a_new_epoch()
     {
         await using var cluster = await ProcessCluster.StartAsync(silos: 3, gateways: 2);

@@ -15,7 +15,7 @@ public sealed class ClusterModeTests
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
-    [Fact(Timeout = 120_000)]
+    [Fact(Timeout = 120_000, Skip = ClusterModeMove.Reason)]
     public async Task Cluster_mode_without_a_transport_port_or_with_sqlite_stops_startup_naming_both_settings()
     {
         await using var silo = SiloProcess.Start(new Dictionary<string, string> { ["CHATCLUSTER__CLUSTER__PROVIDER"] = "Redis" });
@@ -25,7 +25,7 @@ public sealed class ClusterModeTests
         Assert.Contains("ChatCluster:Storage:Provider is Sqlite; it must be Postgres", silo.Output, StringComparison.Ordinal);
     }
 
-    [Fact(Timeout = 120_000)]
+    [Fact(Timeout = 120_000, Skip = ClusterModeMove.Reason)]
     public async Task A_gateway_process_without_redis_clustering_or_a_transport_port_stops_startup_naming_both_settings()
     {
         await using var gateway = SiloProcess.Start(new Dictionary<string, string> { ["CHATCLUSTER__CLUSTER__ROLE"] = "Client" });
@@ -35,7 +35,7 @@ public sealed class ClusterModeTests
         Assert.Contains("ChatCluster:Transport:Port must be set (not 0) when ChatCluster:Cluster:Role is Client", gateway.Output, StringComparison.Ordinal);
     }
 
-    [Fact(Timeout = 240_000)]
+    [Fact(Timeout = 240_000, Skip = ClusterModeMove.Reason)]
     public async Task Direct_messages_sent_through_one_silo_are_synced_through_the_other()
     {
         const int Recipients = 20;

@@ -1,3 +1,4 @@
+using ChatCluster.Grains;
 using ChatCluster.Storage.Postgres;
 using ChatCluster.Testing.Servers;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,5 +1,3 @@
-using ChatCluster.Runtime;
-using ChatCluster.Runtime.Storage;
 using Npgsql;
 
 namespace ChatCluster.Grains.Persistence.Postgres;
@@ -12,7 +10,7 @@ namespace ChatCluster.Grains.Persistence.Postgres;
 /// (<c>bench message-store --store postgres</c>). Awaits use ConfigureAwait(false): a grain may call
 /// the store, and the store's own continuations need not queue behind the grain's turn.
 /// </summary>
-/// <remarks>An insert that fails because PostgreSQL is down or unreachable throws <see cref="StorageUnavailableException"/>.</remarks>
+/// <remarks>A read or an insert that fails because PostgreSQL is down or unreachable throws <see cref="StorageUnavailableException"/>.</remarks>
 public sealed class PostgresMessageStore(NpgsqlDataSource dataSource) : IMessageStore
 {
     // Held only while the schema is applied; differs from the grain-state schema's key so the two never wait on each other.
@@ -92,7 +90,7 @@ public sealed class PostgresMessageStore(NpgsqlDataSource dataSource) : IMessage
         catch (NpgsqlException ex) when (ex.IsTransient)
         {
             // Down, restarting or unreachable: nothing is wrong with the messages, so the caller retries rather than gives up.
-            throw new StorageUnavailableException($"PostgreSQL could not store {count} messages now: {ex.Message}", ex);
+            throw Unavailable($"store {count} messages", ex);
         }
     }
 
@@ -105,8 +103,15 @@ public sealed class PostgresMessageStore(NpgsqlDataSource dataSource) : IMessage
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = timeline });
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = afterSeq });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        return await MessageRows.ReadAllAsync(reader, timeline, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            return await MessageRows.ReadAllAsync(reader, timeline, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NpgsqlException ex) when (ex.IsTransient)
+        {
+            throw Unavailable($"read timeline {timeline}", ex);
+        }
     }
 
     public async Task<long> GetLastSeqAsync(string timeline, CancellationToken cancellationToken)
@@ -115,9 +120,25 @@ public sealed class PostgresMessageStore(NpgsqlDataSource dataSource) : IMessage
         // MAX over the primary key's prefix reads one index entry.
         await using var command = dataSource.CreateCommand("SELECT COALESCE(MAX(seq), 0) FROM messages WHERE timeline = $1");
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = timeline });
-        var result = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        object? result;
+        try
+        {
+            result = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (NpgsqlException ex) when (ex.IsTransient)
+        {
+            throw Unavailable($"read the last seq of timeline {timeline}", ex);
+        }
+
         return result as long? ?? throw new InvalidDataException($"The highest seq of timeline '{timeline}' is not an integer ({result}).");
     }
+
+    /// <summary>
+    /// PostgreSQL is down, restarting or unreachable: nothing is wrong with the request, so its caller retries. The
+    /// driver's exception goes into the message, not attached: Orleans cannot carry it across a grain call.
+    /// </summary>
+    private StorageUnavailableException Unavailable(string operation, NpgsqlException exception) =>
+        new($"{this} could not {operation} now: {exception.GetType().Name}: {exception.Message}");
 
     // The connection string holds a password: name only the server and database.
     public override string ToString()

@@ -1,5 +1,3 @@
-using ChatCluster.Runtime.Storage;
-using ChatCluster.Runtime.Storage.Sqlite;
 using Microsoft.Data.Sqlite;
 
 namespace ChatCluster.Grains.Persistence.Sqlite;

@@ -17,7 +17,7 @@ internal static class ChatBench
         var stopwatch = Stopwatch.StartNew();
         var loops = Enumerable.Range(0, senders).Select(i => Task.Run(async () =>
         {
-            var me = silo.Runtime.GetGrain<IUserGrain>($"s{i}");
+            var me = silo.Grains.GetGrain<IUserGrain>($"s{i}");
             var peer = $"s{(i + 1) % senders}";
             for (var n = 0; Volatile.Read(ref stop) == 0; n++)
             {
@@ -47,36 +47,36 @@ internal static class ChatBench
         await using var silo = await ChatBenchSilo.StartAsync(null);
         var names = Enumerable.Range(0, members).Select(i => $"m{i}").ToList();
         var setup = Stopwatch.StartNew();
-        var created = await silo.Runtime.GetGrain<IGroupGrain>("big").Create(names[0], names);
+        var created = await silo.Grains.GetGrain<IGroupGrain>("big").Create(names[0], names);
         if (created.Error is { } error)
         {
             throw new InvalidOperationException(error.Message);
         }
 
-        await Task.WhenAll(names.Skip(1).Take(online).Select(n => silo.Runtime.GetGrain<IUserGrain>(n).Connect(new Session("bench", n))));
+        await Task.WhenAll(names.Skip(1).Take(online).Select(n => silo.Grains.GetGrain<IUserGrain>(n).Connect(new Session(silo.GatewayId, n))));
         output.WriteLine($"chat-fanout: group of {members} members, {online} online, set up in {setup.Elapsed.TotalSeconds:F1} s; sending {messages} messages");
 
         // Wait until the system messages of the set-up are pushed, then measure only the sends.
         var settled = -1L;
-        while (settled != silo.Delivery.Delivered)
+        while (settled != silo.Gateway.Delivered)
         {
-            settled = silo.Delivery.Delivered;
+            settled = silo.Gateway.Delivered;
             await Task.Delay(500);
         }
 
         var expected = settled + (long)messages * online;
-        var group = silo.Runtime.GetGrain<IGroupGrain>("big");
+        var group = silo.Grains.GetGrain<IGroupGrain>("big");
         var stopwatch = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, messages).Select(i => group.Send(names[0], $"f{i}", """{"text":"fan-out"}""", null)));
         var acked = stopwatch.Elapsed;
         var deadline = DateTime.UtcNow.AddMinutes(2);
-        while (silo.Delivery.Delivered < expected && DateTime.UtcNow < deadline)
+        while (silo.Gateway.Delivered < expected && DateTime.UtcNow < deadline)
         {
             await Task.Delay(5);
         }
 
         stopwatch.Stop();
-        var deliveries = silo.Delivery.Delivered - settled;
+        var deliveries = silo.Gateway.Delivered - settled;
         output.WriteLine($"acked in {acked.TotalSeconds:F2} s; {deliveries:N0} of {(long)messages * online:N0} deliveries in {stopwatch.Elapsed.TotalSeconds:F2} s");
         output.WriteLine($"deliveries/s: {deliveries / stopwatch.Elapsed.TotalSeconds:N0}");
         return deliveries == (long)messages * online ? 0 : 1;

@@ -1,56 +1,60 @@
 using ChatCluster.Grains;
-using ChatCluster.Grains.Push;
-using ChatCluster.Runtime;
-using ChatCluster.Runtime.Hosting;
+using ChatCluster.Silo.Configuration;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace ChatCluster.Bench.Chat;
 
-/// <summary>An embedded chat for benches: the log in SQLite; state and messages in SQLite, or in PostgreSQL when a connection string is given.</summary>
+/// <summary>
+/// An embedded chat silo for benches, wired as the real silo: the log in SQLite; state and messages in SQLite, or in
+/// PostgreSQL when a connection string is given. Its pushes go to one counting gateway observer.
+/// </summary>
 internal sealed class ChatBenchSilo : IAsyncDisposable
 {
-    private readonly ServiceProvider services;
+    private readonly IHost host;
     private readonly string directory;
+    private readonly IGatewayObserver gatewayReference;
 
-    private ChatBenchSilo(ServiceProvider services, string directory)
+    private ChatBenchSilo(IHost host, string directory)
     {
-        this.services = services;
+        this.host = host;
         this.directory = directory;
-        Runtime = services.GetRequiredService<GrainRuntime>();
-        Delivery = (CountingDelivery)services.GetRequiredService<IMessageDelivery>();
+        Grains = host.Services.GetRequiredService<IGrainFactory>();
+        gatewayReference = Grains.CreateObjectReference<IGatewayObserver>(Gateway);
+        GatewayId = gatewayReference.GetGrainId().ToString();
     }
 
-    public GrainRuntime Runtime { get; }
+    public IGrainFactory Grains { get; }
 
-    public CountingDelivery Delivery { get; }
+    public CountingGateway Gateway { get; } = new();
+
+    /// <summary>The gateway id of sessions whose pushes <see cref="Gateway"/> counts.</summary>
+    public string GatewayId { get; }
 
     public static async Task<ChatBenchSilo> StartAsync(string? postgres)
     {
         var directory = Directory.CreateTempSubdirectory("chatcluster-bench-").FullName;
-        var collection = new ServiceCollection();
-        collection.AddLogging();
-        var builder = collection.AddGrainRuntime()
-            .AddChat()
-            .AddPush<CountingDelivery>()
-            .AddSqliteStreams(Path.Combine(directory, "log.db"));
-        if (postgres is null)
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
-            builder.AddSqliteGrainStorage(Path.Combine(directory, "state.db")).AddSqliteMessageStore(Path.Combine(directory, "messages.db"));
-        }
-        else
-        {
-            builder.AddPostgresGrainStorage(postgres).AddPostgresMessageStore(postgres);
-        }
-
-        var silo = new ChatBenchSilo(collection.BuildServiceProvider(), directory);
-        await silo.Runtime.StartAsync(CancellationToken.None);
-        return silo;
+            ["ChatCluster:Storage:SqliteDirectory"] = directory,
+            ["ChatCluster:Storage:Provider"] = postgres is null ? "Sqlite" : "Postgres",
+            ["ChatCluster:Storage:PostgresConnectionString"] = postgres,
+        }).Build();
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.UseOrleans(silo => silo.AddEmbeddedChatSilo(SiloSettings.Read(configuration)));
+        var host = builder.Build();
+        await host.StartAsync();
+        return new ChatBenchSilo(host, directory);
     }
 
     public async ValueTask DisposeAsync()
     {
-        await Runtime.StopAsync(CancellationToken.None);
-        await services.DisposeAsync();
+        Grains.DeleteObjectReference<IGatewayObserver>(gatewayReference);
+        await host.StopAsync();
+        host.Dispose();
         Directory.Delete(directory, recursive: true);
     }
 }

@@ -1,12 +1,14 @@
 using System.Diagnostics;
-using ChatCluster.Runtime;
-using ChatCluster.Runtime.Hosting;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+using ChatCluster.Testing.Servers;
 
 namespace ChatCluster.Bench.GrainCalls;
 
 /// <summary>
-/// Local no-op grain calls: <c>callers</c> loops, each awaiting one call at a time on grains picked
+/// Local no-op Orleans grain calls (one silo in this process, localhost clustering): <c>callers</c> loops, each awaiting one call at a time on grains picked
 /// round-robin from <c>grains</c> activations, for <c>seconds</c> after a warm-up.
 /// Reports calls per second and bytes allocated per call (whole process, all threads).
 /// </summary>
@@ -14,12 +16,12 @@ internal static class GrainCallBench
 {
     public static async Task<int> RunAsync(int grains, int callers, double seconds, TextWriter output)
     {
-        var services = new ServiceCollection();
-        services.AddLogging();
-        services.AddGrainRuntime().AddGrains(typeof(GrainCallBench).Assembly).AddMemoryGrainStorage();
-        await using var provider = services.BuildServiceProvider();
-        var runtime = provider.GetRequiredService<GrainRuntime>();
-        await runtime.StartAsync(CancellationToken.None);
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.UseOrleans(silo => silo.UseLocalhostClustering(siloPort: FreePort.Get(), gatewayPort: 0));
+        using var host = builder.Build();
+        await host.StartAsync();
+        var runtime = host.Services.GetRequiredService<IGrainFactory>();
 
         var references = Enumerable.Range(0, grains).Select(i => runtime.GetGrain<INoopGrain>($"noop-{i}")).ToArray();
         await Task.WhenAll(references.Select(r => r.Noop()));
@@ -37,7 +39,7 @@ internal static class GrainCallBench
         output.WriteLine($"calls/s: {calls / stopwatch.Elapsed.TotalSeconds:N0}");
         output.WriteLine($"bytes allocated per call: {(double)allocated / calls:F1}");
         output.WriteLine($"gen0 collections: {GC.CollectionCount(0) - gen0Before}");
-        await runtime.StopAsync(CancellationToken.None);
+        await host.StopAsync();
         return 0;
     }
 

@@ -1,7 +1,6 @@
-using ChatCluster.Runtime;
-
 namespace ChatCluster.Bench.GrainCalls;
 
+[Alias("bench.INoopGrain")]
 public interface INoopGrain : IGrainWithStringKey
 {
     Task Noop();

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using ChatCluster.Grains.Persistence;
-using ChatCluster.Runtime;
 
 namespace ChatCluster.Grains.Tests.Chat;
 
@@ -50,7 +49,7 @@ public sealed class ChatGuaranteeTests
 
         using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
         {
-            await silo.Service<StreamBarrier>().WaitHandledAsync(PersistenceHandler.Group, new StreamId("timeline", "user:bob"), timeout.Token);
+            await silo.Service<PersistBarrier>().WaitAsync("user:bob", timeout.Token);
         }
 
         var stored = await silo.Service<IMessageStore>().ReadAsync("user:bob", 0, 100, CancellationToken.None);
@@ -114,7 +113,7 @@ public sealed class ChatGuaranteeTests
     public async Task Sync_right_after_an_ack_returns_the_message(string kind)
     {
         using var store = await ChatStore.CreateAsync(kind);
-        await using var silo = await ChatSilo.StartAsync(store, o => { o.RecentMessages = 5; o.DedupeWindow = 5; });
+        await using var silo = await ChatSilo.StartAsync(store, new Dictionary<string, string?> { ["RecentMessages"] = "5", ["DedupeWindow"] = "5" });
         await silo.Group("g").Create("alice", []);
         for (var i = 1; i <= 20; i++)
         {
@@ -177,28 +176,56 @@ public sealed class ChatGuaranteeTests
     }
 
     [Fact(Timeout = 120_000)]
-    public async Task Sessions_and_group_presence_outlive_the_grains_so_pushes_still_arrive_after_a_restart()
+    public async Task Sessions_and_group_presence_outlive_the_grains_so_pushes_still_arrive_after_they_reactivate()
     {
         // Grains move between silos and are collected when idle; the devices stay connected meanwhile.
         using var store = await ChatStore.CreateAsync("sqlite");
-        Session alicePhone = new("gw1", "a-phone"), bobPhone = new("gw2", "b-phone");
-        await using (var first = await ChatSilo.StartAsync(store))
+        await using var silo = await ChatSilo.StartAsync(store);
+        var gw1 = silo.Gateway();
+        var gw2 = silo.Gateway();
+        Session alicePhone = gw1.Session("a-phone"), bobPhone = gw2.Session("b-phone");
+        await silo.User("alice").Connect(alicePhone);
+        await silo.User("bob").Connect(bobPhone);
+        await silo.Group("g").Create("alice", ["bob"]);
+
+        await silo.Cluster.DeactivateAsync(silo.User("alice"));
+        await silo.Cluster.DeactivateAsync(silo.User("bob"));
+        await silo.Cluster.DeactivateAsync(silo.Group("g"));
+
+        Assert.Equal([alicePhone], await silo.User("alice").Sessions());
+        Assert.Equal([alicePhone, bobPhone], (await silo.Group("g").OnlineSessions()).OrderBy(s => s.ConnectionId));
+        var dm = (await silo.User("bob").SendDirect("alice", "dm-1", "{}", null)).Ack!;
+        var group = (await silo.Group("g").Send("alice", "gm-1", "{}", null)).Ack!;
+        await gw1.WaitForAsync(alicePhone, m => m.MsgId == dm.MsgId);
+        await gw2.WaitForAsync(bobPhone, m => m.MsgId == group.MsgId);
+
+        await silo.User("bob").Disconnect(bobPhone);
+        Assert.Equal([alicePhone], await silo.Group("g").OnlineSessions());
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Sessions_of_a_gateway_that_is_gone_are_forgotten_when_a_push_finds_it_gone()
+    {
+        using var store = await ChatStore.CreateAsync("sqlite");
+        await using var silo = await ChatSilo.StartAsync(store);
+        var live = silo.Gateway();
+        var gone = silo.Gateway();
+        Session alicePhone = live.Session("a-phone"), aliceOld = gone.Session("a-old"), stale = new("not-a-gateway", "x");
+        await silo.User("alice").Connect(alicePhone);
+        await silo.User("alice").Connect(aliceOld);
+        await silo.User("alice").Connect(stale);
+        gone.Dispose();
+
+        var dm = (await silo.User("bob").SendDirect("alice", "dm-1", "{}", null)).Ack!;
+
+        await live.WaitForAsync(alicePhone, m => m.MsgId == dm.MsgId);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while ((await silo.User("alice").Sessions()).Count > 1 && DateTime.UtcNow < deadline)
         {
-            await first.User("alice").Connect(alicePhone);
-            await first.User("bob").Connect(bobPhone);
-            await first.Group("g").Create("alice", ["bob"]);
+            await Task.Delay(50);
         }
 
-        await using var second = await ChatSilo.StartAsync(store);
-        Assert.Equal([alicePhone], await second.User("alice").Sessions());
-        Assert.Equal([alicePhone, bobPhone], (await second.Group("g").OnlineSessions()).OrderBy(s => s.ConnectionId));
-        var dm = (await second.User("bob").SendDirect("alice", "dm-1", "{}", null)).Ack!;
-        var group = (await second.Group("g").Send("alice", "gm-1", "{}", null)).Ack!;
-        await second.Delivery.WaitForAsync(alicePhone, m => m.MsgId == dm.MsgId);
-        await second.Delivery.WaitForAsync(bobPhone, m => m.MsgId == group.MsgId);
-
-        await second.User("bob").Disconnect(bobPhone);
-        Assert.Equal([alicePhone], await second.Group("g").OnlineSessions());
+        Assert.Equal([alicePhone], await silo.User("alice").Sessions());
     }
 
     [Fact(Timeout = 120_000)]
@@ -206,7 +233,9 @@ public sealed class ChatGuaranteeTests
     {
         using var store = await ChatStore.CreateAsync("sqlite");
         await using var silo = await ChatSilo.StartAsync(store);
-        Session alicePhone = new("gw1", "a-phone"), aliceLaptop = new("gw1", "a-laptop"), bobPhone = new("gw2", "b-phone");
+        var gw1 = silo.Gateway();
+        var gw2 = silo.Gateway();
+        Session alicePhone = gw1.Session("a-phone"), aliceLaptop = gw1.Session("a-laptop"), bobPhone = gw2.Session("b-phone");
         await silo.User("alice").Connect(alicePhone);
         await silo.User("alice").Connect(aliceLaptop);
         await silo.User("bob").Connect(bobPhone);
@@ -215,19 +244,19 @@ public sealed class ChatGuaranteeTests
         var dm = (await silo.User("alice").SendDirect("bob", "dm-1", """{"t":1}""", alicePhone)).Ack!;
         var group = (await silo.Group("g").Send("bob", "gm-1", """{"t":2}""", bobPhone)).Ack!;
 
-        var onLaptop = await silo.Delivery.WaitForAsync(aliceLaptop, m => m.MsgId == dm.MsgId);
-        var onBob = await silo.Delivery.WaitForAsync(bobPhone, m => m.MsgId == dm.MsgId);
+        var onLaptop = await gw1.WaitForAsync(aliceLaptop, m => m.MsgId == dm.MsgId);
+        var onBob = await gw2.WaitForAsync(bobPhone, m => m.MsgId == dm.MsgId);
         Assert.Equal(("user:alice", "user:bob"), (onLaptop.Timeline, onBob.Timeline));
-        await silo.Delivery.WaitForAsync(alicePhone, m => m.MsgId == group.MsgId);
-        await silo.Delivery.WaitForAsync(aliceLaptop, m => m.MsgId == group.MsgId);
-        await silo.Delivery.WaitForAsync(bobPhone, m => m.Kind == MessageKind.System);
-        Assert.DoesNotContain(silo.Delivery.To(alicePhone), m => m.MsgId == dm.MsgId && m.Timeline == "user:alice");
-        Assert.DoesNotContain(silo.Delivery.To(bobPhone), m => m.MsgId == group.MsgId);
+        await gw1.WaitForAsync(alicePhone, m => m.MsgId == group.MsgId);
+        await gw1.WaitForAsync(aliceLaptop, m => m.MsgId == group.MsgId);
+        await gw2.WaitForAsync(bobPhone, m => m.Kind == MessageKind.System);
+        Assert.DoesNotContain(gw1.To(alicePhone), m => m.MsgId == dm.MsgId && m.Timeline == "user:alice");
+        Assert.DoesNotContain(gw2.To(bobPhone), m => m.MsgId == group.MsgId);
 
         await silo.User("alice").Disconnect(aliceLaptop);
         var later = (await silo.Group("g").Send("bob", "gm-2", "{}", bobPhone)).Ack!;
-        await silo.Delivery.WaitForAsync(alicePhone, m => m.MsgId == later.MsgId);
-        Assert.DoesNotContain(silo.Delivery.To(aliceLaptop), m => m.MsgId == later.MsgId);
+        await gw1.WaitForAsync(alicePhone, m => m.MsgId == later.MsgId);
+        Assert.DoesNotContain(gw1.To(aliceLaptop), m => m.MsgId == later.MsgId);
     }
 
     [Fact(Timeout = 120_000)]

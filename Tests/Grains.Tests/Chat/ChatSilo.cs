@@ -1,50 +1,70 @@
-using ChatCluster.Runtime;
-using ChatCluster.Runtime.Hosting;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
+using ChatCluster.Silo.Configuration;
+using ChatCluster.Streams;
+using Orleans.TestingHost;
 
 namespace ChatCluster.Grains.Tests.Chat;
 
-/// <summary>A silo with the chat grains, their store and handlers, and a recording push seam, in the test process.</summary>
+/// <summary>
+/// An Orleans test cluster (one silo unless asked for more) wired as the real silo is, on a <see cref="ChatStore"/>,
+/// with its client acting as the gateways: <see cref="Gateway"/> registers a recording <see cref="IGatewayObserver"/>.
+/// </summary>
 internal sealed class ChatSilo : IAsyncDisposable
 {
-    private readonly ServiceProvider services;
+    private readonly List<RecordingGateway> gateways = [];
 
-    private ChatSilo(ServiceProvider services)
+    private ChatSilo(InProcessTestCluster cluster)
     {
-        this.services = services;
-        Runtime = services.GetRequiredService<GrainRuntime>();
-        Delivery = (RecordingDelivery)services.GetRequiredService<Push.IMessageDelivery>();
+        Cluster = cluster;
     }
 
-    public GrainRuntime Runtime { get; }
+    public InProcessTestCluster Cluster { get; }
 
-    public IGrainFactory Grains => Runtime;
-
-    public RecordingDelivery Delivery { get; }
+    public IGrainFactory Grains => Cluster.Client;
 
     public IUserGrain User(string id) => Grains.GetGrain<IUserGrain>(id);
 
     public IGroupGrain Group(string id) => Grains.GetGrain<IGroupGrain>(id);
 
-    public T Service<T>() where T : notnull => services.GetRequiredService<T>();
+    /// <summary>A service of the first silo.</summary>
+    public T Service<T>() where T : notnull => (T)Cluster.Silos[0].ServiceProvider.GetService(typeof(T))!;
 
-    public static async Task<ChatSilo> StartAsync(ChatStore store, Action<ChatOptions>? configure = null)
+    /// <param name="store">Where the chat keeps its data.</param>
+    /// <param name="chat">Settings of <c>ChatCluster:Chat</c>, e.g. <c>["RecentMessages"] = "5"</c>.</param>
+    /// <param name="silos">Silos of the cluster; several only on PostgreSQL (SQLite files have one writer per process each).</param>
+    /// <param name="extraReaders">Consumer groups to add to the log beside the chat's own.</param>
+    /// <param name="configure">More wiring after the chat's, e.g. a service that replaces one of the chat's.</param>
+    public static async Task<ChatSilo> StartAsync(
+        ChatStore store, IDictionary<string, string?>? chat = null, short silos = 1, LogReader[]? extraReaders = null, Action<ISiloBuilder>? configure = null)
     {
-        var collection = new ServiceCollection();
-        collection.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
-        var builder = collection.AddGrainRuntime().AddChat(configure: configure).AddPush<RecordingDelivery>();
-        store.Configure(builder);
-        var provider = collection.BuildServiceProvider();
-        var silo = new ChatSilo(provider);
-        await silo.Runtime.StartAsync(CancellationToken.None);
-        return silo;
+        var settings = store.Settings(chat);
+        var builder = new InProcessTestClusterBuilder(silos);
+        builder.Options.ServiceId = SiloWiringExtensions.ServiceId; // as the real silo: stored state is keyed by it
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.AddChatSilo(settings, extraReaders ?? []);
+            configure?.Invoke(silo);
+        });
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        return new ChatSilo(cluster);
+    }
+
+    /// <summary>A gateway stand-in: a push observer registered through the cluster's client.</summary>
+    public RecordingGateway Gateway()
+    {
+        var gateway = new RecordingGateway(Grains);
+        gateways.Add(gateway);
+        return gateway;
     }
 
     public async ValueTask DisposeAsync()
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await Runtime.StopAsync(timeout.Token);
-        await services.DisposeAsync();
+        foreach (var gateway in gateways)
+        {
+            gateway.Dispose();
+        }
+
+        await Cluster.StopAllSilosAsync();
+        await Cluster.DisposeAsync();
     }
 }

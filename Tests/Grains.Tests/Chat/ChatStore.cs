@@ -1,12 +1,13 @@
-using ChatCluster.Runtime.Hosting;
+using ChatCluster.Silo.Configuration;
 using ChatCluster.Testing.Servers;
+using Microsoft.Extensions.Configuration;
 
 namespace ChatCluster.Grains.Tests.Chat;
 
 /// <summary>
-/// Where a test chat keeps its data: "sqlite" (everything in SQLite files, the embedded mode) or
-/// "postgres" (state and messages in a fresh PostgreSQL database, the log in SQLite). The same
-/// instance opens the same data again, for restarts.
+/// Where a test chat keeps its data: "sqlite" (everything in SQLite files, the embedded mode) or "postgres" (state and
+/// messages in a fresh PostgreSQL database, the log in SQLite). The same instance opens the same data again, for
+/// restarts. Silos get their settings as the real host reads them (<see cref="SiloSettings"/>).
 /// </summary>
 internal sealed class ChatStore : IDisposable
 {
@@ -43,19 +44,21 @@ internal sealed class ChatStore : IDisposable
     /// <summary>The SQLite files ChatWorker writes in <paramref name="directory"/>.</summary>
     public static ChatStore OpenSqlite(string directory) => new("sqlite", directory, null);
 
-    public void Configure(GrainRuntimeBuilder builder)
+    /// <summary>The silo settings for this store, with <paramref name="chat"/> overrides (<c>ChatCluster:Chat:…</c> keys).</summary>
+    public SiloSettings Settings(IDictionary<string, string?>? chat = null)
     {
-        builder.AddSqliteStreams(Path.Combine(Directory, "log.db"));
-        if (Postgres is null)
+        var values = new Dictionary<string, string?>
         {
-            builder.AddSqliteGrainStorage(Path.Combine(Directory, "state.db"));
-            builder.AddSqliteMessageStore(Path.Combine(Directory, "messages.db"));
-        }
-        else
+            ["ChatCluster:Storage:SqliteDirectory"] = Directory,
+            ["ChatCluster:Storage:Provider"] = Postgres is null ? "Sqlite" : "Postgres",
+            ["ChatCluster:Storage:PostgresConnectionString"] = Postgres,
+        };
+        foreach (var (key, value) in chat ?? new Dictionary<string, string?>())
         {
-            builder.AddPostgresGrainStorage(Postgres);
-            builder.AddPostgresMessageStore(Postgres);
+            values[$"ChatCluster:Chat:{key}"] = value;
         }
+
+        return SiloSettings.Read(new ConfigurationBuilder().AddInMemoryCollection(values).Build());
     }
 
     public void Dispose()

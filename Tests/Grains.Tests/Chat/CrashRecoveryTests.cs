@@ -15,7 +15,7 @@ public sealed class CrashRecoveryTests
         using var store = ChatStore.OpenSqlite(Directory.CreateTempSubdirectory("chatcluster-crash-").FullName);
         var acks = await RunWorkerUntilKilledAsync(store.Directory, minimumAcks: 400);
 
-        await using var silo = await ChatSilo.StartAsync(store, o => o.SequenceStep = SequenceStep);
+        await using var silo = await ChatSilo.StartAsync(store, new Dictionary<string, string?> { ["SequenceStep"] = SequenceStep.ToString(CultureInfo.InvariantCulture) });
         foreach (var timeline in acks.GroupBy(a => a.Timeline))
         {
             var stored = await SyncAllAsync(silo, timeline.Key);

@@ -1,5 +1,4 @@
 using ChatCluster.Grains.State;
-using ChatCluster.Runtime;
 
 namespace ChatCluster.Grains.Tests.Timelines;
 
@@ -35,17 +34,17 @@ public sealed class CoalescingStateWriterTests
 
         public bool RecordExists => false;
 
-        public Task ReadStateAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
+        public Task ReadStateAsync() => Task.CompletedTask;
 
-        public Task ClearStateAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
+        public Task ClearStateAsync() => Task.CompletedTask;
 
-        public async Task WriteStateAsync(CancellationToken cancellationToken = default)
+        public async Task WriteStateAsync()
         {
             MaxConcurrent = Math.Max(MaxConcurrent, ++concurrent);
             Writes++;
             if (!synchronous)
             {
-                await Task.Delay(20, cancellationToken);
+                await Task.Delay(20);
             }
 
             concurrent--;

@@ -1,0 +1,138 @@
+using Microsoft.Data.Sqlite;
+
+namespace ChatCluster.Grains.Persistence.Sqlite;
+
+/// <summary>
+/// A SQLite file shared by a store's writes and reads. Writes go through one connection, one at a
+/// time (SQLite has a single writer anyway, and this avoids busy retries); reads use pooled
+/// connections and run beside it (WAL, which the schema is expected to turn on). Awaits use
+/// ConfigureAwait(false): callers resume on their own context whatever this class does.
+/// </summary>
+internal sealed class SqliteDatabase : IDisposable
+{
+    private readonly string connectionString;
+    private readonly string? writerPragmas;
+    private readonly SemaphoreSlim writeLock = new(1, 1);
+    private SqliteConnection? writer;
+
+    /// <param name="databasePath">The database file; its folder is created by <see cref="ApplySchemaAsync"/> if missing.</param>
+    /// <param name="writerPragmas">
+    /// PRAGMA statements run once on the writer connection when it opens (PRAGMAs such as
+    /// <c>synchronous</c> or <c>cache_size</c> hold per connection); null for none.
+    /// </param>
+    public SqliteDatabase(string databasePath, string? writerPragmas = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(databasePath);
+        Path = System.IO.Path.GetFullPath(databasePath);
+        this.writerPragmas = writerPragmas;
+        connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = Path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+        }.ToString();
+    }
+
+    /// <summary>The database file (full path).</summary>
+    public string Path { get; }
+
+    /// <summary>Creates the file's folder if missing, then runs <paramref name="sql"/> on the writer (idempotent scripts only).</summary>
+    public async Task ApplySchemaAsync(string sql, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(sql);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+        await WriteAsync(
+            connection =>
+            {
+                using var command = connection.CreateCommand();
+                command.CommandText = sql;
+                command.ExecuteNonQuery();
+            },
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="write"/> on the writer connection, alone. It is synchronous on purpose:
+    /// SQLite's async methods only wrap synchronous calls, so plain calls cost less.
+    /// </summary>
+    public async Task<T> WriteAsync<T>(Func<SqliteConnection, T> write, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        await writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var connection = await GetWriterAsync(cancellationToken).ConfigureAwait(false);
+            return write(connection);
+        }
+        finally
+        {
+            writeLock.Release();
+        }
+    }
+
+    /// <inheritdoc cref="WriteAsync{T}" />
+    public Task WriteAsync(Action<SqliteConnection> write, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        return WriteAsync(
+            connection =>
+            {
+                write(connection);
+                return true;
+            },
+            cancellationToken);
+    }
+
+    /// <summary>A new open connection (from the pool) for reading; the caller disposes it.</summary>
+    public Task<SqliteConnection> OpenReaderAsync(CancellationToken cancellationToken) => OpenAsync(cancellationToken);
+
+    public override string ToString() => $"SQLite at {Path}";
+
+    public void Dispose()
+    {
+        writer?.Dispose();
+        writeLock.Dispose();
+    }
+
+    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    // Called under the write lock: opened on first use, then kept for the database's lifetime.
+    private async Task<SqliteConnection> GetWriterAsync(CancellationToken cancellationToken)
+    {
+        if (writer is null)
+        {
+            var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                if (writerPragmas is not null)
+                {
+                    await using var pragma = connection.CreateCommand();
+                    pragma.CommandText = writerPragmas;
+                    await pragma.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+
+            writer = connection;
+        }
+
+        return writer;
+    }
+}

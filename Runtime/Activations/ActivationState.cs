@@ -1,9 +1,0 @@
-namespace ChatCluster.Runtime.Activations;
-
-internal enum ActivationState
-{
-    Activating,
-    Active,
-    Deactivating,
-    Deactivated,
-}
