@@ -2,6 +2,7 @@ using System.CommandLine;
 using ChatCluster.Bench.Chat;
 using ChatCluster.Bench.Cluster;
 using ChatCluster.Bench.GrainCalls;
+using ChatCluster.Bench.GrainStorage;
 using ChatCluster.Bench.MessageStore;
 using ChatCluster.Bench.WebSockets;
 
@@ -24,6 +25,6 @@ grainCalls.SetAction(async (parse, _) =>
 var root = new RootCommand("ChatCluster benchmarks")
 {
     grainCalls, MessageStoreCommand.Create(), ChatCommands.DirectMessages(), ChatCommands.FanOut(),
-    WebSocketCommands.Connections(), WebSocketCommands.DirectMessages(), ClusterDmCommand.Create(),
+    WebSocketCommands.Connections(), WebSocketCommands.DirectMessages(), ClusterDmCommand.Create(), GrainStorageCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();
