@@ -11,7 +11,7 @@ internal static class ChatBench
     {
         await using var silo = await ChatBenchSilo.StartAsync(postgres);
         output.WriteLine($"chat-dm: {senders} senders, store {(postgres is null ? "sqlite" : "postgres")}, log sqlite, {Environment.ProcessorCount} cores");
-        var stop = 0;
+        var window = LoadWindow.Start(TimeSpan.FromSeconds(seconds));
         var counts = new long[senders];
         var failures = new long[senders];
         var stopwatch = Stopwatch.StartNew();
@@ -19,7 +19,7 @@ internal static class ChatBench
         {
             var me = silo.Grains.GetGrain<IUserGrain>($"s{i}");
             var peer = $"s{(i + 1) % senders}";
-            for (var n = 0; Volatile.Read(ref stop) == 0; n++)
+            for (var n = 0; !window.Ended; n++)
             {
                 var result = await me.SendDirect(peer, $"m{n}", """{"text":"bench"}""", null);
                 if (result.Ack is null)
@@ -32,8 +32,6 @@ internal static class ChatBench
                 }
             }
         })).ToArray();
-        await Task.Delay(TimeSpan.FromSeconds(seconds));
-        Volatile.Write(ref stop, 1);
         await Task.WhenAll(loops);
         stopwatch.Stop();
         output.WriteLine($"acked sends: {counts.Sum():N0} in {stopwatch.Elapsed.TotalSeconds:F2} s; refused: {failures.Sum():N0}");

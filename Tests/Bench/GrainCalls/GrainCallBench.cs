@@ -45,13 +45,13 @@ internal static class GrainCallBench
 
     private static async Task<long> MeasureAsync(INoopGrain[] references, int callers, TimeSpan duration)
     {
-        var stop = 0;
+        var window = LoadWindow.Start(duration);
         var counts = new long[callers];
         var loops = Enumerable.Range(0, callers).Select(caller => Task.Run(async () =>
         {
             var index = caller % references.Length;
             long done = 0;
-            while (Volatile.Read(ref stop) == 0)
+            while (!window.Ended)
             {
                 await references[index].Noop();
                 index += callers;
@@ -65,8 +65,6 @@ internal static class GrainCallBench
 
             counts[caller] = done;
         })).ToArray();
-        await Task.Delay(duration);
-        Volatile.Write(ref stop, 1);
         await Task.WhenAll(loops);
         return counts.Sum();
     }
