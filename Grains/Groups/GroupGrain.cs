@@ -33,7 +33,7 @@ public sealed partial class GroupGrain(
         members = [.. state.State.Members];
         var name = Timeline.ForGroup(GroupId).ToString();
         var stream = this.GetStreamProvider(TimelineStreams.Provider).GetStream<TimelineEvent>(TimelineStreams.Namespace, name);
-        log = new TimelineLog(name, stream, services, DeactivateOnIdle);
+        log = new TimelineLog(name, stream, services, () => null, DeactivateOnIdle);
         await log.LoadAsync(state.State.SeqLimit, PersistSeqLimit, cancellationToken);
         await RebuildPresence();
     }

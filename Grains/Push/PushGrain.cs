@@ -8,7 +8,7 @@ namespace ChatCluster.Grains.Push;
 
 /// <summary>
 /// The push consumer of one log partition (<see cref="IPushGrain"/>). For each batch the <c>push</c> reader delivers, it
-/// asks each timeline once who is online — the user of a <c>user:</c> timeline, the members of a <c>group:</c> timeline —
+/// takes the recipients a <c>user:</c> timeline's event carries, and asks each <c>group:</c> timeline once who is online,
 /// and sends each gateway one call with all of the batch's messages for its connections, in log order (so in seq order
 /// per timeline), skipping the connection a message came from (it has the ack). Sessions a gateway no longer holds,
 /// or of a gateway that cannot be reached, are forgotten by the user's grain. Push is best effort: a message that
@@ -30,8 +30,9 @@ public sealed partial class PushGrain(ILogger<PushGrain> logger) : TimelineParti
         var byGateway = new Dictionary<string, List<PushedMessage>>(StringComparer.Ordinal);
         foreach (var item in items)
         {
-            var (message, origin) = item.Item;
-            if (!online.TryGetValue(message.Timeline, out var sessions))
+            var (message, origin, recipients) = item.Item;
+            IReadOnlyList<Session>? sessions = recipients;
+            if (sessions is null && !online.TryGetValue(message.Timeline, out sessions))
             {
                 continue;
             }
@@ -50,14 +51,17 @@ public sealed partial class PushGrain(ILogger<PushGrain> logger) : TimelineParti
         await Task.WhenAll(byGateway.Select(g => DeliverAsync(g.Key, g.Value)));
     }
 
-    /// <summary>The online sessions of each timeline of the batch, asked all at once; a timeline whose grain fails is left out.</summary>
+    /// <summary>
+    /// The online sessions of each timeline of the batch whose events carry no recipients (groups; user timelines of
+    /// events written before recipients were carried), asked all at once; a timeline whose grain fails is left out.
+    /// </summary>
     private async Task<Dictionary<string, IReadOnlyList<Session>>> WhoIsOnline(IList<SequentialItem<TimelineEvent>> items)
     {
         var lookups = new Dictionary<string, Task<IReadOnlyList<Session>>>(StringComparer.Ordinal);
         foreach (var item in items)
         {
             var name = item.Item.Message.Timeline;
-            if (!lookups.ContainsKey(name) && Timeline.TryParse(name, out var timeline))
+            if (item.Item.Recipients is null && !lookups.ContainsKey(name) && Timeline.TryParse(name, out var timeline))
             {
                 lookups[name] = timeline.Kind == TimelineKind.User
                     ? GrainFactory.GetGrain<IUserGrain>(timeline.Id).Sessions()

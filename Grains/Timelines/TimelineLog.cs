@@ -17,21 +17,24 @@ internal sealed class TimelineLog
     private readonly Dictionary<(string From, string ClientMsgId), Task<ChatMessage>> sent = [];
     private readonly Queue<(string From, string ClientMsgId)> sentOrder = new();
     private readonly Action reload;
+    private readonly Func<Session[]?> recipients;
     private SequenceAllocator? sequence;
     private long evictedUpTo;
 
     /// <param name="timeline">The timeline's name (<c>user:ID</c>, <c>group:ID</c>).</param>
     /// <param name="stream">The timeline's stream in the log (<see cref="TimelineStreams"/>), from the owning grain.</param>
     /// <param name="services">The store, the read barrier and the settings.</param>
+    /// <param name="recipients">The devices to push a new message of this timeline to, if the owner knows them (see <see cref="TimelineEvent.Recipients"/>).</param>
     /// <param name="reload">
     /// Called once when a publish fails: the event may be in the log anyway (its reply was lost), which memory cannot
     /// tell, so the grain should deactivate and load again from the store (<c>DeactivateOnIdle</c>).
     /// </param>
-    public TimelineLog(string timeline, IAsyncStream<TimelineEvent> stream, TimelineServices services, Action reload)
+    public TimelineLog(string timeline, IAsyncStream<TimelineEvent> stream, TimelineServices services, Func<Session[]?> recipients, Action reload)
     {
         Name = timeline;
         this.services = services;
         this.reload = reload;
+        this.recipients = recipients;
         this.stream = stream;
     }
 
@@ -108,7 +111,7 @@ internal sealed class TimelineLog
             var seq = await sequence!.NextAsync();
             var message = build(seq);
             // Published in the same turn as the seq was taken: the log's order is the seq order.
-            await stream.OnNextAsync(new TimelineEvent(message, origin));
+            await stream.OnNextAsync(new TimelineEvent(message, origin, recipients()));
             AddRecent(message);
             reservation?.Pending.TrySetResult(message);
             return message;

@@ -35,7 +35,7 @@ public sealed partial class UserGrain(
         writer = new CoalescingStateWriter<UserState>(state);
         var name = Timeline.ForUser(UserId).ToString();
         var stream = this.GetStreamProvider(TimelineStreams.Provider).GetStream<TimelineEvent>(TimelineStreams.Namespace, name);
-        log = new TimelineLog(name, stream, services, DeactivateOnIdle);
+        log = new TimelineLog(name, stream, services, () => Online.Count == 0 ? [] : [.. Online], DeactivateOnIdle);
         return log.LoadAsync(state.State.SeqLimit, PersistSeqLimit, cancellationToken);
     }
 

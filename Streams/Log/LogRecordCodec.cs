@@ -8,7 +8,8 @@ namespace ChatCluster.Streams;
 /// </summary>
 internal sealed class LogRecordCodec(Serializer serializer)
 {
-    public byte[] Encode<T>(IEnumerable<T> events, Dictionary<string, object>? requestContext)
+    /// <summary>The record body of a publish: its events and request context.</summary>
+    public static LogRecordBody Body<T>(IEnumerable<T> events, Dictionary<string, object>? requestContext)
     {
         ArgumentNullException.ThrowIfNull(events);
         var body = new LogRecordBody { RequestContext = requestContext is { Count: > 0 } ? requestContext : null };
@@ -17,8 +18,10 @@ internal sealed class LogRecordCodec(Serializer serializer)
             body.Events.Add(item ?? throw new ArgumentException("A published event cannot be null.", nameof(events)));
         }
 
-        return serializer.SerializeToArray(body);
+        return body;
     }
+
+    public byte[] Encode(LogRecordBody body) => serializer.SerializeToArray(body);
 
     /// <exception cref="Exception">The payload is not a record this codec wrote (the caller dead-letters it).</exception>
     public LogRecordBody Decode(byte[] payload)

@@ -1,4 +1,8 @@
 namespace ChatCluster.Streams;
 
 /// <summary>One committed record of a queue, as stored: the stream it was published on and its payload.</summary>
-internal sealed record LogRecord(long Offset, byte[] Namespace, byte[] Key, byte[] Payload);
+internal sealed record LogRecord(long Offset, byte[] Namespace, byte[] Key, byte[] Payload)
+{
+    /// <summary>The payload decoded, when this process appended the record (the events as published); null when read from the file.</summary>
+    public LogRecordBody? Body { get; init; }
+}

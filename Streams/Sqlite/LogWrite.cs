@@ -38,14 +38,17 @@ internal sealed class LogWrite : TaskCompletionSource<long>
 
     public byte[] Payload { get; private init; } = [];
 
+    /// <summary>An append's payload, decoded (the events as published), for the readers' tail.</summary>
+    public LogRecordBody? Body { get; private init; }
+
     /// <summary>Why a dead letter could not be decoded.</summary>
     public string? Error { get; private init; }
 
     /// <summary>The readers whose checkpoints bound a trim.</summary>
     public IReadOnlyCollection<string> Readers { get; private init; } = [];
 
-    public static LogWrite Append(int queue, byte[] streamNamespace, byte[] key, byte[] payload) =>
-        new(LogWriteKind.Append, queue) { Namespace = streamNamespace, Key = key, Payload = payload };
+    public static LogWrite Append(int queue, byte[] streamNamespace, byte[] key, byte[] payload, LogRecordBody? body) =>
+        new(LogWriteKind.Append, queue) { Namespace = streamNamespace, Key = key, Payload = payload, Body = body };
 
     public static LogWrite Checkpoint(string reader, int queue, long offset) =>
         new(LogWriteKind.Checkpoint, queue) { Reader = reader, Offset = offset };

@@ -95,13 +95,14 @@ internal sealed partial class SqliteLog : IStreamLog, IAsyncDisposable
     /// <summary>
     /// Appends one record to <paramref name="queue"/>. The write is queued before this returns, so
     /// records of one caller are in call order; the task completes with the record's offset once it
-    /// is committed.
+    /// is committed. <paramref name="body"/>, when given, is what <paramref name="payload"/> decodes to: readers in this
+    /// process take it from the tail instead of decoding the payload, once each.
     /// </summary>
-    public Task<long> AppendAsync(int queue, StreamId streamId, byte[] payload)
+    public Task<long> AppendAsync(int queue, StreamId streamId, byte[] payload, LogRecordBody? body = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(queue);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(queue, Queues);
-        return Writer.Enqueue(LogWrite.Append(queue, streamId.Namespace.ToArray(), streamId.Key.ToArray(), payload));
+        return Writer.Enqueue(LogWrite.Append(queue, streamId.Namespace.ToArray(), streamId.Key.ToArray(), payload, body));
     }
 
     public Task CheckpointAsync(string reader, int queue, long offset) => Writer.Enqueue(LogWrite.Checkpoint(reader, queue, offset));

@@ -131,7 +131,7 @@ internal sealed class SqliteLogWriter : IAsyncDisposable
             {
                 if (write.Kind == LogWriteKind.Append)
                 {
-                    committed(write.Queue, new LogRecord(write.Offset, write.Namespace, write.Key, write.Payload));
+                    committed(write.Queue, new LogRecord(write.Offset, write.Namespace, write.Key, write.Payload) { Body = write.Body });
                 }
 
                 write.TrySetResult(write.Offset);

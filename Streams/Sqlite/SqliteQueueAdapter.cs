@@ -33,8 +33,8 @@ internal sealed class SqliteQueueAdapter(string name, SqliteLog log, LogReader? 
             throw new ArgumentException("The log assigns the sequence tokens; publish without one.", nameof(token));
         }
 
-        var payload = codec.Encode(events, requestContext);
-        return log.AppendAsync(log.QueueOf(streamId), streamId, payload);
+        var body = LogRecordCodec.Body(events, requestContext);
+        return log.AppendAsync(log.QueueOf(streamId), streamId, codec.Encode(body), body);
     }
 
     public IQueueAdapterReceiver CreateReceiver(QueueId queueId)

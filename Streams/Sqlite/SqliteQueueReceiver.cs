@@ -79,7 +79,8 @@ internal sealed partial class SqliteQueueReceiver : IQueueAdapterReceiver, IDisp
             LogRecordBody body;
             try
             {
-                body = codec.Decode(record.Payload);
+                // Appended in this process: the events as published (immutable), shared by every reader.
+                body = record.Body ?? codec.Decode(record.Payload);
             }
 #pragma warning disable CA1031 // Whatever a record's payload makes the decoder throw, the record is set aside and the queue goes on.
             catch (Exception ex)

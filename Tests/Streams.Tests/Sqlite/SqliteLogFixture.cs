@@ -38,7 +38,7 @@ public sealed class SqliteLogFixture : IAsyncDisposable
     }
 
     internal Task<long> AppendAsync(SqliteLog log, int queue, string streamNamespace, string key, params TestEvent[] events) =>
-        log.AppendAsync(queue, StreamId.Create(streamNamespace, key), Codec.Encode(events, null));
+        log.AppendAsync(queue, StreamId.Create(streamNamespace, key), Codec.Encode(LogRecordCodec.Body(events, null)));
 
     public async ValueTask DisposeAsync()
     {

@@ -60,7 +60,7 @@ public sealed class SqliteLogTests : IAsyncLifetime, IAsyncDisposable
     public async Task Concurrent_appends_share_transactions()
     {
         var log = await fixture.OpenAsync(queues: 8);
-        var payload = fixture.Codec.Encode([new TestEvent("run", "s", 0)], null);
+        var payload = fixture.Codec.Encode(LogRecordCodec.Body([new TestEvent("run", "s", 0)], null));
         const int count = 5000;
 
         var appends = new Task<long>[count];

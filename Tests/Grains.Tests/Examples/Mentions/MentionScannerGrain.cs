@@ -26,7 +26,7 @@ public sealed partial class MentionScannerGrain(ILogger<MentionScannerGrain> log
     public override async Task OnNextAsync(IList<SequentialItem<TimelineEvent>> items)
     {
         var counts = new List<Task>();
-        foreach (var (message, _) in items.Select(i => i.Item))
+        foreach (var message in items.Select(i => i.Item.Message))
         {
             foreach (var user in Mentioned(message))
             {
