@@ -2,9 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Orleans;
-using Orleans.Configuration;
 using Orleans.Hosting;
-using Orleans.Streams;
 
 namespace ChatCluster.Streams;
 
@@ -29,7 +27,7 @@ public static class SqliteLogSiloBuilderExtensions
         ArgumentException.ThrowIfNullOrWhiteSpace(publishProviderName);
         ArgumentNullException.ThrowIfNull(configure);
         ArgumentNullException.ThrowIfNull(readers);
-        CheckReaders(publishProviderName, readers);
+        LogStreamProviders.CheckReaders(publishProviderName, readers);
 
         var services = builder.Services;
         var readerNames = readers.Select(reader => reader.ProviderName).ToArray();
@@ -41,62 +39,7 @@ public static class SqliteLogSiloBuilderExtensions
         services.AddSingleton<IStreamLog>(sp => sp.GetRequiredKeyedService<SqliteLog>(publishProviderName));
         services.AddSingleton<IConfigurationValidator>(sp => new SqliteLogValidator(sp, publishProviderName));
 
-        builder.AddPersistentStreams(
-            publishProviderName,
-            (sp, name) => SqliteQueueAdapterFactory.Create(sp, name, publishProviderName, reader: null),
-            stream => stream.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly));
-        foreach (var reader in readers)
-        {
-            builder.AddPersistentStreams(
-                reader.ProviderName,
-                (sp, name) => SqliteQueueAdapterFactory.Create(sp, name, publishProviderName, reader),
-                stream =>
-                {
-                    stream.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly);
-                    stream.Configure<SimpleQueueCacheOptions>(options => options.Configure(cache => cache.CacheSize = reader.CacheSize));
-                    stream.ConfigurePullingAgent(options => options.Configure(agent =>
-                    {
-                        agent.BatchContainerBatchSize = reader.BatchSize;
-                        agent.GetQueueMsgsTimerPeriod = reader.PollPeriod;
-                        if (reader.MaxDeliveryTime is { } maxDeliveryTime)
-                        {
-                            agent.MaxEventDeliveryTime = maxDeliveryTime;
-                        }
-                    }));
-                });
-        }
-
+        LogStreamProviders.Add(builder, publishProviderName, readers, (sp, name, reader) => SqliteQueueAdapterFactory.Create(sp, name, publishProviderName, reader));
         return builder;
-    }
-
-    private static void CheckReaders(string publishProviderName, LogReader[] readers)
-    {
-        var errors = new List<string>();
-        var names = new HashSet<string>(StringComparer.Ordinal) { publishProviderName };
-        var delivered = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var reader in readers)
-        {
-            if (reader is null)
-            {
-                errors.Add("A LogReader is null.");
-                continue;
-            }
-
-            errors.AddRange(reader.Validate());
-            if (!string.IsNullOrWhiteSpace(reader.ProviderName) && !names.Add(reader.ProviderName))
-            {
-                errors.Add($"{nameof(LogReader)}.{nameof(LogReader.ProviderName)} '{reader.ProviderName}' is used twice: every provider over the log needs its own name.");
-            }
-
-            if (!string.IsNullOrWhiteSpace(reader.DeliveredNamespace) && !delivered.Add(reader.DeliveredNamespace))
-            {
-                errors.Add($"{nameof(LogReader)}.{nameof(LogReader.DeliveredNamespace)} '{reader.DeliveredNamespace}' is used by two readers: their consumers would hear both.");
-            }
-        }
-
-        if (errors.Count > 0)
-        {
-            throw new ArgumentException(string.Join(" ", errors), nameof(readers));
-        }
     }
 }

@@ -1,0 +1,419 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
+using Orleans.Runtime;
+using Orleans.Streams;
+using StackExchange.Redis;
+using RedisStreamPosition = StackExchange.Redis.StreamPosition;
+
+namespace ChatCluster.Streams;
+
+/// <summary>
+/// The Redis Streams message log of one silo: its connection, and the positions (<see cref="IStreamLog"/>).
+/// Queue <c>q</c> is the stream <c>{prefix}:log:{q}</c>; each entry carries its offset (from the counter
+/// <c>{prefix}:offset:{q}</c>, taken in the same script as the XADD), namespace, key and payload. Each reader
+/// provider is a consumer group of every queue; its checkpoints are the hash <c>{prefix}:checkpoints:{reader}</c>,
+/// its dead letters the stream <c>{prefix}:deadletter:{reader}</c>.
+/// </summary>
+/// <remarks>
+/// Durability is Redis': an append is acked once Redis ran the XADD; with <c>appendonly yes</c> and
+/// <c>appendfsync everysec</c> a Redis crash may lose the last second. Run it with AOF (as membership needs anyway).
+/// </remarks>
+internal sealed partial class RedisLog : IStreamLog, IAsyncDisposable
+{
+    /// <summary>The queue name prefix of every provider over a log, so that all of them see the same queues.</summary>
+    public const string QueuePrefix = "log";
+
+    internal const string OffsetField = "offset";
+    internal const string NamespaceField = "namespace";
+    internal const string KeyField = "key";
+    internal const string PayloadField = "payload";
+
+    // INCR and XADD in one script: offsets follow entry ids, and an entry never lacks its offset.
+    private const string AppendScript = """
+        local offset = redis.call('INCR', KEYS[2])
+        redis.call('XADD', KEYS[1], '*', 'offset', offset, 'namespace', ARGV[1], 'key', ARGV[2], 'payload', ARGV[3])
+        return offset
+        """;
+
+    // The checkpoint only moves forward, whoever writes it.
+    private const string CheckpointScript = """
+        local current = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+        if tonumber(ARGV[2]) > current then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
+        return 0
+        """;
+
+    private readonly Lock gate = new();
+    private readonly RedisLogOptions options;
+    private readonly ILogger logger;
+    private readonly string[] readers;
+    private readonly long[] knownEnds;
+    private readonly CancellationTokenSource closing = new();
+    private Task? opening;
+    private Task? trimming;
+    private ConnectionMultiplexer? connection;
+    private bool disposed;
+
+    public RedisLog(RedisLogOptions options, IEnumerable<string> readerProviders, ILogger logger)
+    {
+        this.options = options;
+        this.logger = logger;
+        KeyPrefix = options.KeyPrefix;
+        Queues = options.Queues;
+        readers = readerProviders.Distinct(StringComparer.Ordinal).ToArray();
+        QueueMapper = new HashRingBasedStreamQueueMapper(new HashRingStreamQueueMapperOptions { TotalQueueCount = Queues }, QueuePrefix);
+        knownEnds = new long[Queues];
+    }
+
+    public string KeyPrefix { get; }
+
+    public int Queues { get; }
+
+    public RedisLogOptions Options => options;
+
+    /// <summary>The mapper of every provider over this log; the write-only provider's decides where a stream goes.</summary>
+    public HashRingBasedStreamQueueMapper QueueMapper { get; }
+
+    internal IDatabase Database
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            return (connection ?? throw new InvalidOperationException($"The {this} is not open yet: its stream providers open it as the silo starts.")).GetDatabase();
+        }
+    }
+
+    public RedisKey StreamKey(int queue) => $"{KeyPrefix}:log:{queue.ToString(CultureInfo.InvariantCulture)}";
+
+    public RedisKey OffsetKey(int queue) => $"{KeyPrefix}:offset:{queue.ToString(CultureInfo.InvariantCulture)}";
+
+    public RedisKey CheckpointsKey(string reader) => $"{KeyPrefix}:checkpoints:{reader}";
+
+    public RedisKey DeadLetterKey(string reader) => $"{KeyPrefix}:deadletter:{reader}";
+
+    private RedisKey SettingsKey => $"{KeyPrefix}:settings";
+
+    public int QueueOf(StreamId streamId) => (int)QueueMapper.GetQueueForStream(streamId).GetNumericId();
+
+    /// <summary>Connects, checks the queue count, creates the readers' groups, starts the trim; once, however often called.</summary>
+    public Task OpenAsync(CancellationToken cancellationToken)
+    {
+        lock (gate)
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            opening ??= Task.Run(() => OpenCoreAsync(closing.Token), CancellationToken.None);
+            return opening.WaitAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>Appends one record to <paramref name="queue"/>; the command is sent before this returns, and the task completes with the record's offset once Redis ran it.</summary>
+    public async Task<long> AppendAsync(int queue, StreamId streamId, byte[] payload)
+    {
+        CheckQueue(queue);
+        var result = await Database.ScriptEvaluateAsync(
+            AppendScript,
+            [StreamKey(queue), OffsetKey(queue)],
+            [streamId.Namespace.ToArray(), streamId.Key.ToArray(), payload]).ConfigureAwait(false);
+        var offset = (long)result;
+        ObserveEnd(queue, offset);
+        return offset;
+    }
+
+    /// <summary>Creates the group of <paramref name="reader"/> on <paramref name="queue"/> at the start of the stream (and the stream) if missing.</summary>
+    public async Task EnsureGroupAsync(string reader, int queue)
+    {
+        try
+        {
+            await Database.StreamCreateConsumerGroupAsync(StreamKey(queue), reader, RedisStreamPosition.Beginning, createStream: true).ConfigureAwait(false);
+        }
+        catch (RedisServerException ex) when (ex.Message.StartsWith("BUSYGROUP", StringComparison.Ordinal))
+        {
+        }
+    }
+
+    public Task CheckpointAsync(string reader, int queue, long offset) =>
+        Database.ScriptEvaluateAsync(CheckpointScript, [CheckpointsKey(reader)], [queue, offset]);
+
+    public Task DeadLetterAsync(string reader, int queue, StreamEntry entry, string error)
+    {
+        var fields = new List<NameValueEntry>
+        {
+            new("queue", queue),
+            new("id", entry.Id),
+            new("error", error),
+        };
+        fields.AddRange(entry.Values);
+        return Database.StreamAddAsync(DeadLetterKey(reader), [.. fields]);
+    }
+
+    /// <summary>The dead letters of <paramref name="reader"/>.</summary>
+    public Task<long> CountDeadLettersAsync(string reader) => Database.StreamLengthAsync(DeadLetterKey(reader));
+
+    /// <summary>The highest offset of <paramref name="queue"/> this silo knows appended (its own appends, and what its readers saw).</summary>
+    public long KnownEnd(int queue) => Volatile.Read(ref knownEnds[queue]);
+
+    public void ObserveEnd(int queue, long offset)
+    {
+        var known = Volatile.Read(ref knownEnds[queue]);
+        while (offset > known)
+        {
+            var seen = Interlocked.CompareExchange(ref knownEnds[queue], offset, known);
+            if (seen == known)
+            {
+                return;
+            }
+
+            known = seen;
+        }
+    }
+
+    public async Task<long> GetEndAsync(int queue, CancellationToken ct)
+    {
+        CheckQueue(queue);
+        await OpenAsync(ct).ConfigureAwait(false);
+        var end = await Database.StringGetAsync(OffsetKey(queue)).WaitAsync(ct).ConfigureAwait(false);
+        return end.IsNull ? 0 : (long)end;
+    }
+
+    public async Task<long> GetCheckpointAsync(string readerProvider, int queue, CancellationToken ct)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(readerProvider);
+        CheckQueue(queue);
+        await OpenAsync(ct).ConfigureAwait(false);
+        var checkpoint = await Database.HashGetAsync(CheckpointsKey(readerProvider), queue).WaitAsync(ct).ConfigureAwait(false);
+        return checkpoint.IsNull ? 0 : (long)checkpoint;
+    }
+
+    /// <summary>
+    /// Trims every queue's stream to the oldest entry some group still needs (its oldest pending entry,
+    /// or the last it read): XTRIM MINID. Returns how many entries went.
+    /// </summary>
+    public async Task<long> TrimAsync()
+    {
+        long trimmed = 0;
+        var database = Database;
+        for (var queue = 0; queue < Queues; queue++)
+        {
+            var key = StreamKey(queue);
+            var groups = await database.StreamGroupInfoAsync(key).ConfigureAwait(false);
+            if (groups.Length == 0)
+            {
+                continue;
+            }
+
+            EntryId? min = null;
+            foreach (var group in groups)
+            {
+                var needed = EntryId.Parse(group.LastDeliveredId);
+                if (group.PendingMessageCount > 0)
+                {
+                    var pending = await database.StreamPendingAsync(key, group.Name).ConfigureAwait(false);
+                    if (pending.PendingMessageCount > 0)
+                    {
+                        needed = EntryId.Parse(pending.LowestPendingMessageId);
+                    }
+                }
+
+                min = min is null || needed.CompareTo(min.Value) < 0 ? needed : min;
+            }
+
+            if (min is { } minId && minId.CompareTo(default) > 0)
+            {
+                trimmed += await database.StreamTrimByMinIdAsync(key, minId.ToString()).ConfigureAwait(false);
+            }
+        }
+
+        return trimmed;
+    }
+
+    /// <summary>The log without its password, for logs and messages.</summary>
+    public override string ToString() => $"Redis log '{KeyPrefix}' on {Endpoints()}, {Queues} queues";
+
+    public async ValueTask DisposeAsync()
+    {
+        Task? open;
+        lock (gate)
+        {
+            if (disposed)
+            {
+                return;
+            }
+
+            disposed = true;
+            open = opening;
+        }
+
+        await closing.CancelAsync().ConfigureAwait(false);
+        if (open is not null)
+        {
+            await open.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        if (trimming is not null)
+        {
+            await trimming.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        if (connection is not null)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+
+        closing.Dispose();
+    }
+
+    private string Endpoints()
+    {
+        try
+        {
+            return string.Join(",", ConfigurationOptions.Parse(options.Configuration).EndPoints.Select(endPoint => endPoint.ToString()));
+        }
+        catch (ArgumentException)
+        {
+            return "(an invalid configuration)";
+        }
+    }
+
+    private async Task OpenCoreAsync(CancellationToken cancellationToken)
+    {
+        var configuration = ConfigurationOptions.Parse(options.Configuration);
+        ConnectionMultiplexer? opened;
+        try
+        {
+            opened = await ConnectionMultiplexer.ConnectAsync(configuration).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (RedisConnectionException ex)
+        {
+            throw new OrleansConfigurationException($"The {this} could not connect to Redis: {ex.Message}", ex);
+        }
+
+        try
+        {
+            var database = opened.GetDatabase();
+            await database.HashSetAsync(SettingsKey, "queues", Queues, When.NotExists).ConfigureAwait(false);
+            var stored = (int)await database.HashGetAsync(SettingsKey, "queues").ConfigureAwait(false);
+            if (stored != Queues)
+            {
+                throw new OrleansConfigurationException(
+                    $"The {this} was created with {stored} queues, but {nameof(RedisLogOptions)}.{nameof(RedisLogOptions.Queues)} is {Queues}. "
+                    + $"Streams hash to queues, so the queue count of a log cannot change: configure {stored}, or another {nameof(RedisLogOptions.KeyPrefix)}.");
+            }
+
+            lock (gate)
+            {
+                ObjectDisposedException.ThrowIf(disposed, this);
+                connection = opened;
+                opened = null;
+            }
+
+            // Every reader's group exists before anything is trimmed, so that no reader misses what it has not read yet.
+            foreach (var reader in readers)
+            {
+                for (var queue = 0; queue < Queues; queue++)
+                {
+                    await EnsureGroupAsync(reader, queue).ConfigureAwait(false);
+                }
+            }
+
+            for (var queue = 0; queue < Queues; queue++)
+            {
+                var end = await database.StringGetAsync(OffsetKey(queue)).ConfigureAwait(false);
+                if (!end.IsNull)
+                {
+                    ObserveEnd(queue, (long)end);
+                }
+            }
+
+            lock (gate)
+            {
+                if (options.TrimPeriod > TimeSpan.Zero && !disposed)
+                {
+                    trimming = Task.Run(() => TrimPeriodicallyAsync(closing.Token), CancellationToken.None);
+                }
+            }
+
+            var endpoints = Endpoints();
+            LogOpened(KeyPrefix, endpoints, Queues);
+        }
+        finally
+        {
+            if (opened is not null)
+            {
+                await opened.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task TrimPeriodicallyAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(options.TrimPeriod);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    var trimmed = await TrimAsync().ConfigureAwait(false);
+                    if (trimmed > 0)
+                    {
+                        LogTrimmed(trimmed, KeyPrefix);
+                    }
+                }
+#pragma warning disable CA1031 // A failed trim is retried at the next period; nothing depends on it.
+                catch (Exception ex) when (ex is not ObjectDisposedException)
+#pragma warning restore CA1031
+                {
+                    LogTrimFailed(ex, KeyPrefix);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    private void CheckQueue(int queue)
+    {
+        if (queue < 0 || queue >= Queues)
+        {
+            throw new ArgumentOutOfRangeException(nameof(queue), queue, $"The {this} has queues 0 to {Queues - 1}.");
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Opened the Redis log '{KeyPrefix}' on {Endpoints} ({Queues} queues)")]
+    private partial void LogOpened(string keyPrefix, string endpoints, int queues);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Trimmed {Trimmed} entries every reader had acknowledged from the Redis log '{KeyPrefix}'")]
+    private partial void LogTrimmed(long trimmed, string keyPrefix);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Trimming the Redis log '{KeyPrefix}' failed; retrying at the next period")]
+    private partial void LogTrimFailed(Exception exception, string keyPrefix);
+
+    /// <summary>A Redis stream entry id (<c>ms-seq</c>), ordered as Redis orders them.</summary>
+    internal readonly record struct EntryId(ulong Milliseconds, ulong Sequence) : IComparable<EntryId>
+    {
+        public static EntryId Parse(string? id)
+        {
+            if (string.IsNullOrEmpty(id))
+            {
+                return default;
+            }
+
+            var dash = id.IndexOf('-', StringComparison.Ordinal);
+            return dash < 0
+                ? new EntryId(ulong.Parse(id, CultureInfo.InvariantCulture), 0)
+                : new EntryId(ulong.Parse(id.AsSpan(0, dash), CultureInfo.InvariantCulture), ulong.Parse(id.AsSpan(dash + 1), CultureInfo.InvariantCulture));
+        }
+
+        public int CompareTo(EntryId other)
+        {
+            var byMilliseconds = Milliseconds.CompareTo(other.Milliseconds);
+            return byMilliseconds != 0 ? byMilliseconds : Sequence.CompareTo(other.Sequence);
+        }
+
+        public override string ToString() => $"{Milliseconds.ToString(CultureInfo.InvariantCulture)}-{Sequence.ToString(CultureInfo.InvariantCulture)}";
+    }
+}

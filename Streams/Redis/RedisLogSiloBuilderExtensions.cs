@@ -1,0 +1,54 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans;
+using Orleans.Hosting;
+using Orleans.Runtime;
+
+namespace ChatCluster.Streams;
+
+/// <summary>Registers the Redis Streams message log as Orleans stream providers.</summary>
+public static class RedisLogSiloBuilderExtensions
+{
+    /// <summary>
+    /// Registers a write-only stream provider <paramref name="publishProviderName"/> that appends to a
+    /// Redis Streams log, and one read-only provider per reader (a consumer group each) over the same
+    /// streams, each with its own checkpoints, cache and pulling agents. All use implicit-only pub-sub
+    /// and the same queues. Also registers the log's positions as <see cref="IStreamLog"/> (keyed by
+    /// <paramref name="publishProviderName"/>, and unkeyed).
+    /// </summary>
+    /// <param name="builder">The silo.</param>
+    /// <param name="publishProviderName">The provider grains publish through.</param>
+    /// <param name="configure">Sets the <see cref="RedisLogOptions"/> (the Redis, the key prefix, the queue count...).</param>
+    /// <param name="readers">The read-only providers.</param>
+    /// <exception cref="ArgumentException">A reader is invalid, or two providers have one name or two readers one delivered namespace.</exception>
+    public static ISiloBuilder AddRedisLog(this ISiloBuilder builder, string publishProviderName, Action<RedisLogOptions> configure, params LogReader[] readers)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(publishProviderName);
+        ArgumentNullException.ThrowIfNull(configure);
+        ArgumentNullException.ThrowIfNull(readers);
+        LogStreamProviders.CheckReaders(publishProviderName, readers);
+
+        var services = builder.Services;
+        var readerNames = readers.Select(reader => reader.ProviderName).ToArray();
+        services.AddOptions<RedisLogOptions>(publishProviderName).Configure(configure);
+        services.AddKeyedSingleton(publishProviderName, (sp, _) =>
+        {
+            var options = sp.GetRequiredService<IOptionsMonitor<RedisLogOptions>>().Get(publishProviderName);
+            var errors = options.Validate().ToList();
+            if (errors.Count > 0)
+            {
+                throw new OrleansConfigurationException($"The Redis log of stream provider {publishProviderName}: {string.Join(" ", errors)}");
+            }
+
+            return new RedisLog(options, readerNames, sp.GetRequiredService<ILoggerFactory>().CreateLogger<RedisLog>());
+        });
+        services.AddKeyedSingleton<IStreamLog>(publishProviderName, (sp, _) => sp.GetRequiredKeyedService<RedisLog>(publishProviderName));
+        services.AddSingleton<IStreamLog>(sp => sp.GetRequiredKeyedService<RedisLog>(publishProviderName));
+        services.AddSingleton<IConfigurationValidator>(sp => new RedisLogValidator(sp, publishProviderName));
+
+        LogStreamProviders.Add(builder, publishProviderName, readers, (sp, name, reader) => RedisQueueAdapterFactory.Create(sp, name, publishProviderName, reader));
+        return builder;
+    }
+}
