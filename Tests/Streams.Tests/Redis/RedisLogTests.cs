@@ -122,6 +122,63 @@ public sealed class RedisLogTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_trim_keeps_what_a_group_has_not_acknowledged()
+    {
+        var log = await OpenAsync();
+        for (var i = 0; i < 5; i++)
+        {
+            await AppendAsync(log, queue: 3, "s3", i);
+        }
+
+        var receiver = new RedisQueueReceiver(log, Reader, 3, "silo-a", Codec, NullLogger.Instance);
+        await receiver.Initialize(TimeSpan.FromSeconds(30), CancellationToken.None);
+        var read = await ReadAllAsync(receiver);
+        Assert.Equal(5, read.Count);
+
+        // Read but not delivered: pending, so nothing goes.
+        await log.TrimAsync();
+        Assert.Equal(5, await log.Database.StreamLengthAsync(log.StreamKey(3)));
+
+        // The first three acknowledged: the oldest pending entry (offset 4) is the oldest kept.
+        await receiver.MessagesDeliveredAsync([.. read.Take(3)], CancellationToken.None);
+        await log.TrimAsync();
+        Assert.Equal(2, await log.Database.StreamLengthAsync(log.StreamKey(3)));
+
+        await receiver.MessagesDeliveredAsync([.. read.Skip(3)], CancellationToken.None);
+        await log.TrimAsync();
+        Assert.Equal(1, await log.Database.StreamLengthAsync(log.StreamKey(3)));
+        Assert.Equal(5, await log.GetEndAsync(3, CancellationToken.None));
+        Assert.Equal(6, await AppendAsync(log, queue: 3, "s3", 5));
+    }
+
+    [Fact]
+    public async Task A_redis_with_a_password_is_used_and_the_password_is_not_shown()
+    {
+        const string password = "p4ss-w0rd-never-shown";
+        await using var secured = await RedisServer.StartAsync(appendOnly: false, password);
+        var log = new RedisLog(
+            new RedisLogOptions { Configuration = $"{secured.Endpoint},password={password}", KeyPrefix = keyPrefix, Queues = 2, TrimPeriod = TimeSpan.Zero },
+            [Reader.ProviderName],
+            NullLogger.Instance);
+        await using (log)
+        {
+            await log.OpenAsync(CancellationToken.None);
+            Assert.Equal(1, await AppendAsync(log, queue: 0, "s0", 0));
+            Assert.DoesNotContain(password, log.ToString(), StringComparison.Ordinal);
+        }
+
+        var unauthenticated = new RedisLog(
+            new RedisLogOptions { Configuration = $"{secured.Endpoint},password=wrong-{password},connectTimeout=2000", KeyPrefix = keyPrefix, Queues = 2, TrimPeriod = TimeSpan.Zero },
+            [Reader.ProviderName],
+            NullLogger.Instance);
+        await using (unauthenticated)
+        {
+            var error = await Assert.ThrowsAnyAsync<Exception>(() => unauthenticated.OpenAsync(CancellationToken.None));
+            Assert.DoesNotContain(password, error.ToString(), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task A_different_queue_count_for_a_used_prefix_stops_the_start()
     {
         await OpenAsync(queues: 4);
