@@ -19,7 +19,7 @@ public static class SiloHost
         var builder = WebApplication.CreateBuilder(args);
         configure?.Invoke(builder);
         var settings = SiloSettings.Read(builder.Configuration);
-        builder.UseOrleans(silo => silo.AddEmbeddedChatSilo(settings));
+        builder.UseOrleans(silo => silo.AddConfiguredChatSilo(settings));
         // After UseOrleans: the gateway registers its push observer once the silo has started.
         builder.Services.AddGateway(builder.Configuration);
         builder.Services.AddSingleton(provider => new StreamLagMetrics(

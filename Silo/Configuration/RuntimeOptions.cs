@@ -10,8 +10,15 @@ public sealed class RuntimeOptions
 {
     public const string Section = "ChatCluster:Runtime";
 
-    /// <summary>How long a caller waits for a grain call before it fails with a <see cref="TimeoutException"/> (Orleans' <c>ResponseTimeout</c>).</summary>
-    public TimeSpan CallTimeout { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// How long a caller waits for a grain call before it fails with a <see cref="TimeoutException"/> (Orleans'
+    /// <c>ResponseTimeout</c>). Unset: 30 s on the embedded silo, 5 s in cluster mode, where calls in flight to a silo
+    /// that died wait this long (see ARCHITECTURE.md).
+    /// </summary>
+    public TimeSpan? CallTimeout { get; set; }
+
+    /// <summary>The call timeout when <see cref="CallTimeout"/> is not set: 30 s, or 5 s in cluster mode.</summary>
+    public static TimeSpan DefaultCallTimeout(bool clustered) => clustered ? TimeSpan.FromSeconds(5) : TimeSpan.FromSeconds(30);
 
     /// <summary>How long an activation may sit unused before it is collected.</summary>
     public TimeSpan CollectionAge { get; set; } = TimeSpan.FromMinutes(15);
@@ -30,7 +37,7 @@ public sealed class RuntimeOptions
     {
         foreach (var (name, value) in new[]
         {
-            (nameof(CallTimeout), CallTimeout),
+            (nameof(CallTimeout), CallTimeout ?? TimeSpan.FromSeconds(30)),
             (nameof(CollectionAge), CollectionAge),
             (nameof(CollectionQuantum), CollectionQuantum),
             (nameof(ActivationTimeout), ActivationTimeout),
@@ -50,10 +57,11 @@ public sealed class RuntimeOptions
     }
 
     /// <summary>Sets the Orleans options these settings stand for.</summary>
-    public void ApplyTo(ISiloBuilder silo)
+    public void ApplyTo(ISiloBuilder silo, bool clustered)
     {
         ArgumentNullException.ThrowIfNull(silo);
-        silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = CallTimeout);
+        var callTimeout = CallTimeout ?? DefaultCallTimeout(clustered);
+        silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = callTimeout);
         silo.Configure<GrainCollectionOptions>(o =>
         {
             o.CollectionAge = CollectionAge;

@@ -5,26 +5,63 @@ using Microsoft.Extensions.Options;
 namespace ChatCluster.Silo.Configuration;
 
 /// <summary>Every setting the silo reads, bound and checked at once, so that a bad value stops start-up with a message naming it.</summary>
-public sealed record SiloSettings(RuntimeOptions Runtime, StorageOptions Storage, StreamsOptions Streams, ChatOptions Chat)
+public sealed record SiloSettings(
+    RuntimeOptions Runtime, StorageOptions Storage, StreamsOptions Streams, ChatOptions Chat, ClusterSettings Cluster, RedisSettings Redis)
 {
-    private const string ClusterProviderKey = "ChatCluster:Cluster:Provider";
+    /// <summary>The Redis Streams log's keys of this cluster: <c>chatcluster:{ClusterId}:…</c>.</summary>
+    public string RedisLogKeyPrefix => $"{SiloWiringExtensions.ServiceId}:{Cluster.ClusterId}";
 
-    /// <exception cref="OptionsValidationException">A value is missing or out of range.</exception>
+    /// <exception cref="OptionsValidationException">A value is missing or out of range, or settings do not fit together.</exception>
     /// <exception cref="InvalidOperationException">A value cannot be converted; the message names its key.</exception>
     public static SiloSettings Read(IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        if (configuration[ClusterProviderKey] is { } cluster && !cluster.Equals("Local", StringComparison.OrdinalIgnoreCase))
-        {
-            throw new OptionsValidationException(ClusterProviderKey, typeof(SiloSettings),
-                [$"{ClusterProviderKey} is '{cluster}'; this build runs the embedded silo only (Local): cluster mode is being moved to Orleans (see the README's status)."]);
-        }
-
-        return new SiloSettings(
+        var cluster = CheckedSettings.Read<ClusterSettings>(configuration, ClusterSettings.Section, null, o => o.Validate());
+        var settings = new SiloSettings(
             CheckedSettings.Read<RuntimeOptions>(configuration, RuntimeOptions.Section, null, o => o.Validate()),
             CheckedSettings.Read<StorageOptions>(configuration, StorageOptions.Section, null, o => o.Validate()),
-            CheckedSettings.Read<StreamsOptions>(configuration, StreamsOptions.Section, null, o => o.Validate()),
-            CheckedSettings.Read<ChatOptions>(configuration, ChatOptions.Section, null, o => o.Validate()));
+            CheckedSettings.Read<StreamsOptions>(configuration, StreamsOptions.Section,
+                o => o.Provider ??= cluster.IsClustered ? StreamsProvider.Redis : StreamsProvider.Sqlite, o => o.Validate()),
+            CheckedSettings.Read<ChatOptions>(configuration, ChatOptions.Section, null, o => o.Validate()),
+            cluster,
+            CheckedSettings.Read<RedisSettings>(configuration, RedisSettings.Section, null, _ => []));
+        var problems = settings.CheckTogether().ToList();
+        return problems.Count == 0 ? settings : throw new OptionsValidationException(ClusterSettings.Section, typeof(SiloSettings), problems);
+    }
+
+    /// <summary>What cluster mode and the Redis log require of the other settings; each message names the settings.</summary>
+    private IEnumerable<string> CheckTogether()
+    {
+        const string Clustered = $"{ClusterSettings.Section}:Provider is Redis";
+        if (Cluster.IsClustered)
+        {
+            if (Cluster.SiloPort == 0)
+            {
+                yield return $"{ClusterSettings.Section}:SiloPort must be set (1-65535) when {Clustered}: the port the other silos reach this one on.";
+            }
+
+            if (Storage.Provider != StorageProvider.Postgres)
+            {
+                yield return $"{StorageOptions.Section}:Provider is {Storage.Provider}; it must be Postgres when {Clustered} "
+                    + $"(every silo reads and writes the same grain state and messages), with {StorageOptions.Section}:PostgresConnectionString.";
+            }
+
+            if (Streams.Provider == StreamsProvider.Sqlite)
+            {
+                yield return $"{StreamsOptions.Section}:Provider is Sqlite; it must be Redis when {Clustered} "
+                    + "(a SQLite log is one process's file, and Orleans moves the log's queues between silos).";
+            }
+        }
+
+        var redisNeededBy = Cluster.IsClustered ? Clustered
+            : Streams.Provider == StreamsProvider.Redis ? $"{StreamsOptions.Section}:Provider is Redis" : null;
+        if (redisNeededBy is not null)
+        {
+            foreach (var problem in Redis.Validate(redisNeededBy))
+            {
+                yield return problem;
+            }
+        }
     }
 
     /// <summary>Where the silo keeps what, for the start-up line: names servers and files, never a password.</summary>
@@ -37,7 +74,14 @@ public sealed record SiloSettings(RuntimeOptions Runtime, StorageOptions Storage
             StorageProvider.Memory => $"grain state in memory (lost on exit), messages in SQLite at {Path.Combine(directory, "messages.db")}",
             _ => $"grain state and messages in SQLite at {Path.Combine(directory, "grains.db")} and {Path.Combine(directory, "messages.db")}",
         };
-        return $"{state}; the timeline log in SQLite at {Path.Combine(directory, "log.db")} ({Streams.Partitions} partitions)";
+        var log = Streams.Provider == StreamsProvider.Redis
+            ? $"the timeline log in Redis Streams at {Redis.Servers()} (keys {RedisLogKeyPrefix}:…, {Streams.Partitions} partitions)"
+            : $"the timeline log in SQLite at {Path.Combine(directory, "log.db")} ({Streams.Partitions} partitions)";
+        var clustering = Cluster.IsClustered
+            ? $"Redis clustering at {Redis.Servers()}, cluster {Cluster.ClusterId}, silo at {Cluster.AdvertisedAddress}:{Cluster.SiloPort}"
+                + (Cluster.GatewayPort == 0 ? ", no client gateway" : $", client gateway on port {Cluster.GatewayPort}")
+            : "embedded (localhost clustering)";
+        return $"{clustering}; {state}; {log}";
     }
 
     private static string PostgresServer(string connectionString)

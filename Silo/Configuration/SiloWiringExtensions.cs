@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using ChatCluster.Grains;
 using ChatCluster.Storage;
 using ChatCluster.Streams;
+using Orleans.Configuration;
 
 namespace ChatCluster.Silo.Configuration;
 
@@ -26,15 +27,57 @@ public static class SiloWiringExtensions
     }
 
     /// <summary>
+    /// The silo as <paramref name="settings"/> ask: embedded (<see cref="AddEmbeddedChatSilo"/>), or in cluster mode
+    /// Orleans' Redis clustering (<see cref="UseRedisChatClustering"/>); then the chat as <see cref="AddChatSilo"/> wires it.
+    /// </summary>
+    public static ISiloBuilder AddConfiguredChatSilo(this ISiloBuilder silo, SiloSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(silo);
+        ArgumentNullException.ThrowIfNull(settings);
+        return settings.Cluster.IsClustered ? silo.UseRedisChatClustering(settings).AddChatSilo(settings) : silo.AddEmbeddedChatSilo(settings);
+    }
+
+    /// <summary>
+    /// Cluster mode: Orleans' Redis clustering on <c>ChatCluster:Redis:Configuration</c>, cluster
+    /// <c>ChatCluster:Cluster:ClusterId</c> and service <see cref="ServiceId"/>; the silo listening on and advertising
+    /// <c>AdvertisedAddress</c>:<c>SiloPort</c> (and <c>GatewayPort</c> for clients, unless 0); membership tuned by
+    /// <see cref="ClusterSettings"/>.
+    /// </summary>
+    public static ISiloBuilder UseRedisChatClustering(this ISiloBuilder silo, SiloSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(silo);
+        ArgumentNullException.ThrowIfNull(settings);
+        var cluster = settings.Cluster;
+        var redis = StackExchange.Redis.ConfigurationOptions.Parse(settings.Redis.Configuration!);
+        silo.UseRedisClustering(o => o.ConfigurationOptions = redis)
+            .Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = cluster.ClusterId;
+                o.ServiceId = ServiceId;
+            })
+            .ConfigureEndpoints(IPAddress.Parse(cluster.AdvertisedAddress), cluster.SiloPort, cluster.GatewayPort)
+            .Configure<ClusterMembershipOptions>(o =>
+            {
+                o.ProbeTimeout = cluster.ProbeTimeout;
+                o.NumMissedProbesLimit = cluster.NumMissedProbesLimit;
+                o.NumVotesForDeathDeclaration = cluster.NumVotesForDeathDeclaration;
+                o.TableRefreshTimeout = cluster.TableRefreshTimeout;
+                o.IAmAliveTablePublishTimeout = cluster.IAmAliveTablePublishTimeout;
+            });
+        return silo;
+    }
+
+    /// <summary>
     /// The chat on a silo whose clustering is set elsewhere (the embedded host, a test cluster): runtime settings,
-    /// grain state and messages as <see cref="StorageOptions"/> say, the timeline log in SQLite with the chat's readers
+    /// grain state and messages as <see cref="StorageOptions"/> say, the timeline log in SQLite or Redis Streams
+    /// (<see cref="StreamsOptions"/>) with the chat's readers
     /// and <paramref name="extraReaders"/> (consumer groups of grains that developers add, see docs/writing-grains.md).
     /// </summary>
     public static ISiloBuilder AddChatSilo(this ISiloBuilder silo, SiloSettings settings, params LogReader[] extraReaders)
     {
         ArgumentNullException.ThrowIfNull(silo);
         ArgumentNullException.ThrowIfNull(settings);
-        settings.Runtime.ApplyTo(silo);
+        settings.Runtime.ApplyTo(silo, settings.Cluster.IsClustered);
 
         var storage = settings.Storage;
         var directory = storage.SqliteDirectory;
@@ -54,14 +97,31 @@ public static class SiloWiringExtensions
                 break;
         }
 
-        silo.AddSqliteLog(
-            TimelineStreams.Provider,
-            o =>
-            {
-                o.DatabasePath = Path.Combine(directory, "log.db");
-                o.Queues = settings.Streams.Partitions;
-            },
-            [.. Grains.ChatSiloBuilderExtensions.TimelineReaders, .. extraReaders]);
+        LogReader[] readers = [.. Grains.ChatSiloBuilderExtensions.TimelineReaders, .. extraReaders];
+        if (settings.Streams.Provider == StreamsProvider.Redis)
+        {
+            silo.AddRedisLog(
+                TimelineStreams.Provider,
+                o =>
+                {
+                    o.Configuration = settings.Redis.Configuration!;
+                    o.KeyPrefix = settings.RedisLogKeyPrefix;
+                    o.Queues = settings.Streams.Partitions;
+                },
+                readers);
+        }
+        else
+        {
+            silo.AddSqliteLog(
+                TimelineStreams.Provider,
+                o =>
+                {
+                    o.DatabasePath = Path.Combine(directory, "log.db");
+                    o.Queues = settings.Streams.Partitions;
+                },
+                readers);
+        }
+
         return silo.AddChat(settings.Chat);
     }
 

@@ -5,21 +5,24 @@ public sealed class StreamsOptions
 {
     public const string Section = "ChatCluster:Streams";
 
-    /// <summary><c>Sqlite</c> (the embedded default); <c>Redis</c> and <c>Kafka</c> are being moved to Orleans and refused for now.</summary>
-    public StreamsProvider Provider { get; set; } = StreamsProvider.Sqlite;
+    /// <summary>
+    /// <c>Sqlite</c> (the default of the embedded silo) or <c>Redis</c> (Redis Streams, the default in cluster mode);
+    /// <c>Kafka</c> is being moved to Orleans and refused for now. Null until <see cref="SiloSettings.Read"/> sets the default.
+    /// </summary>
+    public StreamsProvider? Provider { get; set; }
 
     /// <summary>Partitions of the log (Orleans queues); fixed once the log holds records.</summary>
     public int Partitions { get; set; } = 8;
 
     public IEnumerable<string> Validate()
     {
-        if (!Enum.IsDefined(Provider))
+        if (Provider is { } provider && !Enum.IsDefined(provider))
         {
-            yield return $"{Section}:Provider is '{Provider}'; it must be one of {string.Join(", ", Enum.GetNames<StreamsProvider>())}.";
+            yield return $"{Section}:Provider is '{provider}'; it must be one of {string.Join(", ", Enum.GetNames<StreamsProvider>())}.";
         }
-        else if (Provider != StreamsProvider.Sqlite)
+        else if (Provider == StreamsProvider.Kafka)
         {
-            yield return $"{Section}:Provider is {Provider}; this build runs the log on SQLite only: the Redis Streams and Kafka logs are being moved to Orleans (see the README's status).";
+            yield return $"{Section}:Provider is Kafka; this build runs the log on SQLite or Redis Streams: the Kafka log is being moved to Orleans (see the README's status).";
         }
 
         if (Partitions is < 1 or > 1024)

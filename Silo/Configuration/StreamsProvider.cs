@@ -5,7 +5,7 @@ public enum StreamsProvider
 {
     /// <summary>A SQLite file (<c>log.db</c> in the SQLite folder): the embedded default, one process.</summary>
     Sqlite,
-    /// <summary>Redis Streams: cluster mode, being moved to Orleans.</summary>
+    /// <summary>Redis Streams on <c>ChatCluster:Redis:Configuration</c>: the default in cluster mode.</summary>
     Redis,
     /// <summary>Kafka: cluster mode, being moved to Orleans.</summary>
     Kafka,

@@ -2,14 +2,21 @@ namespace ChatCluster.Silo.Health;
 
 /// <summary>
 /// Probes for operators and orchestrators: <c>GET /healthz</c> (liveness: the process answers) and <c>GET /readyz</c>
-/// (readiness: the Orleans silo is active and the gateway is not draining). Both report the silo's activations.
+/// (readiness: the Orleans silo is active and the gateway is not draining). Both report the silo's activations;
+/// <c>/healthz</c> also the silos this one sees active in its cluster.
 /// </summary>
 public static class HealthEndpoints
 {
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/healthz", async (IGrainFactory grains, ILocalSiloDetails silo) =>
-            Results.Json(new { status = "ok", silo = silo.SiloAddress.ToString(), activations = await ActivationsAsync(grains, silo) }));
+        endpoints.MapGet("/healthz", async (IGrainFactory grains, ILocalSiloDetails silo, ISiloStatusOracle status) =>
+            Results.Json(new
+            {
+                status = "ok",
+                silo = silo.SiloAddress.ToString(),
+                activeSilos = status.GetApproximateSiloStatuses(onlyActive: true).Count,
+                activations = await ActivationsAsync(grains, silo),
+            }));
         endpoints.MapGet("/readyz", Ready);
         return endpoints;
     }

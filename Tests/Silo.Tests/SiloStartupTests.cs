@@ -35,7 +35,12 @@ public sealed class SiloStartupTests
     [InlineData("CHATCLUSTER__CHAT__SEQUENCESTEP", "0", "ChatCluster:Chat:SequenceStep")]
     [InlineData("CHATCLUSTER__STREAMS__PROVIDER", "Nats", "ChatCluster:Streams:Provider")]
     [InlineData("CHATCLUSTER__STREAMS__PARTITIONS", "0", "ChatCluster:Streams:Partitions")]
-    [InlineData("CHATCLUSTER__CLUSTER__PROVIDER", "Redis", "ChatCluster:Cluster:Provider")]
+    [InlineData("CHATCLUSTER__STREAMS__PROVIDER", "Kafka", "ChatCluster:Streams:Provider is Kafka")]
+    [InlineData("CHATCLUSTER__STREAMS__PROVIDER", "Redis", "ChatCluster:Redis:Configuration is required when ChatCluster:Streams:Provider is Redis")]
+    [InlineData("CHATCLUSTER__CLUSTER__PROVIDER", "Kubernetes", "ChatCluster:Cluster:Provider")]
+    [InlineData("CHATCLUSTER__CLUSTER__ADVERTISEDADDRESS", "somewhere", "ChatCluster:Cluster:AdvertisedAddress")]
+    [InlineData("CHATCLUSTER__CLUSTER__SILOPORT", "70000", "ChatCluster:Cluster:SiloPort")]
+    [InlineData("CHATCLUSTER__CLUSTER__PROBETIMEOUT", "00:00:00", "ChatCluster:Cluster:ProbeTimeout")]
     [InlineData("CHATCLUSTER__GATEWAY__SIGNINGKEY", "too-short", "ChatCluster:Gateway:SigningKey")]
     [InlineData("CHATCLUSTER__GATEWAY__MAXFRAMEBYTES", "0", "ChatCluster:Gateway:MaxFrameBytes")]
     [InlineData("CHATCLUSTER__GATEWAY__TOKENLIFETIME", "soon", "ChatCluster:Gateway:TokenLifetime")]
@@ -49,6 +54,40 @@ public sealed class SiloStartupTests
         Assert.Contains($"ChatCluster cannot start: ", silo.Output, StringComparison.Ordinal);
         Assert.Contains(named, silo.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", silo.Output, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Cluster_mode_without_a_silo_port_redis_or_postgres_stops_startup_naming_each_setting()
+    {
+        await using var silo = SiloProcess.Start(new Dictionary<string, string> { ["CHATCLUSTER__CLUSTER__PROVIDER"] = "Redis" });
+
+        Assert.Equal(2, await silo.WaitForExitAsync(StartTimeout));
+        Assert.Contains("ChatCluster cannot start: ", silo.Output, StringComparison.Ordinal);
+        Assert.Contains("ChatCluster:Cluster:SiloPort must be set", silo.Output, StringComparison.Ordinal);
+        Assert.Contains("ChatCluster:Storage:Provider is Sqlite; it must be Postgres when ChatCluster:Cluster:Provider is Redis", silo.Output, StringComparison.Ordinal);
+        Assert.Contains("ChatCluster:Redis:Configuration is required when ChatCluster:Cluster:Provider is Redis", silo.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", silo.Output, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Cluster_mode_with_a_sqlite_log_or_a_bad_redis_configuration_stops_startup_without_leaking_the_password()
+    {
+        await using var silo = SiloProcess.Start(new Dictionary<string, string>
+        {
+            ["CHATCLUSTER__CLUSTER__PROVIDER"] = "Redis",
+            ["CHATCLUSTER__CLUSTER__SILOPORT"] = "11111",
+            ["CHATCLUSTER__STORAGE__PROVIDER"] = "Postgres",
+            ["CHATCLUSTER__STORAGE__POSTGRESCONNECTIONSTRING"] = "Host=127.0.0.1;Port=1;Username=chat;Password=pg-secret;Database=chat",
+            ["CHATCLUSTER__STREAMS__PROVIDER"] = "Sqlite",
+            ["CHATCLUSTER__REDIS__CONFIGURATION"] = "127.0.0.1:6379,password=hunter2-secret,nosuchoption=1",
+        });
+
+        Assert.Equal(2, await silo.WaitForExitAsync(StartTimeout));
+        Assert.Contains("ChatCluster:Streams:Provider is Sqlite; it must be Redis when ChatCluster:Cluster:Provider is Redis", silo.Output, StringComparison.Ordinal);
+        Assert.Contains("ChatCluster:Redis:Configuration is not a valid StackExchange.Redis configuration string", silo.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("ChatCluster:Cluster:SiloPort", silo.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2-secret", silo.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("pg-secret", silo.Output, StringComparison.Ordinal);
     }
 
     [Fact(Timeout = 120_000)]
