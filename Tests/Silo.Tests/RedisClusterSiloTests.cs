@@ -12,8 +12,8 @@ namespace ChatCluster.Silo.Tests;
 /// <summary>
 /// Two silo processes in cluster mode (Orleans' Redis clustering, PostgreSQL grain state, the Redis Streams log),
 /// each serving WebSockets: users connected to different silos get each other's direct messages pushed live (through
-/// the other silo's gateway observer), group messages sent through either silo are acked, and every acked message
-/// is in <c>sync</c>.
+/// the other silo's gateway observer), group messages sent through either silo reach members on both silos live, and
+/// every acked message is in <c>sync</c>.
 /// </summary>
 [Collection(ProcessClusters.Name)]
 public sealed class RedisClusterSiloTests
@@ -23,7 +23,7 @@ public sealed class RedisClusterSiloTests
     private static readonly TimeSpan PushTimeout = TimeSpan.FromSeconds(30);
 
     [Fact(Timeout = 300_000)]
-    public async Task Users_on_two_silos_get_direct_messages_live_and_find_every_acked_direct_and_group_message_in_sync()
+    public async Task Users_on_two_silos_get_direct_and_group_messages_live_and_find_every_acked_message_in_sync()
     {
         await using var redis = await RedisServer.StartAsync(appendOnly: true, password: RedisPassword);
         var database = await (await SharedServers.Postgres).CreateUniqueDatabaseAsync("rediscluster");
@@ -63,14 +63,17 @@ public sealed class RedisClusterSiloTests
                 Assert.Equal(($"user:{to.Name}", from.Name, $"hi {to.Name} from {from.Name}"), (pushed.Timeline, pushed.From, pushed.Text));
             }
 
-            // A group with everyone, a message from each silo. Its live push is not checked here: in 4 runs of 5 the
-            // group's creator (ann0) got no push of bob0's message within 30 s although the message was acked, read by
-            // the push group and in sync (being looked into; see the README's status).
+            // A group with everyone, a message from each silo, pushed live to members on both silos. Not checked for the
+            // group's creator: its client follows a timeline it first sees in its own ack from that ack on (Client/'s
+            // MessageFeed), and across silos its ack can come back before the pushes of the earlier messages.
             var ann = onFirst[0];
             var bob = onSecond[0];
             await ann.Client.CreateGroupAsync("team", [.. onFirst.Concat(onSecond).Skip(1).Select(u => u.Name)]);
             var fromBob = await bob.Client.SendTextAsync("group:team", "hello team from bob");
             var fromAnn = await ann.Client.SendTextAsync("group:team", "hello team from ann");
+            await ReceiveAsync(onSecond[1], m => m.MsgId == fromAnn.MsgId);
+            await ReceiveAsync(onFirst[1], m => m.MsgId == fromBob.MsgId);
+            await ReceiveAsync(bob, m => m.MsgId == fromAnn.MsgId);
 
             // Every acked message is in sync: the recipient's and the sender's timelines (each read through its own
             // user's silo), and the group's through a member on each silo.
