@@ -344,36 +344,8 @@ internal sealed partial class RedisLog : IStreamLog, IAsyncDisposable
         }
     }
 
-    private async Task TrimPeriodicallyAsync(CancellationToken cancellationToken)
-    {
-        using var timer = new PeriodicTimer(options.TrimPeriod);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
-            {
-                try
-                {
-                    var trimmed = await TrimAsync().ConfigureAwait(false);
-                    if (trimmed > 0)
-                    {
-                        LogTrimmed(trimmed, KeyPrefix);
-                    }
-                }
-#pragma warning disable CA1031 // A failed trim is retried at the next period; nothing depends on it.
-                catch (Exception ex) when (ex is not ObjectDisposedException)
-#pragma warning restore CA1031
-                {
-                    LogTrimFailed(ex, KeyPrefix);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-        }
-        catch (ObjectDisposedException)
-        {
-        }
-    }
+    private Task TrimPeriodicallyAsync(CancellationToken cancellationToken) => PeriodicTrim.RunAsync(
+        options.TrimPeriod, TrimAsync, removed => LogTrimmed(removed, KeyPrefix), ex => LogTrimFailed(ex, KeyPrefix), cancellationToken);
 
     private void CheckQueue(int queue)
     {

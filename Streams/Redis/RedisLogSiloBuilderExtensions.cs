@@ -46,7 +46,7 @@ public static class RedisLogSiloBuilderExtensions
         });
         services.AddKeyedSingleton<IStreamLog>(publishProviderName, (sp, _) => sp.GetRequiredKeyedService<RedisLog>(publishProviderName));
         services.AddSingleton<IStreamLog>(sp => sp.GetRequiredKeyedService<RedisLog>(publishProviderName));
-        services.AddSingleton<IConfigurationValidator>(sp => new RedisLogValidator(sp, publishProviderName));
+        services.AddSingleton<IConfigurationValidator>(sp => new LogOptionsValidator<RedisLogOptions>(sp, publishProviderName, "Redis", o => o.Validate()));
 
         LogStreamProviders.Add(builder, publishProviderName, readers, (sp, name, reader) => RedisQueueAdapterFactory.Create(sp, name, publishProviderName, reader));
         return builder;

@@ -264,36 +264,8 @@ internal sealed partial class SqliteLog : IStreamLog, IAsyncDisposable
         ObserveEnd(queue, record.Offset);
     }
 
-    private async Task TrimPeriodicallyAsync(CancellationToken cancellationToken)
-    {
-        using var timer = new PeriodicTimer(options.TrimPeriod);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
-            {
-                try
-                {
-                    var deleted = await TrimAsync().ConfigureAwait(false);
-                    if (deleted > 0)
-                    {
-                        LogTrimmed(deleted, DatabasePath);
-                    }
-                }
-#pragma warning disable CA1031 // A failed trim is retried at the next period; nothing depends on it.
-                catch (Exception ex) when (ex is not ObjectDisposedException)
-#pragma warning restore CA1031
-                {
-                    LogTrimFailed(ex, DatabasePath);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-        }
-        catch (ObjectDisposedException)
-        {
-        }
-    }
+    private Task TrimPeriodicallyAsync(CancellationToken cancellationToken) => PeriodicTrim.RunAsync(
+        options.TrimPeriod, TrimAsync, removed => LogTrimmed(removed, DatabasePath), ex => LogTrimFailed(ex, DatabasePath), cancellationToken);
 
     private async Task CheckQueueCountAsync(SqliteConnection connection, CancellationToken cancellationToken)
     {

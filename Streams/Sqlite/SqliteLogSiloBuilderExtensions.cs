@@ -37,7 +37,7 @@ public static class SqliteLogSiloBuilderExtensions
             sp.GetRequiredService<IOptionsMonitor<SqliteLogOptions>>().Get(publishProviderName), readerNames));
         services.AddKeyedSingleton<IStreamLog>(publishProviderName, (sp, _) => sp.GetRequiredKeyedService<SqliteLog>(publishProviderName));
         services.AddSingleton<IStreamLog>(sp => sp.GetRequiredKeyedService<SqliteLog>(publishProviderName));
-        services.AddSingleton<IConfigurationValidator>(sp => new SqliteLogValidator(sp, publishProviderName));
+        services.AddSingleton<IConfigurationValidator>(sp => new LogOptionsValidator<SqliteLogOptions>(sp, publishProviderName, "SQLite", o => o.Validate()));
 
         LogStreamProviders.Add(builder, publishProviderName, readers, (sp, name, reader) => SqliteQueueAdapterFactory.Create(sp, name, publishProviderName, reader));
         return builder;
