@@ -116,13 +116,13 @@ public sealed partial class FrameDispatcher(IGrainFactory grains, GatewayMetrics
     /// <summary>
     /// Failures the same request may not meet again: a call that timed out or found its silo gone, a store or log
     /// that cannot be reached (directly or inside an activation that failed for it), a write that lost an etag race.
+    /// A driver's own exception never gets here: Orleans cannot carry it across a grain call, so the stores wrap it.
     /// </summary>
     private static bool IsTransient(Exception ex) => ex switch
     {
         TimeoutException or SiloUnavailableException or OrleansMessageRejectionException or StorageUnavailableException
-            or Orleans.Storage.InconsistentStateException or System.Data.Common.DbException { IsTransient: true } => true,
+            or Orleans.Storage.InconsistentStateException => true,
         OrleansException { InnerException: { } inner } => IsTransient(inner),
-        AggregateException { InnerException: { } inner } => IsTransient(inner),
         _ => false,
     };
 
