@@ -41,6 +41,15 @@ public sealed class ClusterSettings
     /// <summary>How often each silo writes that it is alive to the membership table.</summary>
     public TimeSpan IAmAliveTablePublishTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Kubernetes hosting (<c>Microsoft.Orleans.Hosting.Kubernetes</c>), for silos in pods only: the silo is named after
+    /// its pod (<c>POD_NAME</c>, <c>POD_NAMESPACE</c> required), listens on every address of the pod (advertising
+    /// <see cref="AdvertisedAddress"/>, set it to the pod's IP), labels its pod <c>orleans/serviceId</c> and
+    /// <c>orleans/clusterId</c>, and declares a silo dead as soon as its pod is deleted (RBAC: pods get, list, watch,
+    /// patch). Membership stays in Redis. Off by default; see infra/k8s/.
+    /// </summary>
+    public bool Kubernetes { get; set; }
+
     public bool IsClustered => Provider == ClusterProvider.Redis;
 
     /// <summary>Checks each value on its own (what cluster mode requires of other settings is checked by <see cref="SiloSettings.Read"/>).</summary>

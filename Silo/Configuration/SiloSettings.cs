@@ -52,6 +52,10 @@ public sealed record SiloSettings(
                     + "(a SQLite log is one process's file, and Orleans moves the log's queues between silos).";
             }
         }
+        else if (Cluster.Kubernetes)
+        {
+            yield return $"{ClusterSettings.Section}:Kubernetes is true; it needs {Clustered} (Kubernetes hosting is for silos of a cluster).";
+        }
 
         var redisNeededBy = Cluster.IsClustered ? Clustered
             : Streams.Provider == StreamsProvider.Redis ? $"{StreamsOptions.Section}:Provider is Redis" : null;
@@ -80,6 +84,7 @@ public sealed record SiloSettings(
         var clustering = Cluster.IsClustered
             ? $"Redis clustering at {Redis.Servers()}, cluster {Cluster.ClusterId}, silo at {Cluster.AdvertisedAddress}:{Cluster.SiloPort}"
                 + (Cluster.GatewayPort == 0 ? ", no client gateway" : $", client gateway on port {Cluster.GatewayPort}")
+                + (Cluster.Kubernetes ? ", Kubernetes hosting" : "")
             : "embedded (localhost clustering)";
         return $"{clustering}; {state}; {log}";
     }

@@ -49,6 +49,13 @@ public static class SiloWiringExtensions
         ArgumentNullException.ThrowIfNull(settings);
         var cluster = settings.Cluster;
         var redis = StackExchange.Redis.ConfigurationOptions.Parse(settings.Redis.Configuration!);
+        if (cluster.Kubernetes)
+        {
+            // Before the options below: Orleans applies configurations in order, and Kubernetes hosting would otherwise
+            // take the service and cluster ids from ORLEANS_SERVICE_ID / ORLEANS_CLUSTER_ID instead of these settings.
+            silo.UseKubernetesHosting();
+        }
+
         silo.UseRedisClustering(o => o.ConfigurationOptions = redis)
             .Configure<ClusterOptions>(o =>
             {
