@@ -1,37 +1,51 @@
 #!/usr/bin/env bash
-# A local multi-process cluster on loopback, the way an operator tries scaling on one machine:
-# a private Redis (membership), a private PostgreSQL (state and messages), N silos and M gateway
-# processes (WebSocket + demo page; cluster clients that call the silos). Silos serve WebSockets too.
-# Everything lives under one state folder and listens on 127.0.0.1.
+# A local ChatCluster in cluster mode on loopback, the way an operator tries scaling on one machine: a private Redis
+# (Orleans' membership table and the timeline log in Redis Streams), a private PostgreSQL (grain state and messages),
+# N silo processes (Orleans silos that also serve WebSockets) and M gateway processes (Orleans clients that serve
+# WebSockets and the demo page and call the silos). Everything lives under one state folder and listens on 127.0.0.1.
 #
-#   bash infra/cluster.sh up [N] [M]  build, start Redis, PostgreSQL, N silos (default 3), M gateways (default 2)
+#   bash infra/cluster.sh up [N] [M]  build (Release), start Redis, PostgreSQL, N silos (default 3), M gateways (default 2)
 #   bash infra/cluster.sh add         start one more silo
 #   bash infra/cluster.sh add-gateway start one more gateway
-#   bash infra/cluster.sh stop I      stop silo I gracefully (SIGTERM: it leaves, hands its grains over)
-#   bash infra/cluster.sh kill I      kill silo I (SIGKILL: the others detect it in about 4 s)
-#   bash infra/cluster.sh status      each process's health as it reports it
+#   bash infra/cluster.sh stop I      stop silo I gracefully (SIGTERM: it leaves the cluster, its grains move) and wait
+#   bash infra/cluster.sh kill I      kill silo I (SIGKILL: the others declare it dead in about 1-3 s)
+#   bash infra/cluster.sh status      each process's /healthz as it reports it
 #   bash infra/cluster.sh down        stop everything and delete the state folder
 #
-# Silo I serves http://127.0.0.1:$((5100+I)), its transport 127.0.0.1:$((11100+I)).
-# Gateway J serves http://127.0.0.1:$((5200+J)), its transport 127.0.0.1:$((11200+J)).
-# Settings: CHATCLUSTER_LOCAL (state folder), REDIS_PORT (6390), PG_PORT (5440).
+# Silo I:    http://127.0.0.1:$((5100+I)), silo-to-silo port 127.0.0.1:$((11100+I)), Orleans gateway port 127.0.0.1:$((30000+I)).
+# Gateway J: http://127.0.0.1:$((5200+J)).
+# Settings: CHATCLUSTER_LOCAL (state folder, default ${TMPDIR:-/tmp}/chatcluster-local), REDIS_PORT (6390), PG_PORT (5440).
+# Dev tokens are on everywhere (POST /api/dev/token); one signing key for all processes, so a token works on any of them.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 repo=$(pwd)
 state=${CHATCLUSTER_LOCAL:-${TMPDIR:-/tmp}/chatcluster-local}
 redis_port=${REDIS_PORT:-6390}
 pg_port=${PG_PORT:-5440}
+cluster_id=local
 silo_dll="${repo}/Silo/bin/Release/net10.0/ChatCluster.Silo.dll"
+gateway_dll="${repo}/Gateway/bin/Release/net10.0/ChatCluster.Gateway.dll"
+start_timeout=120 # seconds a process gets to answer /readyz (two shared cores: a cold start takes 5-20 s)
 
 say() { echo "cluster: $*"; }
 die() { echo "cluster: $*" >&2; exit 2; }
+usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0" >&2; exit 2; }
+
+silo_http() { echo $((5100 + $1)); }
+silo_port() { echo $((11100 + $1)); }
+silo_gateway_port() { echo $((30000 + $1)); }
+gateway_http() { echo $((5200 + $1)); }
+
+need() { # command, what to do when it is missing
+  command -v "$1" >/dev/null || die "$1 not found; $2"
+}
 
 pg_bin() {
   local dir
   for dir in /usr/lib/postgresql/*/bin; do
     [ -x "${dir}/initdb" ] && { echo "${dir}"; return; }
   done
-  die "PostgreSQL server binaries not found; run: bash infra/install-deps.sh"
+  die "PostgreSQL server binaries not found in /usr/lib/postgresql/*/bin; run: bash infra/install-deps.sh"
 }
 
 # PostgreSQL refuses to run as root: run its tools as the postgres user.
@@ -39,24 +53,45 @@ as_postgres() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-wait_for() { # description, command...
-  local what=$1; shift
-  for _ in $(seq 1 100); do
-    if "$@" >/dev/null 2>&1; then return 0; fi
-    sleep 0.2
+port_free() { ! ss -Hltn "sport = :$1" | grep -q .; }
+
+check_ports() { # port...
+  local port
+  for port in "$@"; do
+    port_free "${port}" || die "port ${port} on this machine is taken (ss -ltn 'sport = :${port}'); stop what uses it, or pick other REDIS_PORT / PG_PORT"
   done
-  die "${what} did not come up"
 }
 
+pid_of() { cat "${state}/$1-$2/$1.pid" 2>/dev/null || true; } # kind, index
+running() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null; }
+
+build() {
+  need dotnet "install the .NET 10 SDK"
+  local log="${TMPDIR:-/tmp}/chatcluster-build.$$.log" project
+  for project in Silo/ChatCluster.Silo.csproj Gateway/ChatCluster.Gateway.csproj; do
+    say "building ${project} (Release)"
+    if ! dotnet build -c Release --nologo "${project}" >"${log}" 2>&1; then
+      tail -n 30 "${log}" >&2; rm -f "${log}"
+      die "the build of ${project} failed (above)"
+    fi
+  done
+  rm -f "${log}"
+}
+
+gateway_runnable() { [ -f "${gateway_dll%.dll}.runtimeconfig.json" ]; }
+
 start_redis() {
-  command -v redis-server >/dev/null || die "redis-server not found; run: bash infra/install-deps.sh"
+  need redis-server "run: bash infra/install-deps.sh"
   mkdir -p "${state}/redis"
-  # appendonly: the silos' streams (the message log) live here; an acked message must survive a Redis restart.
+  # appendonly yes, never without: Redis holds Orleans' membership table, and a Redis that restarts EMPTY breaks
+  # membership ("The Redis membership table version is missing") until every silo restarts. It also holds the timeline
+  # log (Redis Streams), where an ack means durable. appendfsync everysec: a killed Redis process loses nothing it
+  # wrote (the kernel has it); a crash of the whole machine may lose the last second.
   redis-server --bind 127.0.0.1 --port "${redis_port}" --dir "${state}/redis" --save "" \
     --appendonly yes --appendfsync everysec \
     --daemonize yes --pidfile "${state}/redis/redis.pid" --logfile "${state}/redis/redis.log"
-  wait_for "Redis" redis-cli -p "${redis_port}" ping
-  say "Redis on 127.0.0.1:${redis_port}"
+  wait_until "Redis (see ${state}/redis/redis.log)" 20 "" redis-cli -p "${redis_port}" ping
+  say "Redis on 127.0.0.1:${redis_port} (appendonly yes), log ${state}/redis/redis.log"
 }
 
 start_postgres() {
@@ -64,40 +99,92 @@ start_postgres() {
   mkdir -p "${state}/pg"
   [ "$(id -u)" -eq 0 ] && chown postgres "${state}/pg"
   chmod 700 "${state}/pg"
-  as_postgres "${bin}/initdb" -D "${state}/pg/data" -U chat --auth=trust >/dev/null
+  as_postgres test -w "${state}/pg" || die "the postgres user cannot write ${state}/pg; set CHATCLUSTER_LOCAL to a folder it can reach (e.g. under /tmp)"
+  as_postgres "${bin}/initdb" -D "${state}/pg/data" -U chat --auth=trust >"${state}/pg/initdb.log" 2>&1 \
+    || die "initdb failed, see ${state}/pg/initdb.log"
   # Each silo's connection pools may open dozens of connections under load: PostgreSQL's default of 100 runs out at 3 silos.
   as_postgres "${bin}/pg_ctl" -D "${state}/pg/data" -l "${state}/pg/postgres.log" -w \
-    -o "-p ${pg_port} -k ${state}/pg -c listen_addresses=127.0.0.1 -c max_connections=400" start >/dev/null
+    -o "-p ${pg_port} -k ${state}/pg -c listen_addresses=127.0.0.1 -c max_connections=400" start >/dev/null \
+    || die "PostgreSQL did not start, see ${state}/pg/postgres.log"
   as_postgres "${bin}/createdb" -h 127.0.0.1 -p "${pg_port}" -U chat chat
-  say "PostgreSQL on 127.0.0.1:${pg_port}, database chat"
+  say "PostgreSQL on 127.0.0.1:${pg_port}, database chat, user chat, log ${state}/pg/postgres.log"
 }
 
-start_process() { # kind (silo|gateway), index
-  local kind=$1 i=$2 dir="${state}/$1-$2" http transport
-  if [ "${kind}" = silo ]; then http=$((5100 + i)); transport=$((11100 + i)); else http=$((5200 + i)); transport=$((11200 + i)); fi
+wait_until() { # description, seconds, pid to watch ("" for none), command...
+  local what=$1 seconds=$2 pid=$3; shift 3
+  local deadline=$((SECONDS + seconds))
+  while [ "${SECONDS}" -lt "${deadline}" ]; do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    if [ -n "${pid}" ] && ! running "${pid}"; then return 1; fi
+    sleep 0.3
+  done
+  return 1
+}
+
+# The log's settings, shared by every silo. Redis Streams (the default in cluster mode) on the same Redis.
+# Kafka (issue 14) goes here: CHATCLUSTER__STREAMS__PROVIDER=Kafka and its bootstrap servers.
+export_log_settings() {
+  export CHATCLUSTER__STREAMS__PROVIDER=Redis
+}
+
+launch() { # kind (silo|gateway), index: starts the process in the background, returns at once
+  local kind=$1 i=$2 dir="${state}/$1-$2" dll
   mkdir -p "${dir}"
   (
     cd "${dir}"
-    export Urls="http://127.0.0.1:${http}"
-    export CHATCLUSTER__CLUSTER__PROVIDER=Redis
-    export CHATCLUSTER__REDIS__ENDPOINT="127.0.0.1:${redis_port}"
-    export CHATCLUSTER__TRANSPORT__PORT=${transport}
+    export CHATCLUSTER__CLUSTER__CLUSTERID=${cluster_id}
+    export CHATCLUSTER__REDIS__CONFIGURATION="127.0.0.1:${redis_port}"
+    # One key for every process, so a token from any gateway or silo works on every other.
+    CHATCLUSTER__GATEWAY__SIGNINGKEY=$(cat "${state}/signing-key")
+    export CHATCLUSTER__GATEWAY__SIGNINGKEY
+    export CHATCLUSTER__GATEWAY__DEVTOKENS=true
     if [ "${kind}" = silo ]; then
+      dll=${silo_dll}
+      export Urls="http://127.0.0.1:$(silo_http "${i}")"
+      export CHATCLUSTER__CLUSTER__PROVIDER=Redis
+      export CHATCLUSTER__CLUSTER__ADVERTISEDADDRESS=127.0.0.1
+      export CHATCLUSTER__CLUSTER__SILOPORT="$(silo_port "${i}")"
+      export CHATCLUSTER__CLUSTER__GATEWAYPORT="$(silo_gateway_port "${i}")"
       export CHATCLUSTER__STORAGE__PROVIDER=Postgres
       export CHATCLUSTER__STORAGE__POSTGRESCONNECTIONSTRING="Host=127.0.0.1;Port=${pg_port};Username=chat;Database=chat"
+      export_log_settings
     else
-      export CHATCLUSTER__CLUSTER__ROLE=Client
+      dll=${gateway_dll}
+      export Urls="http://127.0.0.1:$(gateway_http "${i}")"
     fi
-    # One key for every process, so a token from any gateway works on every other.
-    export CHATCLUSTER__GATEWAY__SIGNINGKEY="$(cat "${state}/signing-key")"
-    nohup dotnet "${silo_dll}" --contentRoot "$(dirname "${silo_dll}")" >"${dir}/${kind}.log" 2>&1 &
+    # setsid: the process outlives this script and the terminal; its pid is the one written down.
+    setsid nohup dotnet "${dll}" --contentRoot "$(dirname "${dll}")" >"${dir}/${kind}.log" 2>&1 </dev/null &
     echo $! >"${dir}/${kind}.pid"
   )
-  wait_for "${kind} ${i} (see ${dir}/${kind}.log)" curl -sf "http://127.0.0.1:${http}/readyz"
-  say "${kind} ${i}: http://127.0.0.1:${http} (transport 127.0.0.1:${transport}), log ${dir}/${kind}.log"
 }
 
-silo_pid() { cat "${state}/silo-$1/silo.pid" 2>/dev/null || true; }
+await_ready() { # kind, index
+  local kind=$1 i=$2 dir="${state}/$1-$2" http pid
+  if [ "${kind}" = silo ]; then http=$(silo_http "${i}"); else http=$(gateway_http "${i}"); fi
+  pid=$(pid_of "${kind}" "${i}")
+  if ! wait_until "${kind} ${i}" "${start_timeout}" "${pid}" curl -sf "http://127.0.0.1:${http}/readyz"; then
+    echo "--- last lines of ${dir}/${kind}.log:" >&2
+    tail -n 20 "${dir}/${kind}.log" >&2
+    running "${pid}" && die "${kind} ${i} (pid ${pid}) is not ready after ${start_timeout} s; 'bash infra/cluster.sh down' cleans up"
+    die "${kind} ${i} exited while starting (above); 'bash infra/cluster.sh down' cleans up"
+  fi
+  if [ "${kind}" = silo ]; then
+    say "silo ${i} (pid ${pid}): http://127.0.0.1:${http}, silo port $(silo_port "${i}"), Orleans gateway port $(silo_gateway_port "${i}"), log ${dir}/silo.log"
+  else
+    say "gateway ${i} (pid ${pid}): http://127.0.0.1:${http}, log ${dir}/gateway.log"
+  fi
+}
+
+ports_of() { # kind, index
+  if [ "$1" = silo ]; then echo "$(silo_http "$2") $(silo_port "$2") $(silo_gateway_port "$2")"; else gateway_http "$2"; fi
+}
+
+start() { # kind, index
+  # shellcheck disable=SC2046
+  check_ports $(ports_of "$1" "$2")
+  launch "$1" "$2"
+  await_ready "$1" "$2"
+}
 
 next_index() { # kind
   local i=0
@@ -105,69 +192,122 @@ next_index() { # kind
   echo "${i}"
 }
 
+is_count() { [[ "$1" =~ ^[0-9]+$ ]] && [ "$1" -le 90 ]; }
+
+need_cluster() {
+  [ -f "${state}/signing-key" ] || die "no cluster at ${state}: run 'bash infra/cluster.sh up' first (or set CHATCLUSTER_LOCAL)"
+}
+
+need_gateway_program() {
+  gateway_runnable || die "${gateway_dll} is not a program in this checkout (no runtimeconfig.json): the Gateway project cannot run on its own yet; use 'up N 0'"
+}
+
 cmd=${1:-}
 case "${cmd}" in
   up)
+    [ $# -le 3 ] || usage
     n=${2:-3}
     m=${3:-2}
-    [ -d "${state}" ] && die "${state} exists: run 'bash infra/cluster.sh down' first"
-    say "building the silo (Release)"
-    dotnet build -c Release Silo >/dev/null
+    { is_count "${n}" && [ "${n}" -ge 1 ]; } || die "up: N (silos) is '${n}'; it must be a number from 1 to 90"
+    is_count "${m}" || die "up: M (gateways) is '${m}'; it must be a number from 0 to 90"
+    [ -e "${state}" ] && die "${state} exists: run 'bash infra/cluster.sh down' first (or set CHATCLUSTER_LOCAL)"
+    need curl "run: apt-get install curl"
+    need ss "run: apt-get install iproute2"
+    need redis-server "run: bash infra/install-deps.sh"
+    pg_bin >/dev/null
+    ports=("${redis_port}" "${pg_port}")
+    for i in $(seq 0 $((n - 1))); do read -ra p <<<"$(ports_of silo "${i}")"; ports+=("${p[@]}"); done
+    for j in $(seq 0 $((m - 1))); do ports+=("$(gateway_http "${j}")"); done
+    check_ports "${ports[@]}"
+    build
+    [ "${m}" -eq 0 ] || need_gateway_program
     mkdir -p "${state}"
-    head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"${state}/signing-key"
+    (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"${state}/signing-key")
     start_redis
     start_postgres
-    for i in $(seq 0 $((n - 1))); do start_process silo "${i}"; done
-    for j in $(seq 0 $((m - 1))); do start_process gateway "${j}"; done
-    say "up: ${n} silos, ${m} gateways; open http://127.0.0.1:5200 (dev tokens on every process)"
+    # Silos start together (they install the schema under an advisory lock), then the gateways, which need a silo.
+    for i in $(seq 0 $((n - 1))); do launch silo "${i}"; done
+    for i in $(seq 0 $((n - 1))); do await_ready silo "${i}"; done
+    for j in $(seq 0 $((m - 1))); do launch gateway "${j}"; done
+    for j in $(seq 0 $((m - 1))); do await_ready gateway "${j}"; done
+    say "up: ${n} silos, ${m} gateways, state in ${state}"
+    if [ "${m}" -gt 0 ]; then say "open http://127.0.0.1:$(gateway_http 0)"; else say "open http://127.0.0.1:$(silo_http 0)"; fi
     ;;
   add)
-    [ -d "${state}" ] || die "no cluster: run 'bash infra/cluster.sh up' first"
-    start_process silo "$(next_index silo)"
+    [ $# -eq 1 ] || usage
+    need_cluster
+    start silo "$(next_index silo)"
     ;;
   add-gateway)
-    [ -d "${state}" ] || die "no cluster: run 'bash infra/cluster.sh up' first"
-    start_process gateway "$(next_index gateway)"
+    [ $# -eq 1 ] || usage
+    need_cluster
+    need_gateway_program
+    start gateway "$(next_index gateway)"
     ;;
   stop | kill)
-    i=${2:?silo index}
-    pid=$(silo_pid "${i}")
-    [ -n "${pid}" ] && kill -0 "${pid}" 2>/dev/null || die "silo ${i} is not running"
+    [ $# -eq 2 ] || die "${cmd}: which silo? e.g. 'bash infra/cluster.sh ${cmd} 1'"
+    i=$2
+    [[ "${i}" =~ ^[0-9]+$ ]] || die "${cmd}: the silo index is '${i}'; it must be a number (see 'bash infra/cluster.sh status')"
+    need_cluster
+    [ -d "${state}/silo-${i}" ] || die "there is no silo ${i} (see 'bash infra/cluster.sh status')"
+    pid=$(pid_of silo "${i}")
+    running "${pid}" || die "silo ${i} is not running"
     if [ "${cmd}" = stop ]; then
+      say "stopping silo ${i} (pid ${pid}, SIGTERM): it drains its WebSockets and hands its grains over"
       kill -TERM "${pid}"
-      while kill -0 "${pid}" 2>/dev/null; do sleep 0.2; done
-      say "silo ${i} stopped gracefully"
+      while running "${pid}"; do sleep 0.2; done
+      say "silo ${i} stopped: $(tail -n 1 "${state}/silo-${i}/silo.log")"
     else
       kill -KILL "${pid}"
-      say "silo ${i} killed"
+      say "silo ${i} (pid ${pid}) killed"
     fi
     ;;
   status)
-    for dir in "${state}"/silo-* "${state}"/gateway-*; do
-      [ -d "${dir}" ] || continue
-      name=$(basename "${dir}"); kind=${name%-*}; i=${name##*-}
-      pid=$(cat "${dir}/${kind}.pid" 2>/dev/null || true)
-      if [ "${kind}" = silo ]; then http=$((5100 + i)); else http=$((5200 + i)); fi
-      if [ -n "${pid}" ] && kill -0 "${pid}" 2>/dev/null; then
-        echo "${kind} ${i} (pid ${pid}): $(curl -s "http://127.0.0.1:${http}/healthz" || echo 'no answer')"
-      else
-        echo "${kind} ${i}: not running"
-      fi
+    [ $# -eq 1 ] || usage
+    need_cluster
+    redis_pid=$(cat "${state}/redis/redis.pid" 2>/dev/null || true)
+    if running "${redis_pid}"; then echo "redis (pid ${redis_pid}): 127.0.0.1:${redis_port}"; else echo "redis: not running"; fi
+    if as_postgres "$(pg_bin)/pg_ctl" -D "${state}/pg/data" status >/dev/null 2>&1; then
+      echo "postgres: 127.0.0.1:${pg_port}"
+    else
+      echo "postgres: not running"
+    fi
+    for kind in silo gateway; do
+      for i in $(seq 0 $(($(next_index "${kind}") - 1))); do
+        pid=$(pid_of "${kind}" "${i}")
+        if [ "${kind}" = silo ]; then http=$(silo_http "${i}"); else http=$(gateway_http "${i}"); fi
+        if running "${pid}"; then
+          echo "${kind} ${i} (pid ${pid}) http://127.0.0.1:${http}: $(curl -s -m 5 "http://127.0.0.1:${http}/healthz" || echo 'no answer')"
+        else
+          echo "${kind} ${i} http://127.0.0.1:${http}: not running"
+        fi
+      done
     done
     ;;
   down)
+    [ $# -eq 1 ] || usage
+    if [ ! -e "${state}" ]; then say "nothing at ${state}"; exit 0; fi
+    # SIGKILL, not SIGTERM: the whole state is deleted next, so a graceful hand-over would only take time.
+    pids=()
     for pidfile in "${state}"/silo-*/silo.pid "${state}"/gateway-*/gateway.pid; do
-      [ -f "${pidfile}" ] && kill -KILL "$(cat "${pidfile}")" 2>/dev/null || true
+      [ -f "${pidfile}" ] || continue
+      pid=$(cat "${pidfile}")
+      running "${pid}" && kill -KILL "${pid}" && pids+=("${pid}")
     done
-    [ -f "${state}/redis/redis.pid" ] && kill "$(cat "${state}/redis/redis.pid")" 2>/dev/null || true
-    if [ -d "${state}/pg/data" ]; then
-      as_postgres "$(pg_bin)/pg_ctl" -D "${state}/pg/data" -m immediate stop >/dev/null 2>&1 || true
+    for pid in "${pids[@]}"; do while running "${pid}"; do sleep 0.1; done; done
+    redis_pid=$(cat "${state}/redis/redis.pid" 2>/dev/null || true)
+    if running "${redis_pid}"; then
+      kill -TERM "${redis_pid}"
+      while running "${redis_pid}"; do sleep 0.1; done
+    fi
+    if [ -f "${state}/pg/data/postmaster.pid" ]; then
+      as_postgres "$(pg_bin)/pg_ctl" -D "${state}/pg/data" -m immediate -w stop >/dev/null 2>&1 || true
     fi
     rm -rf "${state}"
-    say "down"
+    say "down: ${#pids[@]} processes stopped, Redis and PostgreSQL stopped, ${state} deleted"
     ;;
   *)
-    sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
-    exit 2
+    [ -z "${cmd}" ] || echo "cluster: unknown command '${cmd}'" >&2
+    usage
     ;;
 esac
