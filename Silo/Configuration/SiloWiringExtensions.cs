@@ -91,8 +91,8 @@ public static class SiloWiringExtensions
         switch (storage.Provider)
         {
             case StorageProvider.Postgres:
-                silo.AddPostgresGrainStorage(ChatStorage.Name, storage.PostgresConnectionString!)
-                    .AddPostgresMessageStore(storage.PostgresConnectionString!);
+                var postgres = storage.PooledPostgresConnectionString();
+                silo.AddPostgresGrainStorage(ChatStorage.Name, postgres).AddPostgresMessageStore(postgres);
                 break;
             case StorageProvider.Memory:
                 silo.AddMemoryGrainStorage(ChatStorage.Name)
