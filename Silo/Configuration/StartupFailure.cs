@@ -22,6 +22,9 @@ public static class StartupFailure
                 case Npgsql.NpgsqlException:
                 case IOException { InnerException: AddressInUseException }:
                     return ex.Message;
+                case StackExchange.Redis.RedisConnectionException redis:
+                    // Its own message suggests abortConnect=false, which would only hide the problem.
+                    return $"Redis could not be reached ({redis.FailureType}): check ChatCluster:Redis:Configuration and that Redis is running.";
             }
         }
 

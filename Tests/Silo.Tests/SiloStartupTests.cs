@@ -117,4 +117,23 @@ public sealed class SiloStartupTests
         Assert.Contains("ChatCluster cannot start: The message store (PostgreSQL messages at 127.0.0.1:1/chat) could not be prepared", silo.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("hunter2-secret", silo.Output, StringComparison.Ordinal);
     }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Unreachable_redis_in_cluster_mode_stops_startup_without_leaking_the_password()
+    {
+        var database = await (await Testing.Servers.SharedServers.Postgres).CreateUniqueDatabaseAsync("unreachableredis");
+        await using var silo = SiloProcess.Start(new Dictionary<string, string>
+        {
+            ["CHATCLUSTER__CLUSTER__PROVIDER"] = "Redis",
+            ["CHATCLUSTER__CLUSTER__SILOPORT"] = Testing.Servers.FreePort.Get().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["CHATCLUSTER__STORAGE__PROVIDER"] = "Postgres",
+            ["CHATCLUSTER__STORAGE__POSTGRESCONNECTIONSTRING"] = database,
+            ["CHATCLUSTER__REDIS__CONFIGURATION"] = $"127.0.0.1:{Testing.Servers.FreePort.Get()},password=hunter2-secret,connectTimeout=2000",
+        });
+
+        Assert.Equal(2, await silo.WaitForExitAsync(StartTimeout));
+        Assert.Contains("ChatCluster cannot start: Redis could not be reached", silo.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", silo.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2-secret", silo.Output, StringComparison.Ordinal);
+    }
 }
