@@ -1,9 +1,12 @@
 using System.CommandLine;
+using ChatCluster.Bench.Backlog;
 using ChatCluster.Bench.Chat;
 using ChatCluster.Bench.Cluster;
 using ChatCluster.Bench.GrainCalls;
 using ChatCluster.Bench.GrainStorage;
 using ChatCluster.Bench.MessageStore;
+using ChatCluster.Bench.RemoteCalls;
+using ChatCluster.Bench.Streams;
 using ChatCluster.Bench.WebSockets;
 
 // The bench tool: one subcommand per benchmark; results go to docs/benchmarks.md by hand, with the command.
@@ -26,5 +29,6 @@ var root = new RootCommand("ChatCluster benchmarks")
 {
     grainCalls, MessageStoreCommand.Create(), ChatCommands.DirectMessages(), ChatCommands.FanOut(),
     WebSocketCommands.Connections(), WebSocketCommands.DirectMessages(), ClusterDmCommand.Create(), GrainStorageCommand.Create(),
+    StreamsCommand.Create(), BacklogCommand.Create(), RemoteCallsCommand.Create(), RemoteCallsCommand.Server(),
 };
 return await root.Parse(args).InvokeAsync();
