@@ -1,7 +1,6 @@
 using ChatCluster.Gateway;
 using ChatCluster.Silo.Configuration;
 using ChatCluster.Silo.Health;
-using ChatCluster.Silo.Metrics;
 using ChatCluster.Streams;
 
 namespace ChatCluster.Silo;
@@ -22,12 +21,7 @@ public static class SiloHost
         builder.UseOrleans(silo => silo.AddConfiguredChatSilo(settings));
         // After UseOrleans: the gateway registers its push observer once the silo has started.
         builder.Services.AddGateway(builder.Configuration);
-        builder.Services.AddSingleton(provider => new StreamLagMetrics(
-            provider.GetRequiredService<IStreamLog>(),
-            Grains.ChatSiloBuilderExtensions.TimelineReaders.Select(r => r.ProviderName),
-            provider.GetRequiredService<ILogger<StreamLagMetrics>>()));
-        builder.Services.AddHostedService(provider => provider.GetRequiredService<StreamLagMetrics>());
-        builder.Services.AddSingleton(provider => provider.GetRequiredService<StreamLagMetrics>().Meter);
+        builder.Services.AddSingleton(provider => provider.GetRequiredService<StreamConsumerLag>().Meter);
         builder.Services.AddSingleton(StreamMetrics.Meter);
 
         var app = builder.Build();

@@ -1,20 +1,36 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 using Orleans.Hosting;
+using Orleans.Runtime;
 using Orleans.Streams;
 
 namespace ChatCluster.Streams;
 
-/// <summary>What every log's registration shares: checking the readers, and adding the write-only provider and one read-only provider per reader.</summary>
+/// <summary>
+/// What every log's registration shares: checking the readers, adding the write-only provider and one read-only
+/// provider per reader (with their queue balancer), and the readers' consumer lag.
+/// </summary>
 internal static class LogStreamProviders
 {
     /// <summary>
+    /// How long a silo that joined counts as new for the queue balancer (Orleans' default is 2 minutes). A new silo takes
+    /// its share at once either way; a short period only keeps the balancer from holding back a share for that long.
+    /// </summary>
+    public static readonly TimeSpan SiloMaturityPeriod = TimeSpan.FromSeconds(5);
+
+    /// <summary>
     /// Adds the write-only provider <paramref name="publishProviderName"/> and one read-only provider per
     /// reader, all with implicit-only pub-sub; <paramref name="create"/> makes a provider's adapter factory
-    /// (its reader, or null for the write-only provider).
+    /// (its reader, or null for the write-only provider). Also registers the log's <see cref="StreamConsumerLag"/>
+    /// (keyed by <paramref name="publishProviderName"/>, and unkeyed) over its <see cref="IStreamLog"/> keyed by that name.
     /// </summary>
     public static void Add(
         ISiloBuilder builder, string publishProviderName, LogReader[] readers, Func<IServiceProvider, string, LogReader?, IQueueAdapterFactory> create)
     {
+        builder.Services.AddKeyedSingleton(publishProviderName, (sp, _) => new StreamConsumerLag(
+            sp.GetRequiredKeyedService<IStreamLog>(publishProviderName), sp.GetRequiredService<ILoggerFactory>().CreateLogger<StreamConsumerLag>()));
+        builder.Services.AddSingleton(sp => sp.GetRequiredKeyedService<StreamConsumerLag>(publishProviderName));
         builder.AddPersistentStreams(
             publishProviderName,
             (sp, name) => create(sp, name, null),
@@ -27,6 +43,17 @@ internal static class LogStreamProviders
                 stream =>
                 {
                     stream.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly);
+
+                    // Orleans' deployment-based balancer over the silos of the membership: an even share for every active
+                    // silo (the default consistent ring split 8 queues 6/2 over two silos), a dead or leaving silo's share
+                    // handed to the others as soon as the membership says so. Streams/README.md says why not the others.
+                    stream.ConfigurePartitionBalancing<DeploymentBasedQueueBalancerOptions>(
+                        (sp, name) => DeploymentBasedQueueBalancer.Create(sp, name, new MembershipDeployment(sp.GetRequiredService<ISiloStatusOracle>())),
+                        options => options.Configure(balancer =>
+                        {
+                            balancer.IsFixed = false;
+                            balancer.SiloMaturityPeriod = SiloMaturityPeriod;
+                        }));
                     stream.Configure<SimpleQueueCacheOptions>(options => options.Configure(cache => cache.CacheSize = reader.CacheSize));
                     stream.ConfigurePullingAgent(options => options.Configure(agent =>
                     {

@@ -36,11 +36,46 @@ internal sealed partial class RedisLog : IStreamLog, IAsyncDisposable
         return offset
         """;
 
-    // The checkpoint only moves forward, whoever writes it.
-    private const string CheckpointScript = """
-        local current = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
-        if tonumber(ARGV[2]) > current then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
-        return 0
+    // XACK of what needs no more delivery, then the checkpoint: the highest offset with nothing unacknowledged at or below
+    // it, as the group's pending list says (the offset before its lowest pending entry, or the last entry the group read
+    // when nothing is pending). Whichever consumers read what, it never passes an entry not acknowledged; it only moves
+    // forward. Offsets are consecutive in a stream, so the entry before the lowest pending one need not be kept.
+    private const string AcknowledgeScript = """
+        local stream, checkpoints, group, field = KEYS[1], KEYS[2], ARGV[1], ARGV[2]
+        for i = 3, #ARGV, 500 do
+            redis.call('XACK', stream, group, unpack(ARGV, i, math.min(i + 499, #ARGV)))
+        end
+        local function offset_of(entries)
+            local entry = entries[1]
+            if not entry then return nil end
+            local fields = entry[2]
+            for j = 1, #fields, 2 do
+                if fields[j] == 'offset' then return tonumber(fields[j + 1]) end
+            end
+            return nil
+        end
+        local through
+        local pending = redis.call('XPENDING', stream, group)
+        if pending[1] > 0 then
+            local lowest = offset_of(redis.call('XRANGE', stream, pending[2], pending[2]))
+            if lowest then through = lowest - 1 end
+        else
+            local last
+            for _, info in ipairs(redis.call('XINFO', 'GROUPS', stream)) do
+                local name, id
+                for j = 1, #info, 2 do
+                    if info[j] == 'name' then name = info[j + 1] elseif info[j] == 'last-delivered-id' then id = info[j + 1] end
+                end
+                if name == group then last = id end
+            end
+            if last and last ~= '0-0' then through = offset_of(redis.call('XREVRANGE', stream, last, '-', 'COUNT', 1)) end
+        end
+        local current = tonumber(redis.call('HGET', checkpoints, field) or '0')
+        if through and through > current then
+            redis.call('HSET', checkpoints, field, through)
+            return through
+        end
+        return current
         """;
 
     private readonly Lock gate = new();
@@ -131,8 +166,24 @@ internal sealed partial class RedisLog : IStreamLog, IAsyncDisposable
         }
     }
 
-    public Task CheckpointAsync(string reader, int queue, long offset) =>
-        Database.ScriptEvaluateAsync(CheckpointScript, [CheckpointsKey(reader)], [queue, offset]);
+    /// <summary>
+    /// Acknowledges <paramref name="ids"/> in the group of <paramref name="reader"/> on <paramref name="queue"/> (none: just
+    /// the checkpoint), then moves its checkpoint to the highest offset with nothing unacknowledged at or below it, as
+    /// Redis sees the group; returns the checkpoint.
+    /// </summary>
+    public async Task<long> AcknowledgeAsync(string reader, int queue, IReadOnlyCollection<RedisValue> ids)
+    {
+        var args = new RedisValue[ids.Count + 2];
+        args[0] = reader;
+        args[1] = queue;
+        var i = 2;
+        foreach (var id in ids)
+        {
+            args[i++] = id;
+        }
+
+        return (long)await Database.ScriptEvaluateAsync(AcknowledgeScript, [StreamKey(queue), CheckpointsKey(reader)], args).ConfigureAwait(false);
+    }
 
     public Task DeadLetterAsync(string reader, int queue, StreamEntry entry, string error)
     {

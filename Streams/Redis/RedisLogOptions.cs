@@ -24,11 +24,24 @@ public sealed class RedisLogOptions
     public int Queues { get; set; } = 8;
 
     /// <summary>
-    /// How long an entry must have been pending with another consumer (another silo) before a receiver
-    /// starting on its queue takes it over. Zero (the default) takes over every entry: Orleans gives a
-    /// queue to one silo at a time, so the previous owner is gone or has let go.
+    /// How long an entry must have been pending with another consumer of the group (another silo) before the receiver
+    /// running on its queue takes it over. A receiver starting on a queue takes every such entry at once; while it runs,
+    /// it takes those left this long, every <see cref="ClaimPeriod"/>: an earlier owner that still read for a while as
+    /// the queue moved (both believed they owned it) may have left some undelivered. Taking an entry its consumer still
+    /// holds only delivers it twice.
     /// </summary>
-    public TimeSpan ClaimIdleTime { get; set; } = TimeSpan.Zero;
+    public TimeSpan ClaimIdleTime { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How often a running receiver looks for entries other consumers left pending (<see cref="ClaimIdleTime"/>).</summary>
+    public TimeSpan ClaimPeriod { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How long a receiver starting on a queue waits, at most, for the other consumers of its group that still read the
+    /// queue (an earlier owner not yet told it lost it: Redis saw it within <see cref="ClaimIdleTime"/>) to stop before it
+    /// takes over their pending entries and reads. Waiting keeps the queue's order when it moves; past this time both
+    /// read, and what they read is delivered at least once, not always in order.
+    /// </summary>
+    public TimeSpan TakeoverTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How often each queue's stream is trimmed to what every reader has acknowledged; <see cref="TimeSpan.Zero"/> keeps everything.</summary>
     public TimeSpan TrimPeriod { get; set; } = TimeSpan.FromMinutes(1);
@@ -70,6 +83,16 @@ public sealed class RedisLogOptions
         if (ClaimIdleTime < TimeSpan.Zero)
         {
             yield return $"{nameof(RedisLogOptions)}.{nameof(ClaimIdleTime)} cannot be negative (was {ClaimIdleTime}).";
+        }
+
+        if (ClaimPeriod <= TimeSpan.Zero)
+        {
+            yield return $"{nameof(RedisLogOptions)}.{nameof(ClaimPeriod)} must be positive (was {ClaimPeriod}).";
+        }
+
+        if (TakeoverTimeout < TimeSpan.Zero)
+        {
+            yield return $"{nameof(RedisLogOptions)}.{nameof(TakeoverTimeout)} cannot be negative (was {TakeoverTimeout}).";
         }
 
         if (TrimPeriod < TimeSpan.Zero)

@@ -9,7 +9,7 @@ namespace ChatCluster.Streams;
 /// through it; a reader provider creates a receiver per queue it is given.
 /// </summary>
 internal sealed class RedisQueueAdapter(
-    string name, RedisLog log, LogReader? reader, string consumer, LogRecordCodec codec, ILoggerFactory loggerFactory) : IQueueAdapter
+    string name, RedisLog log, LogReader? reader, string consumer, LogRecordCodec codec, StreamConsumerLag lag, ILoggerFactory loggerFactory) : IQueueAdapter
 {
     /// <summary>The provider's name (Orleans requires it).</summary>
     public string Name => name;
@@ -45,6 +45,6 @@ internal sealed class RedisQueueAdapter(
             throw new InvalidOperationException($"Stream provider {name} only writes to the log.");
         }
 
-        return new RedisQueueReceiver(log, reader, (int)queueId.GetNumericId(), consumer, codec, loggerFactory.CreateLogger<RedisQueueReceiver>());
+        return new RedisQueueReceiver(log, reader, (int)queueId.GetNumericId(), consumer, codec, lag, loggerFactory.CreateLogger<RedisQueueReceiver>());
     }
 }

@@ -14,7 +14,8 @@ namespace ChatCluster.Streams;
 /// the log), the provider's own cache, the log's queue mapper (the same queues for every provider).
 /// </summary>
 internal sealed class RedisQueueAdapterFactory(
-    string name, RedisLog log, LogReader? reader, string consumer, LogRecordCodec codec, SimpleQueueCacheOptions cacheOptions, ILoggerFactory loggerFactory)
+    string name, RedisLog log, LogReader? reader, string consumer, LogRecordCodec codec, StreamConsumerLag lag, SimpleQueueCacheOptions cacheOptions,
+    ILoggerFactory loggerFactory)
     : IQueueAdapterFactory
 {
     private readonly SimpleQueueAdapterCache cache = new(cacheOptions, name, loggerFactory);
@@ -26,6 +27,7 @@ internal sealed class RedisQueueAdapterFactory(
         reader,
         services.GetRequiredService<ILocalSiloDetails>().SiloAddress.ToParsableString(),
         new LogRecordCodec(services.GetRequiredService<Serializer>()),
+        services.GetRequiredKeyedService<StreamConsumerLag>(publishProviderName),
         services.GetRequiredService<IOptionsMonitor<SimpleQueueCacheOptions>>().Get(name),
         services.GetRequiredService<ILoggerFactory>());
 
@@ -35,7 +37,7 @@ internal sealed class RedisQueueAdapterFactory(
     public async Task<IQueueAdapter> CreateAdapter(CancellationToken cancellationToken)
     {
         await log.OpenAsync(cancellationToken).ConfigureAwait(false);
-        return new RedisQueueAdapter(name, log, reader, consumer, codec, loggerFactory);
+        return new RedisQueueAdapter(name, log, reader, consumer, codec, lag, loggerFactory);
     }
 
     public IQueueAdapterCache GetQueueAdapterCache() => cache;

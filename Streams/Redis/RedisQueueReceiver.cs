@@ -9,12 +9,15 @@ using RedisStreamPosition = StackExchange.Redis.StreamPosition;
 namespace ChatCluster.Streams;
 
 /// <summary>
-/// Reads one queue of the log for one reader provider, as the consumer of this silo in the reader's
-/// consumer group. On start it takes over the entries other consumers (earlier owners of the queue)
-/// left pending, hands on its own pending entries, then new ones (XREADGROUP). It hands the records of
-/// the source namespace to Orleans' cache on the reader's stream for the queue, skips (and acks) the
-/// others, dead-letters (and acks) the ones it cannot decode, and acks what Orleans reports delivered;
-/// the checkpoint is the highest offset with nothing unacknowledged at or below it.
+/// Reads one queue of the log for one reader provider, as the consumer of this silo in the reader's consumer group.
+/// On start it waits until no other consumer of the group still reads the queue (an earlier owner that has not let go
+/// yet; at most <see cref="RedisLogOptions.TakeoverTimeout"/>), takes over every entry the others read and did not
+/// acknowledge, hands on its own pending entries, then new ones (XREADGROUP). While it runs it keeps taking over what
+/// other consumers leave pending for <see cref="RedisLogOptions.ClaimIdleTime"/>: an earlier owner that read on past the
+/// takeover would otherwise leave what it read and never delivered waiting for ever. It hands the records of the source namespace
+/// to Orleans' cache on the reader's stream for the queue, skips (and acks) the others, dead-letters (and acks) the ones
+/// it cannot decode, and acks what Orleans reports delivered. The checkpoint is computed by Redis from the group's pending
+/// entries (<see cref="RedisLog.AcknowledgeAsync"/>), so it never passes an entry some consumer has not acknowledged.
 /// </summary>
 internal sealed partial class RedisQueueReceiver : IQueueAdapterReceiver
 {
@@ -23,26 +26,31 @@ internal sealed partial class RedisQueueReceiver : IQueueAdapterReceiver
     private readonly int queue;
     private readonly string consumer;
     private readonly LogRecordCodec codec;
+    private readonly StreamConsumerLag lag;
     private readonly ILogger logger;
     private readonly RedisKey key;
     private readonly StreamId deliveredStream;
-    private readonly Queue<Entry> inFlight = new();           // read, in offset order, until the checkpoint passes them
-    private readonly Dictionary<long, Entry> handed = [];      // handed to Orleans' cache, not yet reported delivered
+    private readonly Dictionary<long, RedisValue> handed = [];  // offset -> entry id: handed to Orleans' cache, not yet reported delivered
     private RedisValue pendingCursor = "0-0";                  // while re-reading this consumer's pending entries
-    private RedisValue lastId = "0-0";                         // the last entry a read took in
+    private bool initialized;
+    private bool takenOver;
+    private long started;
+    private bool holding;
     private bool readingPending = true;
     private bool lastReadFull = true;
     private long readOffset;
     private long checkpoint;
     private long lastRead;
+    private long lastClaim;
 
-    public RedisQueueReceiver(RedisLog log, LogReader reader, int queue, string consumer, LogRecordCodec codec, ILogger logger)
+    public RedisQueueReceiver(RedisLog log, LogReader reader, int queue, string consumer, LogRecordCodec codec, StreamConsumerLag lag, ILogger logger)
     {
         this.log = log;
         this.reader = reader;
         this.queue = queue;
         this.consumer = consumer;
         this.codec = codec;
+        this.lag = lag;
         this.logger = logger;
         key = log.StreamKey(queue);
         deliveredStream = StreamId.Create(reader.DeliveredNamespace, queue.ToString(CultureInfo.InvariantCulture));
@@ -54,25 +62,7 @@ internal sealed partial class RedisQueueReceiver : IQueueAdapterReceiver
     {
         using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeoutSource.CancelAfter(timeout);
-        await log.OpenAsync(timeoutSource.Token).ConfigureAwait(false);
-        await log.EnsureGroupAsync(reader.ProviderName, queue).WaitAsync(timeoutSource.Token).ConfigureAwait(false);
-        checkpoint = await log.GetCheckpointAsync(reader.ProviderName, queue, timeoutSource.Token).ConfigureAwait(false);
-        readOffset = checkpoint;
-
-        // Entries an earlier owner of the queue read but never acked (it died, or let the queue go) are ours now.
-        var claimed = 0;
-        RedisValue cursor = "0-0";
-        var minIdle = (long)log.Options.ClaimIdleTime.TotalMilliseconds;
-        do
-        {
-            var result = await log.Database.StreamAutoClaimIdsOnlyAsync(key, reader.ProviderName, consumer, minIdle, cursor, log.Options.ClaimBatchSize)
-                .WaitAsync(timeoutSource.Token).ConfigureAwait(false);
-            claimed += result.ClaimedIds.Length;
-            cursor = result.NextStartId;
-        }
-        while (cursor != "0-0" && !cursor.IsNullOrEmpty);
-
-        LogStarted(reader.ProviderName, queue, consumer, checkpoint, claimed);
+        await StartAsync(timeoutSource.Token).ConfigureAwait(false);
     }
 
     [Obsolete("Use the overload which accepts a CancellationToken.")]
@@ -80,61 +70,81 @@ internal sealed partial class RedisQueueReceiver : IQueueAdapterReceiver
 
     public async Task<IList<IBatchContainer>> GetQueueMessagesAsync(int maxCount, CancellationToken cancellationToken)
     {
-        var count = maxCount > 0 ? Math.Min(maxCount, log.Options.ReadBatchSize) : log.Options.ReadBatchSize;
+        if (!initialized)
+        {
+            // Orleans pumps a receiver whose Initialize failed (Redis was unreachable): it starts here instead.
+            await StartAsync(cancellationToken).ConfigureAwait(false);
+        }
 
-        // Caught up with what this silo appended: ask Redis only every ExternalPollPeriod (for other silos' appends).
+        var count = maxCount > 0 ? Math.Min(maxCount, log.Options.ReadBatchSize) : log.Options.ReadBatchSize;
         var now = Stopwatch.GetTimestamp();
-        if (!readingPending && !lastReadFull && readOffset >= log.KnownEnd(queue) && Stopwatch.GetElapsedTime(lastRead, now) < log.Options.ExternalPollPeriod)
+        if (!takenOver && !await TakeOverAsync(now, cancellationToken).ConfigureAwait(false))
         {
             return [];
         }
 
-        lastRead = now;
-        var database = log.Database;
         StreamEntry[] entries = [];
-        if (readingPending)
+        if (Stopwatch.GetElapsedTime(lastClaim, now) >= log.Options.ClaimPeriod)
         {
-            entries = await database.StreamReadGroupAsync(key, reader.ProviderName, consumer, pendingCursor, count).ConfigureAwait(false);
-            if (entries.Length == 0)
-            {
-                readingPending = false;
-            }
-            else
-            {
-                pendingCursor = entries[^1].Id;
-            }
+            lastClaim = now;
+            entries = [.. await ClaimFromOthersAsync(log.Options.ClaimIdleTime, withEntries: true, cancellationToken).ConfigureAwait(false)];
         }
 
-        if (!readingPending && entries.Length == 0)
+        // Caught up with what this silo appended: ask Redis only every ExternalPollPeriod (for other silos' appends).
+        if (entries.Length == 0 && !readingPending && !lastReadFull && readOffset >= log.KnownEnd(queue)
+            && Stopwatch.GetElapsedTime(lastRead, now) < log.Options.ExternalPollPeriod)
         {
-            entries = await database.StreamReadGroupAsync(key, reader.ProviderName, consumer, RedisStreamPosition.NewMessages, count).ConfigureAwait(false);
+            return [];
         }
 
-        lastReadFull = readingPending || entries.Length == count;
+        var database = log.Database;
+        var fromPending = false;
+        if (entries.Length == 0)
+        {
+            lastRead = now;
+            if (readingPending)
+            {
+                entries = await database.StreamReadGroupAsync(key, reader.ProviderName, consumer, pendingCursor, count).ConfigureAwait(false);
+                readingPending = entries.Length > 0;
+                fromPending = readingPending;
+            }
+
+            if (!readingPending && entries.Length == 0)
+            {
+                entries = await database.StreamReadGroupAsync(key, reader.ProviderName, consumer, RedisStreamPosition.NewMessages, count).ConfigureAwait(false);
+            }
+
+            lastReadFull = readingPending || entries.Length == count;
+        }
+
         var containers = new List<IBatchContainer>(entries.Length);
-        var inFlightBefore = inFlight.Count;
+        var handedNow = new List<long>();
         var readOffsetBefore = readOffset;
         try
         {
-            await TakeInAsync(entries, containers).ConfigureAwait(false);
+            await TakeInAsync(entries, containers, handedNow).ConfigureAwait(false);
         }
         catch
         {
-            // Nothing of this read counts: its entries are in this consumer's pending list, so the next call reads them again.
-            ForgetAfter(inFlightBefore);
+            // Nothing of this read counts: its entries are in this consumer's pending list (claimed ones too), so the next
+            // call reads that list again from the start; what is still in Orleans' cache is skipped there.
+            foreach (var offset in handedNow)
+            {
+                handed.Remove(offset);
+            }
+
             readOffset = readOffsetBefore;
             readingPending = true;
-            pendingCursor = lastId;
+            pendingCursor = "0-0";
             throw;
         }
 
-        if (entries.Length > 0)
+        if (fromPending)
         {
-            lastId = entries[^1].Id;
+            pendingCursor = entries[^1].Id;
         }
 
         log.ObserveEnd(queue, readOffset);
-        await AdvanceCheckpointAsync().ConfigureAwait(false);
         return containers;
     }
 
@@ -143,51 +153,157 @@ internal sealed partial class RedisQueueReceiver : IQueueAdapterReceiver
 
     public async Task MessagesDeliveredAsync(IList<IBatchContainer> messages, CancellationToken cancellationToken)
     {
-        var delivered = new List<Entry>(messages.Count);
+        var delivered = new List<(long Offset, RedisValue Id)>(messages.Count);
         foreach (var message in messages)
         {
-            if (message is LogBatchContainer container && handed.Remove(container.Offset, out var entry))
+            if (message is LogBatchContainer container && handed.Remove(container.Offset, out var id))
             {
-                delivered.Add(entry);
+                delivered.Add((container.Offset, id));
             }
         }
 
-        if (delivered.Count > 0)
+        if (delivered.Count == 0)
         {
-            try
-            {
-                await log.Database.StreamAcknowledgeAsync(key, reader.ProviderName, [.. delivered.Select(entry => entry.Id)]).ConfigureAwait(false);
-            }
-            catch
-            {
-                // Not acked: they stay pending, and hold the checkpoint (a later owner delivers them again).
-                foreach (var entry in delivered)
-                {
-                    handed[entry.Offset] = entry;
-                }
-
-                throw;
-            }
-
-            foreach (var entry in delivered)
-            {
-                entry.Done = true;
-            }
+            return;
         }
 
-        await AdvanceCheckpointAsync().ConfigureAwait(false);
+        try
+        {
+            checkpoint = await log.AcknowledgeAsync(reader.ProviderName, queue, [.. delivered.Select(entry => entry.Id)]).ConfigureAwait(false);
+        }
+        catch
+        {
+            // Not acked: they stay pending, and hold the checkpoint (a later owner delivers them again).
+            foreach (var (offset, id) in delivered)
+            {
+                handed[offset] = id;
+            }
+
+            throw;
+        }
     }
 
     public Task Shutdown(TimeSpan timeout) => Shutdown(timeout, CancellationToken.None);
 
     public Task Shutdown(TimeSpan timeout, CancellationToken cancellationToken)
     {
+        if (holding)
+        {
+            holding = false;
+            lag.Release(reader, queue);
+        }
+
         LogStopped(reader.ProviderName, queue, checkpoint, handed.Count);
         return Task.CompletedTask;
     }
 
+    private async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await log.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await log.EnsureGroupAsync(reader.ProviderName, queue).WaitAsync(cancellationToken).ConfigureAwait(false);
+        checkpoint = await log.AcknowledgeAsync(reader.ProviderName, queue, []).WaitAsync(cancellationToken).ConfigureAwait(false);
+        readOffset = Math.Max(readOffset, checkpoint);
+        started = Stopwatch.GetTimestamp();
+        initialized = true;
+        if (!holding)
+        {
+            holding = true;
+            await lag.HoldAsync(reader, queue).ConfigureAwait(false);
+        }
+
+        LogStarted(reader.ProviderName, queue, consumer, checkpoint);
+    }
+
+    // The queue is ours once no other consumer of the group still reads it (Redis saw none within ClaimIdleTime), or
+    // after TakeoverTimeout: then what the others read and did not acknowledge is taken over however recently they read
+    // it, and reading starts with this consumer's pending entries. Asked every ExternalPollPeriod meanwhile.
+    private async Task<bool> TakeOverAsync(long now, CancellationToken cancellationToken)
+    {
+        if (Stopwatch.GetElapsedTime(lastRead, now) < log.Options.ExternalPollPeriod)
+        {
+            return false;
+        }
+
+        lastRead = now;
+        var waited = Stopwatch.GetElapsedTime(started, now);
+        if (waited < log.Options.TakeoverTimeout)
+        {
+            var consumers = await log.Database.StreamConsumerInfoAsync(key, reader.ProviderName).WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (consumers.Any(other => !string.Equals(other.Name, consumer, StringComparison.Ordinal)
+                && other.IdleTimeInMilliseconds < log.Options.ClaimIdleTime.TotalMilliseconds))
+            {
+                return false;
+            }
+        }
+
+        var claimed = await ClaimFromOthersAsync(TimeSpan.Zero, withEntries: false, cancellationToken).ConfigureAwait(false);
+        readingPending = true;
+        pendingCursor = "0-0";
+        lastClaim = now;
+        takenOver = true;
+        LogTookOver(reader.ProviderName, queue, claimed.Count, waited.TotalMilliseconds);
+        return true;
+    }
+
+    // Takes over the entries other consumers of the group have left pending at least minIdle (XCLAIM re-checks the idle
+    // time, so an entry its consumer just touched stays with it). With withEntries, returns them (a deleted one is dropped
+    // from the pending list by Redis and not returned); otherwise they are read with this consumer's pending entries.
+    private async Task<List<StreamEntry>> ClaimFromOthersAsync(TimeSpan minIdle, bool withEntries, CancellationToken cancellationToken)
+    {
+        var database = log.Database;
+        var group = reader.ProviderName;
+        var idleMs = (long)minIdle.TotalMilliseconds;
+        var batch = log.Options.ClaimBatchSize;
+        var claimed = new List<StreamEntry>();
+        var consumers = await database.StreamConsumerInfoAsync(key, group).WaitAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var other in consumers)
+        {
+            if (other.PendingMessageCount == 0 || string.Equals(other.Name, consumer, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            RedisValue from = "-";
+            while (true)
+            {
+                var pending = await database.StreamPendingMessagesAsync(key, group, batch, other.Name, from, "+", idleMs > 0 ? idleMs : null)
+                    .WaitAsync(cancellationToken).ConfigureAwait(false);
+                if (pending.Length == 0)
+                {
+                    break;
+                }
+
+                RedisValue[] ids = [.. pending.Select(entry => entry.MessageId)];
+                if (withEntries)
+                {
+                    claimed.AddRange(await database.StreamClaimAsync(key, group, consumer, idleMs, ids).WaitAsync(cancellationToken).ConfigureAwait(false));
+                }
+                else
+                {
+                    var taken = await database.StreamClaimIdsOnlyAsync(key, group, consumer, idleMs, ids).WaitAsync(cancellationToken).ConfigureAwait(false);
+                    claimed.AddRange(taken.Select(id => new StreamEntry(id, [])));
+                }
+
+                if (pending.Length < batch)
+                {
+                    break;
+                }
+
+                from = $"({pending[^1].MessageId}";
+            }
+        }
+
+        if (withEntries && claimed.Count > 0)
+        {
+            claimed.Sort((a, b) => RedisLog.EntryId.Parse(a.Id).CompareTo(RedisLog.EntryId.Parse(b.Id)));
+            LogClaimed(reader.ProviderName, queue, claimed.Count);
+        }
+
+        return claimed;
+    }
+
     // Hands on the records of the source namespace; acks at once what no consumer gets (skipped, dead-lettered, deleted).
-    private async Task TakeInAsync(StreamEntry[] entries, List<IBatchContainer> containers)
+    private async Task TakeInAsync(StreamEntry[] entries, List<IBatchContainer> containers, List<long> handedNow)
     {
         var done = new List<RedisValue>();
         foreach (var streamEntry in entries)
@@ -208,11 +324,14 @@ internal sealed partial class RedisQueueReceiver : IQueueAdapterReceiver
             }
 
             readOffset = Math.Max(readOffset, offset);
-            var entry = new Entry(offset, streamEntry.Id);
-            inFlight.Enqueue(entry);
+            if (handed.ContainsKey(offset))
+            {
+                // Already in Orleans' cache (another consumer took it meanwhile and this one took it back): delivered once from there.
+                continue;
+            }
+
             if (!string.Equals((string?)streamEntry[RedisLog.NamespaceField], reader.SourceNamespace, StringComparison.Ordinal))
             {
-                entry.Done = true;
                 done.Add(streamEntry.Id);
                 continue;
             }
@@ -227,49 +346,18 @@ internal sealed partial class RedisQueueReceiver : IQueueAdapterReceiver
 #pragma warning restore CA1031
             {
                 await DeadLetterAsync(streamEntry, offset, ex).ConfigureAwait(false);
-                entry.Done = true;
                 done.Add(streamEntry.Id);
                 continue;
             }
 
             containers.Add(new LogBatchContainer(deliveredStream, body.Events, offset, body.RequestContext));
-            handed[offset] = entry;
+            handed[offset] = streamEntry.Id;
+            handedNow.Add(offset);
         }
 
         if (done.Count > 0)
         {
-            await log.Database.StreamAcknowledgeAsync(key, reader.ProviderName, [.. done]).ConfigureAwait(false);
-        }
-    }
-
-    private void ForgetAfter(int count)
-    {
-        var kept = inFlight.Take(count).ToList();
-        foreach (var entry in inFlight.Skip(count))
-        {
-            handed.Remove(entry.Offset);
-        }
-
-        inFlight.Clear();
-        foreach (var entry in kept)
-        {
-            inFlight.Enqueue(entry);
-        }
-    }
-
-    private async Task AdvanceCheckpointAsync()
-    {
-        var target = checkpoint;
-        while (inFlight.TryPeek(out var entry) && entry.Done)
-        {
-            inFlight.Dequeue();
-            target = Math.Max(target, entry.Offset);
-        }
-
-        if (target > checkpoint)
-        {
-            await log.CheckpointAsync(reader.ProviderName, queue, target).ConfigureAwait(false);
-            checkpoint = target;
+            checkpoint = await log.AcknowledgeAsync(reader.ProviderName, queue, done).ConfigureAwait(false);
         }
     }
 
@@ -280,21 +368,18 @@ internal sealed partial class RedisQueueReceiver : IQueueAdapterReceiver
         await log.DeadLetterAsync(reader.ProviderName, queue, entry, $"{error.GetType().FullName}: {error.Message}").ConfigureAwait(false);
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Reader {Reader} starts queue {Queue} as consumer {Consumer} after its checkpoint {Checkpoint}, having taken over {Claimed} pending entries")]
-    private partial void LogStarted(string reader, int queue, string consumer, long checkpoint, int claimed);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Reader {Reader} starts queue {Queue} as consumer {Consumer} at checkpoint {Checkpoint}")]
+    private partial void LogStarted(string reader, int queue, string consumer, long checkpoint);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Reader {Reader} reads queue {Queue} after waiting {WaitedMs} ms for other consumers to stop, having taken over {Claimed} entries they left pending")]
+    private partial void LogTookOver(string reader, int queue, int claimed, double waitedMs);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Reader {Reader} took over {Claimed} entries of queue {Queue} that another consumer left pending")]
+    private partial void LogClaimed(string reader, int queue, int claimed);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Reader {Reader} stops queue {Queue} at checkpoint {Checkpoint} with {Undelivered} entries handed on but not delivered")]
     private partial void LogStopped(string reader, int queue, long checkpoint, int undelivered);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reader {Reader} could not decode the record at offset {Offset} (entry {EntryId}) of queue {Queue}: it is in the dead letters and skipped")]
     private partial void LogDeadLetter(Exception exception, string reader, int queue, long offset, string entryId);
-
-    private sealed class Entry(long offset, RedisValue id)
-    {
-        public long Offset { get; } = offset;
-
-        public RedisValue Id { get; } = id;
-
-        public bool Done { get; set; }
-    }
 }

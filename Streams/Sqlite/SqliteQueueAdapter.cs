@@ -8,7 +8,8 @@ namespace ChatCluster.Streams;
 /// The queue adapter of one provider over a <see cref="SqliteLog"/>: the write-only provider appends
 /// through it; a reader provider creates a receiver per queue it is given.
 /// </summary>
-internal sealed class SqliteQueueAdapter(string name, SqliteLog log, LogReader? reader, LogRecordCodec codec, ILoggerFactory loggerFactory) : IQueueAdapter
+internal sealed class SqliteQueueAdapter(
+    string name, SqliteLog log, LogReader? reader, LogRecordCodec codec, StreamConsumerLag lag, ILoggerFactory loggerFactory) : IQueueAdapter
 {
     /// <summary>The provider's name (Orleans requires it).</summary>
     public string Name => name;
@@ -44,6 +45,6 @@ internal sealed class SqliteQueueAdapter(string name, SqliteLog log, LogReader? 
             throw new InvalidOperationException($"Stream provider {name} only writes to the log.");
         }
 
-        return new SqliteQueueReceiver(log, reader, (int)queueId.GetNumericId(), codec, loggerFactory.CreateLogger<SqliteQueueReceiver>());
+        return new SqliteQueueReceiver(log, reader, (int)queueId.GetNumericId(), codec, lag, loggerFactory.CreateLogger<SqliteQueueReceiver>());
     }
 }

@@ -13,7 +13,7 @@ namespace ChatCluster.Streams;
 /// log), the provider's own cache, the log's queue mapper (the same queues for every provider).
 /// </summary>
 internal sealed class SqliteQueueAdapterFactory(
-    string name, SqliteLog log, LogReader? reader, LogRecordCodec codec, SimpleQueueCacheOptions cacheOptions, ILoggerFactory loggerFactory)
+    string name, SqliteLog log, LogReader? reader, LogRecordCodec codec, StreamConsumerLag lag, SimpleQueueCacheOptions cacheOptions, ILoggerFactory loggerFactory)
     : IQueueAdapterFactory
 {
     private readonly SimpleQueueAdapterCache cache = new(cacheOptions, name, loggerFactory);
@@ -24,6 +24,7 @@ internal sealed class SqliteQueueAdapterFactory(
         services.GetRequiredKeyedService<SqliteLog>(publishProviderName),
         reader,
         new LogRecordCodec(services.GetRequiredService<Serializer>()),
+        services.GetRequiredKeyedService<StreamConsumerLag>(publishProviderName),
         services.GetRequiredService<IOptionsMonitor<SimpleQueueCacheOptions>>().Get(name),
         services.GetRequiredService<ILoggerFactory>());
 
@@ -33,7 +34,7 @@ internal sealed class SqliteQueueAdapterFactory(
     public async Task<IQueueAdapter> CreateAdapter(CancellationToken cancellationToken)
     {
         await log.OpenAsync(cancellationToken).ConfigureAwait(false);
-        return new SqliteQueueAdapter(name, log, reader, codec, loggerFactory);
+        return new SqliteQueueAdapter(name, log, reader, codec, lag, loggerFactory);
     }
 
     public IQueueAdapterCache GetQueueAdapterCache() => cache;

@@ -27,15 +27,18 @@ internal sealed partial class SqliteQueueReceiver : IQueueAdapterReceiver, IDisp
     private readonly StreamId deliveredStream;
     private readonly QueueTail tail;
     private readonly SqliteRecordReader file;
+    private readonly StreamConsumerLag lag;
+    private bool holding;       // reported in the consumer lag
     private long readOffset;    // the last record read (handed on or skipped)
     private long handedOffset;  // the last record handed to Orleans' cache
     private long checkpoint;    // the last checkpoint written
     private bool fileHasMore;   // the last read from the file was full
     private long lastFileRead;  // Stopwatch timestamp of the last read from the file
 
-    public SqliteQueueReceiver(SqliteLog log, LogReader reader, int queue, LogRecordCodec codec, ILogger logger)
+    public SqliteQueueReceiver(SqliteLog log, LogReader reader, int queue, LogRecordCodec codec, StreamConsumerLag lag, ILogger logger)
     {
         this.log = log;
+        this.lag = lag;
         this.reader = reader;
         this.queue = queue;
         this.codec = codec;
@@ -56,6 +59,12 @@ internal sealed partial class SqliteQueueReceiver : IQueueAdapterReceiver, IDisp
         checkpoint = await log.GetCheckpointAsync(reader.ProviderName, queue, timeoutSource.Token).ConfigureAwait(false);
         readOffset = handedOffset = checkpoint;
         fileHasMore = true;
+        if (!holding)
+        {
+            holding = true;
+            await lag.HoldAsync(reader, queue).ConfigureAwait(false);
+        }
+
         LogStarted(reader.ProviderName, queue, checkpoint);
     }
 
@@ -131,6 +140,12 @@ internal sealed partial class SqliteQueueReceiver : IQueueAdapterReceiver, IDisp
 
     public Task Shutdown(TimeSpan timeout, CancellationToken cancellationToken)
     {
+        if (holding)
+        {
+            holding = false;
+            lag.Release(reader, queue);
+        }
+
         Dispose();
         LogStopped(reader.ProviderName, queue, checkpoint);
         return Task.CompletedTask;

@@ -6,6 +6,8 @@ public sealed class ReaderLog(string provider)
     private readonly Lock gate = new();
     private readonly Dictionary<string, int> nextCounter = [];
     private readonly Dictionary<int, long> processedOffset = [];
+    private readonly Dictionary<int, SortedSet<long>> processedOffsets = [];
+    private readonly HashSet<(string Stream, int Counter)> distinct = [];
     private readonly Dictionary<string, HashSet<int>> queuesOfStream = [];
     private readonly List<string> gaps = [];
     private readonly List<(long Target, TaskCompletionSource Reached)> waiters = [];
@@ -20,6 +22,9 @@ public sealed class ReaderLog(string provider)
 
     /// <summary>Distinct events processed.</summary>
     public long Unique { get { lock (gate) { return unique; } } }
+
+    /// <summary>Distinct events processed, whatever their order.</summary>
+    public long Distinct { get { lock (gate) { return distinct.Count; } } }
 
     /// <summary>Batches the consumers were handed.</summary>
     public long Batches { get { lock (gate) { return batches; } } }
@@ -49,7 +54,14 @@ public sealed class ReaderLog(string provider)
             }
 
             queues.Add(queue);
+            distinct.Add((item.Stream, item.Counter));
             processedOffset[queue] = Math.Max(processedOffset.GetValueOrDefault(queue), offset);
+            if (!processedOffsets.TryGetValue(queue, out var offsets))
+            {
+                processedOffsets[queue] = offsets = [];
+            }
+
+            offsets.Add(offset);
             for (var i = waiters.Count - 1; i >= 0; i--)
             {
                 if (unique >= waiters[i].Target)
@@ -100,6 +112,32 @@ public sealed class ReaderLog(string provider)
         lock (gate)
         {
             return processedOffset.GetValueOrDefault(queue);
+        }
+    }
+
+    /// <summary>
+    /// The highest offset n of <paramref name="queue"/> such that the records 1 to n were all processed, 0 if none (for a
+    /// log whose every record is one event of this run).
+    /// </summary>
+    public long ProcessedPrefix(int queue)
+    {
+        lock (gate)
+        {
+            long prefix = 0;
+            if (processedOffsets.TryGetValue(queue, out var offsets))
+            {
+                foreach (var offset in offsets)
+                {
+                    if (offset != prefix + 1)
+                    {
+                        break;
+                    }
+
+                    prefix = offset;
+                }
+            }
+
+            return prefix;
         }
     }
 

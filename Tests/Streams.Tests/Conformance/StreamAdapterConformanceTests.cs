@@ -86,11 +86,7 @@ public abstract class StreamAdapterConformanceTests : IAsyncLifetime
         await DisposeClusterAsync(first);
 
         var second = await StartClusterAsync();
-        await PublishAsync(second, producers: 4, streams, from: perStream, count: perStream);
-
-        await WaitForAllAsync(streams * 2 * perStream, Run.Persist, Run.Push);
-        Assert.Empty(Run.Persist.Gaps);
-        Assert.Empty(Run.Push.Gaps);
+        await PublishSecondRoundInOrderAsync(second, streams, perStream);
     }
 
     [Fact]
@@ -227,6 +223,65 @@ public abstract class StreamAdapterConformanceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_queues_are_split_evenly_and_a_stopped_silos_share_is_taken_over()
+    {
+        const int streams = 24, perStream = 10;
+        var cluster = await StartClusterAsync(silos: 3);
+        var queues = StreamLogOf(cluster).Queues;
+        await Eventually.WaitAsync(() => SplitEvenly(cluster, queues), () => $"an even split over 3 silos: {DescribeSplit(cluster)}");
+        await AssertEachSiloReportsTheLagOfWhatItHoldsAsync(cluster);
+
+        await PublishAsync(cluster, producers: 4, streams, from: 0, count: perStream);
+        await WaitForAllAsync(streams * perStream, Run.Persist, Run.Push);
+
+        await cluster.StopSiloAsync(cluster.Silos[^1]);
+        await Eventually.WaitAsync(() => SplitEvenly(cluster, queues), () => $"an even split over the 2 silos left: {DescribeSplit(cluster)}");
+        await AssertEachSiloReportsTheLagOfWhatItHoldsAsync(cluster);
+        await PublishSecondRoundInOrderAsync(cluster, streams, perStream);
+    }
+
+    /// <summary>
+    /// Both silos read every queue for both readers at once (as two owners of a queue do for a while when it moves): every
+    /// event reaches each reader at least once, and no checkpoint ever passes a record its consumers have not processed.
+    /// </summary>
+    [Fact]
+    public async Task Two_silos_reading_the_same_queues_at_once_deliver_every_event_and_checkpoint_only_what_was_processed()
+    {
+        const int streams = 32, perStream = 20, total = streams * perStream;
+        var cluster = await StartClusterAsync(silos: 2, configure: silo =>
+        {
+            // Registered after the log's own balancer: the last registration of a provider's keyed balancer wins.
+            foreach (var reader in new[] { PersistReader, PushReader })
+            {
+                silo.Services.AddKeyedSingleton<IStreamQueueBalancer>(reader.ProviderName, (_, _) => new EveryQueueBalancer());
+            }
+        });
+        var log = StreamLogOf(cluster);
+        await Eventually.WaitAsync(
+            () => cluster.Silos.All(silo => LagOf(cluster, silo).HeldQueues.Count == 2 * log.Queues),
+            () => $"every silo holding every queue: {DescribeSplit(cluster)}");
+
+        var publishing = PublishAsync(cluster, producers: 4, streams, from: 0, count: perStream);
+        var started = Stopwatch.StartNew();
+        while (Run.Persist.Distinct < total || Run.Push.Distinct < total)
+        {
+            await AssertCheckpointsWithinProcessedPrefixAsync(log, Run.Persist);
+            await AssertCheckpointsWithinProcessedPrefixAsync(log, Run.Push);
+            Assert.True(started.Elapsed < Eventually.DefaultDeadline * 2, $"persist has {Run.Persist.Distinct}, push {Run.Push.Distinct} of {total} distinct events.");
+            await Task.Delay(50);
+        }
+
+        await publishing;
+        foreach (var reader in new[] { "persist", "push" })
+        {
+            await Eventually.WaitAsync(async () => await CheckpointsAtEndAsync(log, reader), () => $"the {reader} checkpoints reach the end of the log");
+        }
+
+        await AssertCheckpointsWithinProcessedPrefixAsync(log, Run.Persist);
+        await AssertCheckpointsWithinProcessedPrefixAsync(log, Run.Push);
+    }
+
+    [Fact]
     public async Task The_providers_share_the_queues_and_only_the_write_only_one_publishes()
     {
         var cluster = await StartClusterAsync(silos: 1);
@@ -302,12 +357,16 @@ public abstract class StreamAdapterConformanceTests : IAsyncLifetime
         Assert.Empty(Run.Push.Gaps);
     }
 
-    /// <summary>Starts a cluster of two silos over the log; disposed with the test.</summary>
-    protected async Task<InProcessTestCluster> StartClusterAsync(short silos = 2, LogReader[]? readers = null)
+    /// <summary>Starts a cluster of two silos over the log (then <paramref name="configure"/> on each silo); disposed with the test.</summary>
+    protected async Task<InProcessTestCluster> StartClusterAsync(short silos = 2, LogReader[]? readers = null, Action<ISiloBuilder>? configure = null)
     {
         var builder = new InProcessTestClusterBuilder(silos);
         builder.Options.ConfigureFileLogging = false;
-        builder.ConfigureSilo((_, silo) => ConfigureLog(silo, Publish, readers ?? [PersistReader, PushReader]));
+        builder.ConfigureSilo((_, silo) =>
+        {
+            ConfigureLog(silo, Publish, readers ?? [PersistReader, PushReader]);
+            configure?.Invoke(silo);
+        });
         var cluster = builder.Build();
         clusters.Add(cluster);
         await cluster.DeployAsync();
@@ -331,6 +390,15 @@ public abstract class StreamAdapterConformanceTests : IAsyncLifetime
         var keys = StreamKeys(streams);
         return Task.WhenAll(Enumerable.Range(0, producers).Select(p => cluster.Client.GetGrain<ITestProducerGrain>($"{Run.Id}-{p}")
             .PublishAsync(Run.Id, Publish, TestNamespaces.Source, keys.Where((_, i) => i % producers == p).ToArray(), from, count)));
+    }
+
+    /// <summary>Publishes events <paramref name="perStream"/> to 2 x <paramref name="perStream"/> - 1 of each stream; both readers get all of them, in order per stream.</summary>
+    private async Task PublishSecondRoundInOrderAsync(InProcessTestCluster cluster, int streams, int perStream)
+    {
+        await PublishAsync(cluster, producers: 4, streams, from: perStream, count: perStream);
+        await WaitForAllAsync(streams * 2 * perStream, Run.Persist, Run.Push);
+        Assert.Empty(Run.Persist.Gaps);
+        Assert.Empty(Run.Push.Gaps);
     }
 
     protected static Task WaitForAllAsync(long expected, params ReaderLog[] readers) => Eventually.WaitAsync(
@@ -368,6 +436,53 @@ public abstract class StreamAdapterConformanceTests : IAsyncLifetime
             var checkpoint = await log.GetCheckpointAsync(reader.Provider, queue, CancellationToken.None);
             var processed = reader.ProcessedOffset(queue);
             Assert.True(checkpoint <= processed, $"{reader.Provider} checkpointed offset {checkpoint} of queue {queue}, but its consumer processed only up to {processed}.");
+        }
+    }
+
+    private static StreamConsumerLag LagOf(InProcessTestCluster cluster, InProcessSiloHandle silo) =>
+        cluster.GetSiloServiceProvider(silo.SiloAddress).GetRequiredService<StreamConsumerLag>();
+
+    // Every queue of each reader held by exactly one silo, and the silos' shares within one queue of each other.
+    private static bool SplitEvenly(InProcessTestCluster cluster, int queues)
+    {
+        foreach (var reader in new[] { "persist", "push" })
+        {
+            var shares = cluster.Silos.Select(silo => LagOf(cluster, silo).HeldQueues.Where(held => held.Group == reader).Select(held => held.Queue).ToList()).ToList();
+            var all = shares.SelectMany(share => share).ToList();
+            if (all.Count != queues || all.Distinct().Count() != queues || shares.Max(share => share.Count) - shares.Min(share => share.Count) > 1)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static string DescribeSplit(InProcessTestCluster cluster) => string.Join("; ", cluster.Silos.Select(silo =>
+        $"{silo.Name}: {string.Join(",", LagOf(cluster, silo).HeldQueues.Select(held => $"{held.Group}/{held.Queue}"))}"));
+
+    // Each silo's gauge has a series for each queue it holds, per group, and none for the others.
+    private static async Task AssertEachSiloReportsTheLagOfWhatItHoldsAsync(InProcessTestCluster cluster)
+    {
+        foreach (var silo in cluster.Silos)
+        {
+            var lag = LagOf(cluster, silo);
+            var held = lag.HeldQueues.Select(q => $"{q.Group}/{q.Queue}").Order(StringComparer.Ordinal).ToList();
+            await Eventually.WaitAsync(
+                () => LagGauge.Read(lag).Select(series => $"{series.Group}/{series.Partition}").Order(StringComparer.Ordinal).SequenceEqual(held),
+                () => $"{silo.Name} reports {string.Join(",", LagGauge.Read(lag).Select(series => $"{series.Group}/{series.Partition}"))}, holds {string.Join(",", held)}");
+            Assert.All(LagGauge.Read(lag), series => Assert.Equal(TestNamespaces.Source, series.Namespace));
+        }
+    }
+
+    // The checkpoint is read before what was processed: what was processed only grows, so a checkpoint past it is a real violation.
+    private static async Task AssertCheckpointsWithinProcessedPrefixAsync(IStreamLog log, ReaderLog reader)
+    {
+        for (var queue = 0; queue < log.Queues; queue++)
+        {
+            var checkpoint = await log.GetCheckpointAsync(reader.Provider, queue, CancellationToken.None);
+            var processed = reader.ProcessedPrefix(queue);
+            Assert.True(checkpoint <= processed, $"{reader.Provider} checkpointed offset {checkpoint} of queue {queue}, but its consumers processed every record only up to {processed}.");
         }
     }
 }

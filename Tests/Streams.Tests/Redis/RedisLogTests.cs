@@ -22,6 +22,7 @@ public sealed class RedisLogTests : IAsyncLifetime
         .BuildServiceProvider();
 
     private readonly List<RedisLog> logs = [];
+    private readonly List<StreamConsumerLag> lags = [];
     private RedisServer? server;
 
     private LogRecordCodec Codec => new(services.GetRequiredService<Serializer>());
@@ -30,6 +31,11 @@ public sealed class RedisLogTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        foreach (var lag in lags)
+        {
+            await lag.DisposeAsync();
+        }
+
         foreach (var log in logs)
         {
             await log.DisposeAsync();
@@ -72,14 +78,15 @@ public sealed class RedisLogTests : IAsyncLifetime
     [Fact]
     public async Task Pending_entries_of_a_consumer_that_went_away_are_delivered_by_the_next_one()
     {
-        var log = await OpenAsync();
+        // The next owner reads once Redis has not seen the first one for ClaimIdleTime.
+        var log = await OpenAsync(configure: options => options.ClaimIdleTime = TimeSpan.FromMilliseconds(200));
         for (var i = 0; i < 6; i++)
         {
             await AppendAsync(log, queue: 2, "s2", i);
         }
 
         // The first owner reads everything, gets two records delivered, and goes away.
-        var first = new RedisQueueReceiver(log, Reader, 2, "silo-a", Codec, NullLogger.Instance);
+        var first = Receiver(log, 2, "silo-a");
         await first.Initialize(TimeSpan.FromSeconds(30), CancellationToken.None);
         var read = await ReadAllAsync(first);
         Assert.Equal([1L, 2, 3, 4, 5, 6], read.Select(container => container.Offset));
@@ -87,7 +94,7 @@ public sealed class RedisLogTests : IAsyncLifetime
         Assert.Equal(2, await log.GetCheckpointAsync(Reader.ProviderName, 2, CancellationToken.None));
 
         // The next owner (another silo) takes over what the first one left pending.
-        var second = new RedisQueueReceiver(log, Reader, 2, "silo-b", Codec, NullLogger.Instance);
+        var second = Receiver(log, 2, "silo-b");
         await second.Initialize(TimeSpan.FromSeconds(30), CancellationToken.None);
         var again = await ReadAllAsync(second);
         Assert.Equal([3L, 4, 5, 6], again.Select(container => container.Offset));
@@ -103,6 +110,118 @@ public sealed class RedisLogTests : IAsyncLifetime
         Assert.Equal([7L], (await ReadAllAsync(second)).Select(container => container.Offset));
     }
 
+    /// <summary>
+    /// The queue moves while its earlier owner still runs: both receivers read at once, each delivers only part of what it
+    /// read, the earlier one stops without delivering the rest. Every entry is delivered at least once, and neither the
+    /// checkpoint nor the trim ever passes an entry not yet delivered.
+    /// </summary>
+    [Fact]
+    public async Task Two_receivers_of_one_group_on_one_queue_at_once_skip_nothing_and_never_checkpoint_or_trim_past_an_undelivered_entry()
+    {
+        const int queue = 1;
+        var log = await OpenAsync(configure: options =>
+        {
+            options.ClaimIdleTime = TimeSpan.FromSeconds(2);
+            options.ClaimPeriod = TimeSpan.FromMilliseconds(100);
+            options.TakeoverTimeout = TimeSpan.Zero;  // the new owner reads alongside the earlier one at once
+        });
+        var delivered = new HashSet<long>();
+        for (var i = 0; i < 10; i++)
+        {
+            await AppendAsync(log, queue, "s1", i);
+        }
+
+        var earlier = Receiver(log, queue, "silo-a");
+        await earlier.Initialize(TimeSpan.FromSeconds(30), CancellationToken.None);
+        var earlierRead = await ReadAllAsync(earlier);
+        Assert.Equal(Offsets(1, 10), earlierRead.Select(container => container.Offset));
+
+        // The new owner starts while the earlier one runs on: it takes over what the earlier one holds.
+        var later = Receiver(log, queue, "silo-b");
+        await later.Initialize(TimeSpan.FromSeconds(30), CancellationToken.None);
+        var laterRead = await ReadAllAsync(later);
+        Assert.Equal(Offsets(1, 10), laterRead.Select(container => container.Offset));
+
+        // Both read on; Redis gives each new entry to one of them.
+        for (var i = 10; i < 30; i++)
+        {
+            await AppendAsync(log, queue, "s1", i);
+        }
+
+        earlierRead.AddRange((await earlier.GetQueueMessagesAsync(5, CancellationToken.None)).Cast<LogBatchContainer>());
+        laterRead.AddRange(await ReadAllAsync(later));
+        Assert.Equal(Offsets(1, 15), earlierRead.Select(container => container.Offset));
+        Assert.Equal(Offsets(1, 10).Concat(Offsets(16, 30)), laterRead.Select(container => container.Offset));
+
+        await DeliverAsync(earlier, earlierRead.Where(container => container.Offset <= 5));
+        await AssertNothingUndeliveredPassedAsync(log, queue, delivered, end: 30);
+        Assert.Equal(5, await log.GetCheckpointAsync(Reader.ProviderName, queue, CancellationToken.None));
+
+        await DeliverAsync(later, laterRead);
+        await AssertNothingUndeliveredPassedAsync(log, queue, delivered, end: 30);
+        Assert.Equal(10, await log.GetCheckpointAsync(Reader.ProviderName, queue, CancellationToken.None));
+
+        // The earlier owner lets go without delivering 11-15; the new owner takes them once they were left long enough.
+        await earlier.Shutdown(TimeSpan.FromSeconds(5), CancellationToken.None);
+        var taken = new List<LogBatchContainer>();
+        await Eventually.WaitAsync(
+            async () =>
+            {
+                taken.AddRange((await later.GetQueueMessagesAsync(100, CancellationToken.None)).Cast<LogBatchContainer>());
+                return taken.Count >= 5;
+            },
+            () => $"the new owner took over {taken.Count} of the 5 entries left");
+        Assert.Equal(Offsets(11, 15), taken.Select(container => container.Offset));
+        await DeliverAsync(later, taken);
+
+        Assert.Equal(Offsets(1, 30), delivered.Order());
+        Assert.Equal(30, await log.GetCheckpointAsync(Reader.ProviderName, queue, CancellationToken.None));
+        Assert.Equal(0, (await log.Database.StreamPendingAsync(log.StreamKey(queue), Reader.ProviderName)).PendingMessageCount);
+        await AssertNothingUndeliveredPassedAsync(log, queue, delivered, end: 30);
+
+        async Task DeliverAsync(RedisQueueReceiver receiver, IEnumerable<LogBatchContainer> containers)
+        {
+            var list = containers.ToList();
+            await receiver.MessagesDeliveredAsync([.. list], CancellationToken.None);
+            delivered.UnionWith(list.Select(container => container.Offset));
+        }
+    }
+
+    [Fact]
+    public async Task A_receiver_reports_the_lag_of_its_queue_while_it_holds_it()
+    {
+        var log = await OpenAsync();
+        for (var i = 0; i < 4; i++)
+        {
+            await AppendAsync(log, queue: 2, "s2", i);
+        }
+
+        var lag = new StreamConsumerLag(log, NullLogger.Instance);
+        lags.Add(lag);
+        Assert.Empty(LagGauge.Read(lag));
+        var receiver = new RedisQueueReceiver(log, Reader, 2, "silo-a", Codec, lag, NullLogger.Instance);
+        await receiver.Initialize(TimeSpan.FromSeconds(30), CancellationToken.None);
+        Assert.Equal([(Reader.ProviderName, 2)], lag.HeldQueues);
+        Assert.Equal([(Reader.ProviderName, TestNamespaces.Source, "2", 4L)], LagGauge.Read(lag));
+
+        await receiver.Shutdown(TimeSpan.FromSeconds(5), CancellationToken.None);
+        Assert.Empty(lag.HeldQueues);
+        Assert.Empty(LagGauge.Read(lag));
+    }
+
+    private static IEnumerable<long> Offsets(long from, long to) => Enumerable.Range((int)from, (int)(to - from + 1)).Select(offset => (long)offset);
+
+    // The checkpoint is below the first entry not delivered, and the trim keeps every entry not delivered.
+    private static async Task AssertNothingUndeliveredPassedAsync(RedisLog log, int queue, HashSet<long> delivered, long end)
+    {
+        var undelivered = Offsets(1, end).Where(offset => !delivered.Contains(offset)).ToList();
+        var checkpoint = await log.GetCheckpointAsync(Reader.ProviderName, queue, CancellationToken.None);
+        Assert.True(undelivered.Count == 0 || checkpoint < undelivered[0], $"Checkpoint {checkpoint} passes the undelivered entry {undelivered.FirstOrDefault()}.");
+        await log.TrimAsync();
+        var kept = (await log.Database.StreamRangeAsync(log.StreamKey(queue))).Select(entry => (long)entry[RedisLog.OffsetField]).ToHashSet();
+        Assert.All(undelivered, offset => Assert.Contains(offset, kept));
+    }
+
     [Fact]
     public async Task Other_namespaces_are_skipped_and_the_checkpoint_moves_past_them()
     {
@@ -111,7 +230,7 @@ public sealed class RedisLogTests : IAsyncLifetime
         await log.AppendAsync(0, StreamId.Create(TestNamespaces.Other, "x"), Codec.Encode(LogRecordCodec.Body(new[] { new TestEvent("r", "x", 0) }, null)));
         await log.AppendAsync(0, StreamId.Create(TestNamespaces.Other, "x"), Codec.Encode(LogRecordCodec.Body(new[] { new TestEvent("r", "x", 1) }, null)));
 
-        var receiver = new RedisQueueReceiver(log, Reader, 0, "silo-a", Codec, NullLogger.Instance);
+        var receiver = Receiver(log, 0, "silo-a");
         await receiver.Initialize(TimeSpan.FromSeconds(30), CancellationToken.None);
         var read = await ReadAllAsync(receiver);
         Assert.Equal([1L], read.Select(container => container.Offset));
@@ -130,7 +249,7 @@ public sealed class RedisLogTests : IAsyncLifetime
             await AppendAsync(log, queue: 3, "s3", i);
         }
 
-        var receiver = new RedisQueueReceiver(log, Reader, 3, "silo-a", Codec, NullLogger.Instance);
+        var receiver = Receiver(log, 3, "silo-a");
         await receiver.Initialize(TimeSpan.FromSeconds(30), CancellationToken.None);
         var read = await ReadAllAsync(receiver);
         Assert.Equal(5, read.Count);
@@ -203,6 +322,8 @@ public sealed class RedisLogTests : IAsyncLifetime
     [InlineData("ExternalPollPeriod")]
     [InlineData("ReadBatchSize")]
     [InlineData("ClaimBatchSize")]
+    [InlineData("ClaimPeriod")]
+    [InlineData("TakeoverTimeout")]
     public void Each_bad_option_is_named(string property)
     {
         var options = new RedisLogOptions { Configuration = "127.0.0.1:6379" };
@@ -216,6 +337,8 @@ public sealed class RedisLogTests : IAsyncLifetime
             case "ExternalPollPeriod": options.ExternalPollPeriod = TimeSpan.Zero; break;
             case "ReadBatchSize": options.ReadBatchSize = 0; break;
             case "ClaimBatchSize": options.ClaimBatchSize = 0; break;
+            case "ClaimPeriod": options.ClaimPeriod = TimeSpan.Zero; break;
+            case "TakeoverTimeout": options.TakeoverTimeout = TimeSpan.FromSeconds(-1); break;
         }
 
         var error = Assert.Single(options.Validate());
@@ -263,32 +386,45 @@ public sealed class RedisLogTests : IAsyncLifetime
         Assert.Contains("LogReader.ProviderName 'log' is used twice", duplicate.Message, StringComparison.Ordinal);
     }
 
-    private RedisLog Create(int queues = 4)
+    private RedisLog Create(int queues = 4, Action<RedisLogOptions>? configure = null)
     {
-        var log = new RedisLog(
-            new RedisLogOptions { Configuration = server!.Endpoint, KeyPrefix = keyPrefix, Queues = queues, TrimPeriod = TimeSpan.Zero },
-            [Reader.ProviderName],
-            NullLogger.Instance);
+        var options = new RedisLogOptions { Configuration = server!.Endpoint, KeyPrefix = keyPrefix, Queues = queues, TrimPeriod = TimeSpan.Zero };
+        configure?.Invoke(options);
+        var log = new RedisLog(options, [Reader.ProviderName], NullLogger.Instance);
         logs.Add(log);
         return log;
     }
 
-    private async Task<RedisLog> OpenAsync(int queues = 4)
+    private async Task<RedisLog> OpenAsync(int queues = 4, Action<RedisLogOptions>? configure = null)
     {
-        var log = Create(queues);
+        var log = Create(queues, configure);
         await log.OpenAsync(CancellationToken.None);
         return log;
+    }
+
+    private RedisQueueReceiver Receiver(RedisLog log, int queue, string consumer)
+    {
+        var lag = new StreamConsumerLag(log, NullLogger.Instance);
+        lags.Add(lag);
+        return new RedisQueueReceiver(log, Reader, queue, consumer, Codec, lag, NullLogger.Instance);
     }
 
     private Task<long> AppendAsync(RedisLog log, int queue, string key, int counter) =>
         log.AppendAsync(queue, StreamId.Create(TestNamespaces.Source, key), Codec.Encode(LogRecordCodec.Body(new[] { new TestEvent("run", key, counter) }, null)));
 
+    // Reads until four reads in a row, 100 ms apart, brought nothing (a receiver may wait for another consumer to stop first).
     private static async Task<List<LogBatchContainer>> ReadAllAsync(RedisQueueReceiver receiver)
     {
         var all = new List<LogBatchContainer>();
-        for (var i = 0; i < 4; i++)
+        for (var empty = 0; empty < 4;)
         {
-            all.AddRange((await receiver.GetQueueMessagesAsync(100, CancellationToken.None)).Cast<LogBatchContainer>());
+            var batch = await receiver.GetQueueMessagesAsync(100, CancellationToken.None);
+            all.AddRange(batch.Cast<LogBatchContainer>());
+            empty = batch.Count == 0 ? empty + 1 : 0;
+            if (batch.Count == 0)
+            {
+                await Task.Delay(100);
+            }
         }
 
         return all;

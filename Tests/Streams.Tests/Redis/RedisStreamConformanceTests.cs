@@ -29,6 +29,9 @@ public sealed class RedisStreamConformanceTests : StreamAdapterConformanceTests
             options.KeyPrefix = keyPrefix;
             options.Queues = 4;
             options.TrimPeriod = trimPeriod;
+
+            // Where both silos read every queue, the second receiver of a queue reads after this at the latest.
+            options.TakeoverTimeout = TimeSpan.FromSeconds(3);
         }, readers);
 
     [Fact]

@@ -11,13 +11,22 @@ public sealed class SqliteQueueReceiverTests : IAsyncLifetime, IAsyncDisposable
 {
     private static readonly LogReader Reader = new("persist", TestNamespaces.Source, TestNamespaces.Persist);
     private readonly SqliteLogFixture fixture = new();
+    private readonly List<StreamConsumerLag> lags = [];
 
     public Task InitializeAsync() => Task.CompletedTask;
 
     // xunit 2 calls IAsyncLifetime.DisposeAsync on test classes, not IAsyncDisposable's.
-    public Task DisposeAsync() => fixture.DisposeAsync().AsTask();
+    public Task DisposeAsync() => ((IAsyncDisposable)this).DisposeAsync().AsTask();
 
-    ValueTask IAsyncDisposable.DisposeAsync() => fixture.DisposeAsync();
+    async ValueTask IAsyncDisposable.DisposeAsync()
+    {
+        foreach (var lag in lags)
+        {
+            await lag.DisposeAsync();
+        }
+
+        await fixture.DisposeAsync();
+    }
 
     [Fact]
     public async Task A_corrupt_record_in_the_file_is_dead_lettered_and_the_others_delivered()
@@ -94,7 +103,9 @@ public sealed class SqliteQueueReceiverTests : IAsyncLifetime, IAsyncDisposable
 
     private async Task<SqliteQueueReceiver> StartAsync(SqliteLog log, int queue)
     {
-        var receiver = new SqliteQueueReceiver(log, Reader, queue, fixture.Codec, NullLogger.Instance);
+        var lag = new StreamConsumerLag(log, NullLogger.Instance);
+        lags.Add(lag);
+        var receiver = new SqliteQueueReceiver(log, Reader, queue, fixture.Codec, lag, NullLogger.Instance);
         await receiver.Initialize(TimeSpan.FromSeconds(10), CancellationToken.None);
         return receiver;
     }
