@@ -89,8 +89,9 @@ start_redis() {
   # wrote (the kernel has it); a crash of the whole machine may lose the last second.
   redis-server --bind 127.0.0.1 --port "${redis_port}" --dir "${state}/redis" --save "" \
     --appendonly yes --appendfsync everysec \
-    --daemonize yes --pidfile "${state}/redis/redis.pid" --logfile "${state}/redis/redis.log"
-  wait_until "Redis (see ${state}/redis/redis.log)" 20 "" redis-cli -p "${redis_port}" ping
+    --daemonize yes --pidfile "${state}/redis/redis.pid" --logfile "${state}/redis/redis.log" \
+    || die "redis-server did not start, see ${state}/redis/redis.log"
+  wait_until 20 "" redis-cli -p "${redis_port}" ping || die "Redis did not answer within 20 s, see ${state}/redis/redis.log"
   say "Redis on 127.0.0.1:${redis_port} (appendonly yes), log ${state}/redis/redis.log"
 }
 
@@ -106,12 +107,12 @@ start_postgres() {
   as_postgres "${bin}/pg_ctl" -D "${state}/pg/data" -l "${state}/pg/postgres.log" -w \
     -o "-p ${pg_port} -k ${state}/pg -c listen_addresses=127.0.0.1 -c max_connections=400" start >/dev/null \
     || die "PostgreSQL did not start, see ${state}/pg/postgres.log"
-  as_postgres "${bin}/createdb" -h 127.0.0.1 -p "${pg_port}" -U chat chat
+  as_postgres "${bin}/createdb" -h 127.0.0.1 -p "${pg_port}" -U chat chat || die "createdb failed (above)"
   say "PostgreSQL on 127.0.0.1:${pg_port}, database chat, user chat, log ${state}/pg/postgres.log"
 }
 
-wait_until() { # description, seconds, pid to watch ("" for none), command...
-  local what=$1 seconds=$2 pid=$3; shift 3
+wait_until() { # seconds, pid to watch ("" for none), command...: 0 once the command succeeds, 1 on timeout or exit
+  local seconds=$1 pid=$2; shift 2
   local deadline=$((SECONDS + seconds))
   while [ "${SECONDS}" -lt "${deadline}" ]; do
     if "$@" >/dev/null 2>&1; then return 0; fi
@@ -140,18 +141,20 @@ launch() { # kind (silo|gateway), index: starts the process in the background, r
     export CHATCLUSTER__GATEWAY__DEVTOKENS=true
     if [ "${kind}" = silo ]; then
       dll=${silo_dll}
-      export Urls="http://127.0.0.1:$(silo_http "${i}")"
+      Urls="http://127.0.0.1:$(silo_http "${i}")"
       export CHATCLUSTER__CLUSTER__PROVIDER=Redis
       export CHATCLUSTER__CLUSTER__ADVERTISEDADDRESS=127.0.0.1
-      export CHATCLUSTER__CLUSTER__SILOPORT="$(silo_port "${i}")"
-      export CHATCLUSTER__CLUSTER__GATEWAYPORT="$(silo_gateway_port "${i}")"
+      CHATCLUSTER__CLUSTER__SILOPORT=$(silo_port "${i}")
+      CHATCLUSTER__CLUSTER__GATEWAYPORT=$(silo_gateway_port "${i}")
+      export CHATCLUSTER__CLUSTER__SILOPORT CHATCLUSTER__CLUSTER__GATEWAYPORT
       export CHATCLUSTER__STORAGE__PROVIDER=Postgres
       export CHATCLUSTER__STORAGE__POSTGRESCONNECTIONSTRING="Host=127.0.0.1;Port=${pg_port};Username=chat;Database=chat"
       export_log_settings
     else
       dll=${gateway_dll}
-      export Urls="http://127.0.0.1:$(gateway_http "${i}")"
+      Urls="http://127.0.0.1:$(gateway_http "${i}")"
     fi
+    export Urls
     # setsid: the process outlives this script and the terminal; its pid is the one written down.
     setsid nohup dotnet "${dll}" --contentRoot "$(dirname "${dll}")" >"${dir}/${kind}.log" 2>&1 </dev/null &
     echo $! >"${dir}/${kind}.pid"
@@ -162,7 +165,7 @@ await_ready() { # kind, index
   local kind=$1 i=$2 dir="${state}/$1-$2" http pid
   if [ "${kind}" = silo ]; then http=$(silo_http "${i}"); else http=$(gateway_http "${i}"); fi
   pid=$(pid_of "${kind}" "${i}")
-  if ! wait_until "${kind} ${i}" "${start_timeout}" "${pid}" curl -sf "http://127.0.0.1:${http}/readyz"; then
+  if ! wait_until "${start_timeout}" "${pid}" curl -sf "http://127.0.0.1:${http}/readyz"; then
     echo "--- last lines of ${dir}/${kind}.log:" >&2
     tail -n 20 "${dir}/${kind}.log" >&2
     running "${pid}" && die "${kind} ${i} (pid ${pid}) is not ready after ${start_timeout} s; 'bash infra/cluster.sh down' cleans up"
