@@ -18,3 +18,10 @@ CREATE TABLE IF NOT EXISTS messages (
 -- Every query reads by the primary key. Files made by older builds still have this index, which
 -- no query uses (grains de-duplicate sends in memory) and every insert paid for.
 DROP INDEX IF EXISTS messages_by_client_msg_id;
+
+-- A client's message is stored once per timeline even when two activations of the timeline's grain both published
+-- it: a silo declared dead that runs again (frozen, or cut off, then back) serves the calls already queued to it
+-- until it learns it is dead, and Orleans does not fence what it writes to the log meanwhile, while the resend
+-- went to the grain's new activation. The inserts skip the later copy (ON CONFLICT DO NOTHING): the first in
+-- the log wins, which is the acked one unless the old activation published before the new one did.
+CREATE UNIQUE INDEX IF NOT EXISTS messages_client_msg_id_once ON messages (timeline, from_user, client_msg_id) WHERE kind = 0;
