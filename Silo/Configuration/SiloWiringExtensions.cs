@@ -41,7 +41,7 @@ public static class SiloWiringExtensions
     /// Cluster mode: Orleans' Redis clustering on <c>ChatCluster:Redis:Configuration</c>, cluster
     /// <c>ChatCluster:Cluster:ClusterId</c> and service <see cref="ServiceId"/>; the silo listening on and advertising
     /// <c>AdvertisedAddress</c>:<c>SiloPort</c> (and <c>GatewayPort</c> for clients, unless 0); membership tuned by
-    /// <see cref="ClusterSettings"/>.
+    /// <see cref="ClusterSettings"/>; and <see cref="Membership.MembershipTableWatch"/>, which reports a membership table that vanished.
     /// </summary>
     public static ISiloBuilder UseRedisChatClustering(this ISiloBuilder silo, SiloSettings settings)
     {
@@ -71,6 +71,12 @@ public static class SiloWiringExtensions
                 o.TableRefreshTimeout = cluster.TableRefreshTimeout;
                 o.IAmAliveTablePublishTimeout = cluster.IAmAliveTablePublishTimeout;
             });
+        // Orleans only warns, for ever, when Redis has lost the membership table: say it loudly, with what to do.
+        silo.Services.AddHostedService(provider => new Membership.MembershipTableWatch(
+            provider.GetRequiredService<IMembershipTable>(),
+            provider.GetRequiredService<ISiloStatusOracle>(),
+            cluster.ClusterId,
+            provider.GetRequiredService<ILogger<Membership.MembershipTableWatch>>()));
         return silo;
     }
 
