@@ -1,142 +1,82 @@
+using System.Diagnostics;
 using ChatCluster.Testing.Processes;
 using Xunit.Abstractions;
-using System.Diagnostics;
 
 namespace ChatCluster.Silo.Tests;
 
 /// <summary>
-/// Silo processes join, leave, crash and are cut off while a steady load of direct messages flows through two
-/// gateway processes. After each change every acked message is in <c>sync</c> once at its acked seq and no seq is
-/// used twice (see <see cref="DirectMessageLoad"/>): no two activations of a grain both committed; and PostgreSQL
-/// holds every acked message once (the persistence group caught up, whichever silo consumed its partitions).
+/// Silo processes join, leave, crash and freeze while a steady load of direct messages flows through two WebSocket
+/// endpoints to three silos (<see cref="ChaosCluster"/>). After each change every acked message is in <c>sync</c> once
+/// at its acked seq and no seq is used twice (see <see cref="DirectMessageLoad"/>): no two activations of a grain both
+/// committed; and PostgreSQL holds every acked message once (the persistence group caught up, whichever silo
+/// consumed its partitions). Each test writes how many sends needed a resend and the longest any send waited.
 /// </summary>
 [Collection(ProcessClusters.Name)]
 public sealed class ClusterChangesUnderLoadTests(ITestOutputHelper output)
 {
-    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(60);
+    /// <summary>Generous: the target is 10 s when a silo dies or freezes, but the machine is shared and noisy.</summary>
+    private static readonly TimeSpan LongestWaitAllowed = TimeSpan.FromSeconds(30);
 
-    [Fact(Timeout = 420_000, Skip = ClusterModeMove.Reason)]
-    public async Task A_silo_joins_and_one_leaves_gracefully_and_no_send_fails()
+    [Fact(Timeout = 300_000)]
+    public async Task A_silo_joins_under_load_and_no_send_fails()
     {
-        await using var cluster = await ProcessCluster.StartAsync(silos: 3, gateways: 2);
-        await using var load = await DirectMessageLoad.StartAsync(cluster, cluster.Gateways, senderCount: 12, recipients: 40);
-        await load.WaitForAcksAsync(200, Settle);
+        await using var cluster = await ChaosCluster.StartAsync();
+        await using var load = await ChaosCluster.StartLoadAsync(cluster);
 
-        // (a) a 4th silo joins: a quarter of the grains move to it.
+        // A 4th silo joins: grains placed from now on spread onto it, and it takes its share of the log's queues.
+        var watch = Stopwatch.StartNew();
         await cluster.AddSiloAsync();
         await cluster.WaitUntilAllSeeAsync(4);
-        await load.WaitForAcksAsync(200, Settle);
-        var retriedAfterJoin = load.RetriedSends;
-
-        // (b) a silo is stopped gracefully (SIGTERM): it leaves the view and hands its grains over.
-        var leaving = cluster.Silos[1];
-        Assert.Equal(0, await leaving.TerminateAsync(Settle));
-        await cluster.WaitUntilAllSeeAsync(3);
-        await load.WaitForAcksAsync(200, Settle);
+        output.WriteLine($"the new silo was seen by every process after {watch.Elapsed.TotalSeconds:F1} s");
+        await load.WaitForAcksAsync(200, ChaosCluster.Settle);
         await load.StopAsync();
 
-        output.WriteLine($"acked {load.Acked}; sends retried after 'unavailable': {retriedAfterJoin} during the join, {load.RetriedSends - retriedAfterJoin} during the leave");
-        load.AssertNoFailures(output);
-        await load.VerifyAsync(cluster.Gateways[0]);
-        await load.VerifyStoredAsync(cluster.Database, Settle);
+        await ChaosCluster.VerifyAsync(cluster, load, output, LongestWaitAllowed);
     }
 
-    [Fact(Timeout = 420_000, Skip = ClusterModeMove.Reason)]
-    public async Task A_killed_silo_is_replaced_within_the_detection_time_and_nothing_acked_is_lost()
+    [Fact(Timeout = 300_000)]
+    public async Task A_silo_leaves_gracefully_under_load_and_no_send_fails()
     {
-        await using var cluster = await ProcessCluster.StartAsync(silos: 3, gateways: 2);
-        await using var load = await DirectMessageLoad.StartAsync(cluster, cluster.Gateways, senderCount: 12, recipients: 40);
-        await load.WaitForAcksAsync(200, Settle);
+        await using var cluster = await ChaosCluster.StartAsync();
+        await using var load = await ChaosCluster.StartLoadAsync(cluster);
 
-        // (c) SIGKILL: the others declare it dead (about 4-5 s with the default ClusterOptions) and its grains
-        // come back on them from PostgreSQL; sends to them are retried by the client meanwhile. The victim consumes
-        // partitions of the persistence group (its /metrics reports their lag): they move to the others, which claim
-        // what it had read and not acknowledged.
-        var victim = cluster.Silos[2];
-        var owned = await PersistPartitionsConsumedByAsync(cluster, victim);
-        Assert.True(owned > 0, "the silo to be killed consumes no partition of the persistence group");
+        // SIGTERM: the silo stops as an orchestrator stops it, deactivating its grains (their state is in PostgreSQL)
+        // and handing its queues over; it leaves every view, and its grains come back on the others at their next call.
+        var leaving = ChaosCluster.Victim(cluster);
+        var watch = Stopwatch.StartNew();
+        Assert.Equal(0, await leaving.TerminateAsync(ChaosCluster.Settle));
+        output.WriteLine($"the silo exited with 0 after {watch.Elapsed.TotalSeconds:F1} s");
+        await cluster.WaitUntilAllSeeAsync(2);
+        await load.WaitForAcksAsync(200, ChaosCluster.Settle);
+        await load.StopAsync();
+
+        await ChaosCluster.VerifyAsync(cluster, load, output, LongestWaitAllowed);
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task A_killed_silo_is_declared_dead_its_grains_and_queues_move_and_nothing_acked_is_lost()
+    {
+        await using var cluster = await ChaosCluster.StartAsync();
+        await using var load = await ChaosCluster.StartLoadAsync(cluster);
+
+        // SIGKILL: the others declare it dead (about 1-3 s as tuned), its grains come back on them from PostgreSQL,
+        // and calls in flight to it fail after the 5 s call timeout: the gateway answers 'unavailable' and the client
+        // resends. The victim reads queues of the persistence group: they move to the others, which take over what it
+        // had read and not acknowledged.
+        var victim = ChaosCluster.Victim(cluster);
+        var owned = await StreamQueues.ConsumedByAsync(cluster, victim, "persist");
+        Assert.True(owned.Count > 0, "the silo to be killed reads no queue of the persistence group");
         var watch = Stopwatch.StartNew();
         await victim.KillAsync();
         await cluster.WaitUntilAllSeeAsync(2);
         var detected = watch.Elapsed;
-        await load.WaitForAcksAsync(300, Settle);
+        await load.WaitForAcksAsync(200, ChaosCluster.Settle);
+        var survivors = await StreamQueues.WaitUntilAllReadAsync(cluster, "persist", ChaosCluster.Settle);
         await load.StopAsync();
 
-        output.WriteLine($"killed silo (consumer of {owned} persist partitions) left every view after {detected.TotalSeconds:F1} s; acked {load.Acked}; retried sends {load.RetriedSends}");
-        // Generous bound (the machine is shared and noisy); the default detection time is about 5 s.
+        output.WriteLine($"the killed silo (reader of persist queues {string.Join(",", owned)}) left every view after {detected.TotalSeconds:F1} s; "
+            + $"the survivors read persist queues {string.Join(",", survivors)}");
         Assert.True(detected < TimeSpan.FromSeconds(30), $"the killed silo was still in some view after {detected.TotalSeconds:F1} s");
-        load.AssertNoFailures(output);
-        await load.VerifyAsync(cluster.Gateways[1]);
-        await load.VerifyStoredAsync(cluster.Database, Settle);
-    }
-
-    [Fact(Timeout = 420_000, Skip = ClusterModeMove.Reason)]
-    public async Task A_silo_cut_off_is_declared_dead_stops_serving_and_rejoins_with_a_new_epoch()
-    {
-        await using var cluster = await ProcessCluster.StartAsync(silos: 3, gateways: 2);
-        await using var load = await DirectMessageLoad.StartAsync(cluster, cluster.Gateways, senderCount: 12, recipients: 40);
-        await load.WaitForAcksAsync(200, Settle);
-        var cutOff = cluster.Silos[0];
-        var before = (await cluster.HealthAsync(cutOff)).GetProperty("silo").GetString();
-
-        // (d) SIGSTOP: no heartbeats, no probe answers, as behind a partition. The others declare it dead and take
-        // its grains; when it runs again it finds itself dead, stops serving (fenced) and rejoins under a new epoch.
-        cutOff.Pause();
-        try
-        {
-            await WaitUntilAsync(async () => await ActiveSilosSeenByAsync(cluster, cluster.Gateways[0]) == 2, "the cut-off silo was never declared dead");
-            await load.WaitForAcksAsync(200, Settle);
-        }
-        finally
-        {
-            cutOff.Resume();
-        }
-
-        await WaitUntilAsync(async () => (await cluster.HealthAsync(cutOff)).GetProperty("silo").GetString() != before, "the silo never rejoined");
-        await cluster.WaitUntilAllSeeAsync(3);
-        var after = (await cluster.HealthAsync(cutOff)).GetProperty("silo").GetString()!;
-        await load.WaitForAcksAsync(200, Settle);
-        await load.StopAsync();
-
-        output.WriteLine($"{before} rejoined as {after}; acked {load.Acked}; retried sends {load.RetriedSends}");
-        Assert.Equal(before!.Split('@')[0], after.Split('@')[0]);
-        Assert.True(long.Parse(after.Split('@')[1], System.Globalization.CultureInfo.InvariantCulture)
-            > long.Parse(before.Split('@')[1], System.Globalization.CultureInfo.InvariantCulture), "the new epoch is not larger");
-        load.AssertNoFailures(output);
-        await load.VerifyAsync(cluster.Gateways[0]);
-        await load.VerifyStoredAsync(cluster.Database, Settle);
-    }
-
-    /// <summary>
-    /// How many partitions of the persistence group <paramref name="silo"/> consumes, from the lag series on its /metrics
-    /// (a consumer's lag is sampled every 5 s, so this waits up to 20 s for the first series).
-    /// </summary>
-    private static async Task<int> PersistPartitionsConsumedByAsync(ProcessCluster cluster, Testing.Processes.SiloProcess silo)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (true)
-        {
-            var metrics = await cluster.Http(silo).GetStringAsync(new Uri("/metrics", UriKind.Relative));
-            var owned = metrics.Split('\n').Count(line => line.StartsWith("chatcluster_stream_consumer_lag{group=\"persist\"", StringComparison.Ordinal));
-            if (owned > 0 || DateTime.UtcNow > deadline)
-            {
-                return owned;
-            }
-
-            await Task.Delay(500);
-        }
-    }
-
-    private static async Task<int> ActiveSilosSeenByAsync(ProcessCluster cluster, Testing.Processes.SiloProcess process) =>
-        (await cluster.HealthAsync(process)).GetProperty("activeSilos").GetInt32();
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string failure)
-    {
-        var deadline = DateTime.UtcNow + Settle;
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, failure);
-            await Task.Delay(100);
-        }
+        await ChaosCluster.VerifyAsync(cluster, load, output, LongestWaitAllowed);
     }
 }

@@ -1,26 +1,35 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using ChatCluster.Client;
 using ChatCluster.Client.Messages;
+using ChatCluster.Client.Tokens;
 using ChatCluster.Testing.Processes;
 using Npgsql;
 
 namespace ChatCluster.Silo.Tests;
 
 /// <summary>
-/// A steady load of direct messages through the gateways of a <see cref="ProcessCluster"/>: each sender sends one
-/// DM at a time to a random recipient, in a loop, and records its acks. <see cref="VerifyAsync"/> then checks the
-/// delivery guarantees against <c>sync</c>: every acked message is stored once, at its acked seq, in both timelines,
-/// and no seq is used twice — which would not hold if two activations of one user grain had both committed.
+/// A steady load of direct messages through the WebSocket endpoints of a <see cref="ProcessCluster"/>: each sender
+/// sends one DM at a time to a random recipient, in a loop, and records its acks, how long each send waited for its
+/// answer and whether it needed a resend; every recipient is online (a <see cref="PushListener"/>) and records what is
+/// pushed to it. <see cref="VerifyAsync"/> then checks the delivery guarantees against <c>sync</c>: every acked
+/// message is stored once, at its acked seq, in both timelines, and no seq is used twice — which would not hold if
+/// two activations of one user grain had both committed; <see cref="VerifyStoredAsync"/> the same in PostgreSQL.
 /// </summary>
 internal sealed class DirectMessageLoad : IAsyncDisposable
 {
     private readonly ProcessCluster cluster;
     private readonly List<ChatClient> senders = [];
-    private readonly ConcurrentQueue<(string From, string To, SendAck Ack)> acks = new();
+    private readonly List<PushListener> listeners = [];
+    private readonly ConcurrentQueue<(string From, string To, SendAck Ack, DateTime AckedAt)> acks = new();
     private readonly ConcurrentQueue<Exception> failures = new();
     private readonly CancellationTokenSource stopping = new();
     private readonly List<Task> loops = [];
     private readonly int recipients;
+    private readonly Lock longestGate = new();
+    private TimeSpan longestWait;
+    private string longestWaitAt = "";
+    private int resentSends;
 
     private DirectMessageLoad(ProcessCluster cluster, int recipients)
     {
@@ -32,16 +41,49 @@ internal sealed class DirectMessageLoad : IAsyncDisposable
 
     public IReadOnlyCollection<Exception> Failures => failures;
 
-    /// <summary>Sends answered <c>unavailable</c> (or <c>rate_limited</c>) and sent again by the client, over all senders.</summary>
-    public int RetriedSends => senders.Sum(s => s.RetriedSends);
+    /// <summary>Sends that needed at least one resend (answered <c>unavailable</c> or <c>rate_limited</c> and sent again by the client).</summary>
+    public int ResentSends => Volatile.Read(ref resentSends);
 
-    /// <summary>Connects <paramref name="senderCount"/> senders, spread over <paramref name="gateways"/>, and starts their loops.</summary>
-    public static async Task<DirectMessageLoad> StartAsync(ProcessCluster cluster, IReadOnlyList<SiloProcess> gateways, int senderCount, int recipients)
+    /// <summary>Resends over all senders (a send may be resent several times).</summary>
+    public int Resends => senders.Sum(s => s.RetriedSends);
+
+    /// <summary>The longest time one send waited for its ack, resends included.</summary>
+    public TimeSpan LongestWait
+    {
+        get
+        {
+            lock (longestGate)
+            {
+                return longestWait;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Connects <paramref name="recipients"/> listening recipients and <paramref name="senderCount"/> senders, both
+    /// spread over <paramref name="endpoints"/>, and starts the senders' loops.
+    /// </summary>
+    public static async Task<DirectMessageLoad> StartAsync(ProcessCluster cluster, IReadOnlyList<SiloProcess> endpoints, int senderCount, int recipients)
     {
         var load = new DirectMessageLoad(cluster, recipients);
-        for (var i = 0; i < senderCount; i++)
+        try
         {
-            load.senders.Add(await cluster.ConnectAsync(gateways[i % gateways.Count], $"s{i}"));
+            for (var i = 0; i < recipients; i++)
+            {
+                var endpoint = endpoints[i % endpoints.Count];
+                var token = await DevTokens.For(cluster.Http(endpoint), $"r{i}")(CancellationToken.None);
+                load.listeners.Add(await PushListener.ConnectAsync(new Uri($"ws://127.0.0.1:{endpoint.Port}/ws"), token, $"r{i}"));
+            }
+
+            for (var i = 0; i < senderCount; i++)
+            {
+                load.senders.Add(await cluster.ConnectAsync(endpoints[i % endpoints.Count], $"s{i}"));
+            }
+        }
+        catch
+        {
+            await load.DisposeAsync();
+            throw;
         }
 
         for (var i = 0; i < senderCount; i++)
@@ -51,6 +93,32 @@ internal sealed class DirectMessageLoad : IAsyncDisposable
         }
 
         return load;
+    }
+
+    /// <summary>The ids of the messages acked so far.</summary>
+    public HashSet<string> AckedIds() => [.. acks.Select(a => a.Ack.MsgId)];
+
+    /// <summary>Sends acked within [<paramref name="from"/>, <paramref name="to"/>) (UTC).</summary>
+    public int AckedBetween(DateTime from, DateTime to) => acks.Count(a => a.AckedAt >= from && a.AckedAt < to);
+
+    /// <summary>Pushes that reached a recipient within [<paramref name="from"/>, <paramref name="to"/>) (UTC), except of the messages in <paramref name="except"/>.</summary>
+    public int PushedBetween(DateTime from, DateTime to, IReadOnlySet<string> except) =>
+        listeners.Sum(l => l.Pushes.Count(p => p.At >= from && p.At < to && !except.Contains(p.MsgId)));
+
+    /// <summary>Pushes received by the recipients in all.</summary>
+    public int Pushed => listeners.Sum(l => l.Pushes.Count);
+
+    /// <summary>One line for the test's output: acks, resends, the longest wait, pushes.</summary>
+    public string Summary()
+    {
+        string at;
+        lock (longestGate)
+        {
+            at = longestWaitAt;
+        }
+
+        return $"acked {Acked}; sends that needed a resend {ResentSends} ({Resends} resends); longest send wait {LongestWait.TotalSeconds:F1} s ({at}); "
+            + $"reconnects {senders.Sum(s => s.Reconnects)}; pushes received {Pushed}; failures {failures.Count}";
     }
 
     /// <summary>Waits until <paramref name="more"/> more sends were acked (bounded by <paramref name="timeout"/>): proof that the load flows.</summary>
@@ -77,7 +145,7 @@ internal sealed class DirectMessageLoad : IAsyncDisposable
     public async Task VerifyAsync(SiloProcess reader)
     {
         var byTimeline = new Dictionary<string, List<(string MsgId, long? Seq)>>();
-        foreach (var (from, to, ack) in acks)
+        foreach (var (from, to, ack, _) in acks)
         {
             Add(byTimeline, $"user:{from}", (ack.MsgId, ack.Seq));
             Add(byTimeline, $"user:{to}", (ack.MsgId, null)); // the recipient's seq is not in the sender's ack
@@ -144,7 +212,7 @@ internal sealed class DirectMessageLoad : IAsyncDisposable
     {
         var expected = new HashSet<(string Timeline, string MsgId)>();
         var ackedSeqs = new Dictionary<(string Timeline, string MsgId), long>();
-        foreach (var (from, to, ack) in acks)
+        foreach (var (from, to, ack, _) in acks)
         {
             expected.Add(($"user:{from}", ack.MsgId));
             expected.Add(($"user:{to}", ack.MsgId));
@@ -156,14 +224,18 @@ internal sealed class DirectMessageLoad : IAsyncDisposable
         while (true)
         {
             var stored = new Dictionary<(string Timeline, string MsgId), long>();
-            var clientIds = new HashSet<(string Timeline, string From, string ClientMsgId)>();
-            await using (var command = dataSource.CreateCommand("SELECT timeline, seq, msg_id, from_user, client_msg_id FROM messages WHERE kind = 0"))
+            var clientIds = new Dictionary<(string Timeline, string From, string ClientMsgId), (long Seq, string MsgId, long Ts)>();
+            await using (var command = dataSource.CreateCommand("SELECT timeline, seq, msg_id, from_user, client_msg_id, ts FROM messages WHERE kind = 0 ORDER BY timeline, seq"))
             await using (var reader = await command.ExecuteReaderAsync())
             {
                 while (await reader.ReadAsync())
                 {
                     var (timeline, seq, msgId, from, clientMsgId) = (reader.GetString(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3), reader.GetString(4));
-                    Assert.True(clientIds.Add((timeline, from, clientMsgId)), $"{timeline}: clientMsgId {clientMsgId} of {from} is stored twice in PostgreSQL");
+                    var row = (seq, msgId, reader.GetInt64(5));
+                    Assert.True(clientIds.TryAdd((timeline, from, clientMsgId), row),
+                        $"{timeline}: clientMsgId {clientMsgId} of {from} is stored twice in PostgreSQL: {clientIds[(timeline, from, clientMsgId)]} and {row} (seq, msgId, ts); "
+                        + $"acked with {string.Join(", ", acks.Where(a => a.From == from && a.Ack.ClientMsgId == clientMsgId).Select(a => $"{a.Ack.MsgId} at {a.AckedAt:HH:mm:ss.fff}"))}; "
+                        + $"the timeline's last seq so far {clientIds.Where(c => c.Key.Timeline == timeline).Max(c => c.Value.Seq)}");
                     stored[(timeline, msgId)] = seq;
                 }
             }
@@ -179,8 +251,17 @@ internal sealed class DirectMessageLoad : IAsyncDisposable
                 return;
             }
 
-            Assert.True(DateTime.UtcNow < deadline,
-                $"{missing.Count} of {expected.Count} acked messages are not in PostgreSQL after {timeout.TotalSeconds} s, e.g. {missing[0]}");
+            if (DateTime.UtcNow >= deadline)
+            {
+                var lastStored = stored.Keys.GroupBy(k => k.Timeline).ToDictionary(g => g.Key, g => g.Max(k => stored[k]));
+                var ackedAt = acks.ToDictionary(a => a.Ack.MsgId, a => a);
+                Assert.Fail($"{missing.Count} of {expected.Count} acked messages are not in PostgreSQL after {timeout.TotalSeconds} s, e.g.\n"
+                    + string.Join("\n", missing.Take(20).Select(m =>
+                        $"  {m.Timeline} {m.MsgId} (from {ackedAt[m.MsgId].From} to {ackedAt[m.MsgId].To}, acked seq {ackedAt[m.MsgId].Ack.Seq} at {ackedAt[m.MsgId].AckedAt:HH:mm:ss.fff}); "
+                        + $"its last stored seq {lastStored.GetValueOrDefault(m.Timeline)}"))
+                    + "\nlogged:\n" + string.Join("\n", ProblemsLogged().Take(40)));
+            }
+
             await Task.Delay(250);
         }
     }
@@ -197,6 +278,11 @@ internal sealed class DirectMessageLoad : IAsyncDisposable
             await sender.DisposeAsync();
         }
 
+        foreach (var listener in listeners)
+        {
+            await listener.DisposeAsync();
+        }
+
         stopping.Dispose();
     }
 
@@ -206,14 +292,31 @@ internal sealed class DirectMessageLoad : IAsyncDisposable
         while (!stopping.IsCancellationRequested)
         {
             var to = $"r{random.Next(recipients)}";
+            var resentBefore = sender.RetriedSends;
+            var started = Stopwatch.GetTimestamp();
             try
             {
                 var ack = await sender.SendTextAsync($"user:{to}", $"{name} #{n}", $"{name}-{n}");
-                acks.Enqueue((name, to, ack));
+                acks.Enqueue((name, to, ack, DateTime.UtcNow));
             }
             catch (Exception ex)
             {
                 failures.Enqueue(ex);
+            }
+
+            // One send at a time per sender: the sender's resends since this send began are this send's.
+            var waited = Stopwatch.GetElapsedTime(started);
+            if (sender.RetriedSends != resentBefore)
+            {
+                Interlocked.Increment(ref resentSends);
+            }
+
+            lock (longestGate)
+            {
+                if (waited > longestWait)
+                {
+                    (longestWait, longestWaitAt) = (waited, $"{name}-{n} at {DateTime.UtcNow:HH:mm:ss.f}");
+                }
             }
 
             n++;

@@ -11,8 +11,8 @@ namespace ChatCluster.Bench.Cluster;
 /// Direct messages end to end through a local cluster: a private Redis (membership and the Redis Streams log,
 /// appendonly yes) and PostgreSQL (grain state and messages), silo processes and gateway processes started as
 /// <see cref="ProcessCluster"/> starts them for the process tests, driven by the C# client as <c>ws-dm</c> drives
-/// one silo (<see cref="DirectMessagesBench"/>: users spread over the gateways, closed loop with a window per
-/// user). Or the gateways of a cluster already running. Every process it started is stopped at the end, and checked.
+/// one silo (<see cref="DirectMessagesBench"/>: users spread over the gateways, or over the silos' own WebSocket
+/// endpoints when no gateway process is started; closed loop with a window per user). Or the gateways of a cluster already running. Every process it started is stopped at the end, and checked.
 /// </summary>
 internal static class ClusterDmBench
 {
@@ -48,9 +48,9 @@ internal static class ClusterDmBench
             processes.AddRange(cluster.Silos.Select((s, i) => ($"silo {i}", s.ProcessId)));
             processes.AddRange(cluster.Gateways.Select((g, i) => ($"gateway {i}", g.ProcessId)));
             output.WriteLine($"cluster-dm: {settings.Silos} silos ({string.Join(", ", cluster.Silos.Select(s => s.BaseAddress))}), "
-                + $"{settings.GatewayProcesses} gateways ({string.Join(", ", cluster.Gateways.Select(g => g.BaseAddress))}); Redis {redis.Endpoint} (appendonly yes), "
+                + $"{settings.GatewayProcesses} gateways ({string.Join(", ", cluster.Gateways.Select(g => g.BaseAddress))}); clients on {string.Join(", ", cluster.Endpoints.Select(e => e.BaseAddress))}; Redis {redis.Endpoint} (appendonly yes), "
                 + $"PostgreSQL 127.0.0.1:{postgres.Port} (fsync off); all on {Environment.ProcessorCount} cores; up in {started.Elapsed.TotalSeconds:F1} s; load {LoadAverage()}");
-            result = await DirectMessagesBench.RunAsync(dm with { Servers = [.. cluster.Gateways.Select(g => g.BaseAddress)] }, output);
+            result = await DirectMessagesBench.RunAsync(dm with { Servers = [.. cluster.Endpoints.Select(g => g.BaseAddress)] }, output);
             output.WriteLine($"load {LoadAverage()}");
             foreach (var (process, name) in cluster.Silos.Select((s, i) => (s, $"silo {i}")).Concat(cluster.Gateways.Select((g, i) => (g, $"gateway {i}"))))
             {

@@ -13,7 +13,7 @@ internal static class ClusterDmCommand
                 + "http://127.0.0.1:5200,http://127.0.0.1:5201); default: start Redis, PostgreSQL, the silos and gateways here",
         };
         var silos = new Option<int>("--silos") { Description = "Silo processes to start (without --gateway)", DefaultValueFactory = _ => 3 };
-        var gateways = new Option<int>("--gateways") { Description = "Gateway processes to start (without --gateway)", DefaultValueFactory = _ => 2 };
+        var gateways = new Option<int>("--gateways") { Description = "Gateway processes to start (without --gateway); 0: the clients connect to the silos, which serve WebSockets too", DefaultValueFactory = _ => 2 };
         var users = new Option<int>("--users") { Description = "Connected users, spread over the gateways (user i on gateway i mod count); user i sends to user i+1", DefaultValueFactory = _ => 200 };
         var window = new Option<int>("--window") { Description = "Sends in flight per user (closed loop)", DefaultValueFactory = _ => 4 };
         var seconds = new Option<double>("--seconds") { Description = "Measured duration after the warm-up", DefaultValueFactory = _ => 15 };
@@ -41,9 +41,9 @@ internal static class ClusterDmCommand
             }
 
             var settings = new ClusterDmBench.Settings(servers, parse.GetValue(silos), parse.GetValue(gateways), parse.GetValue(users), parse.GetValue(window), parse.GetValue(seconds), parse.GetValue(warmup));
-            if (settings.Silos < 1 || settings.GatewayProcesses < 1 || settings.Users < 2 || settings.Window < 1 || settings.Seconds <= 0 || settings.WarmupSeconds < 0)
+            if (settings.Silos < 1 || settings.GatewayProcesses < 0 || settings.Users < 2 || settings.Window < 1 || settings.Seconds <= 0 || settings.WarmupSeconds < 0)
             {
-                await Console.Error.WriteLineAsync("need --silos >= 1, --gateways >= 1, --users >= 2, --window >= 1, --seconds > 0, --warmup-seconds >= 0.");
+                await Console.Error.WriteLineAsync("need --silos >= 1, --gateways >= 0, --users >= 2, --window >= 1, --seconds > 0, --warmup-seconds >= 0.");
                 return 2;
             }
 

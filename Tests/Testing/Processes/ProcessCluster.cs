@@ -6,26 +6,27 @@ using ChatCluster.Testing.Servers;
 namespace ChatCluster.Testing.Processes;
 
 /// <summary>
-/// A cluster of real processes: silo processes (Redis membership, PostgreSQL) and gateway processes
-/// (cluster clients), on loopback and free ports, under a cluster id of its own. Used by the process tests
-/// and the <c>cluster-dm</c> bench. Disposing kills what is left. With private servers (for chaos tests that stop
-/// them) it starts a Redis with AOF and a PostgreSQL of its own, and stops them when disposed.
+/// A cluster of real processes on loopback and free ports, under a cluster id of its own: silo processes in cluster
+/// mode (Orleans' Redis clustering, PostgreSQL grain state and messages, the timeline log in Redis Streams), each
+/// with a silo port and a gateway port for Orleans clients, and gateway processes (Orleans clients serving
+/// WebSockets). Used by the process tests and the <c>cluster-dm</c> bench. Disposing kills what is left. With private
+/// servers (for chaos tests that stop them) it starts a Redis with AOF and a PostgreSQL of its own, and stops them
+/// when disposed.
 /// </summary>
 public sealed class ProcessCluster : IAsyncDisposable
 {
     public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
     public const string SigningKey = "process-cluster-tests-signing-key-0123456789";
-    private readonly string redisEndpoint;
+    private readonly string redisConfiguration;
     private readonly string database;
-    private readonly string clusterId = "tests-" + Guid.NewGuid().ToString("N")[..8];
     private readonly Dictionary<string, string> extraSettings;
     private readonly List<HttpClient> clients = [];
     private RedisServer? ownRedis;
     private PostgresServer? ownPostgres;
 
-    private ProcessCluster(string redisEndpoint, string database, Dictionary<string, string> extraSettings)
+    private ProcessCluster(string redisConfiguration, string database, Dictionary<string, string> extraSettings)
     {
-        this.redisEndpoint = redisEndpoint;
+        this.redisConfiguration = redisConfiguration;
         this.database = database;
         this.extraSettings = extraSettings;
     }
@@ -39,9 +40,15 @@ public sealed class ProcessCluster : IAsyncDisposable
     /// <summary>The connection string of the database holding grain state and messages.</summary>
     public string Database => database;
 
+    /// <summary>Orleans' cluster id of these processes (also the key prefix of their log in Redis).</summary>
+    public string ClusterId { get; } = "tests-" + Guid.NewGuid().ToString("N")[..8];
+
     public List<SiloProcess> Silos { get; } = [];
 
     public List<SiloProcess> Gateways { get; } = [];
+
+    /// <summary>Where WebSocket clients connect: the gateway processes, or the silos when there are none (silos serve WebSockets too).</summary>
+    public IReadOnlyList<SiloProcess> Endpoints => Gateways.Count > 0 ? Gateways : Silos;
 
     /// <summary>
     /// Starts <paramref name="silos"/> silos and <paramref name="gateways"/> gateways on the test process's shared Redis
@@ -78,11 +85,14 @@ public sealed class ProcessCluster : IAsyncDisposable
         return await StartAsync(redis.Endpoint, database, silos, gateways, settings).ConfigureAwait(false);
     }
 
-    /// <summary>The same on the Redis at <paramref name="redisEndpoint"/> (host:port) and the PostgreSQL database of <paramref name="postgresConnectionString"/>.</summary>
+    /// <summary>
+    /// The same on the Redis of <paramref name="redisConfiguration"/> (a StackExchange.Redis configuration string, e.g.
+    /// <c>127.0.0.1:6390</c>) and the PostgreSQL database of <paramref name="postgresConnectionString"/>.
+    /// </summary>
     public static async Task<ProcessCluster> StartAsync(
-        string redisEndpoint, string postgresConnectionString, int silos, int gateways, Dictionary<string, string>? settings = null)
+        string redisConfiguration, string postgresConnectionString, int silos, int gateways, Dictionary<string, string>? settings = null)
     {
-        var cluster = new ProcessCluster(redisEndpoint, postgresConnectionString, settings ?? []);
+        var cluster = new ProcessCluster(redisConfiguration, postgresConnectionString, settings ?? []);
         return await cluster.StartProcessesAsync(silos, gateways).ConfigureAwait(false);
     }
 
@@ -92,15 +102,17 @@ public sealed class ProcessCluster : IAsyncDisposable
         {
             for (var i = 0; i < silos; i++)
             {
-                Silos.Add(Start(gateway: false));
+                Silos.Add(StartSilo());
             }
 
+            // Gateways find the silos' gateway ports in Redis: started once the silos are up, they connect at once.
+            await WaitHealthyAsync(Silos).ConfigureAwait(false);
             for (var i = 0; i < gateways; i++)
             {
-                Gateways.Add(Start(gateway: true));
+                Gateways.Add(StartGateway());
             }
 
-            await WaitHealthyAsync().ConfigureAwait(false);
+            await WaitHealthyAsync(Gateways).ConfigureAwait(false);
             await WaitUntilAllSeeAsync(silos).ConfigureAwait(false);
             return this;
         }
@@ -114,7 +126,7 @@ public sealed class ProcessCluster : IAsyncDisposable
     /// <summary>Starts one more silo and waits until it is healthy (not until others see it).</summary>
     public async Task<SiloProcess> AddSiloAsync()
     {
-        var silo = Start(gateway: false);
+        var silo = StartSilo();
         Silos.Add(silo);
         await silo.WaitHealthyAsync(StartTimeout).ConfigureAwait(false);
         return silo;
@@ -133,20 +145,26 @@ public sealed class ProcessCluster : IAsyncDisposable
         return http;
     }
 
-    /// <summary>Waits until every running process reports <paramref name="count"/> active silos.</summary>
-    /// <exception cref="TimeoutException">They did not within <see cref="StartTimeout"/>.</exception>
-    public async Task WaitUntilAllSeeAsync(int count)
+    /// <summary>
+    /// Waits until every running process (or each of <paramref name="observers"/>) reports <paramref name="count"/>
+    /// active silos in <c>/healthz</c>. A process that does not answer (busy, or asking a silo that is not declared
+    /// dead yet) is asked again.
+    /// </summary>
+    /// <exception cref="TimeoutException">They did not within <paramref name="timeout"/> (default <see cref="StartTimeout"/>).</exception>
+    public async Task WaitUntilAllSeeAsync(int count, IEnumerable<SiloProcess>? observers = null, TimeSpan? timeout = null)
     {
-        var deadline = DateTime.UtcNow + StartTimeout;
+        var deadline = DateTime.UtcNow + (timeout ?? StartTimeout);
         while (true)
         {
-            var seen = new List<int>();
-            foreach (var process in Silos.Concat(Gateways).Where(p => p.IsRunning))
+            var seen = new List<string>();
+            foreach (var process in (observers ?? Silos.Concat(Gateways)).Where(p => p.IsRunning))
             {
-                seen.Add((await HealthAsync(process).ConfigureAwait(false)).GetProperty("activeSilos").GetInt32());
+                seen.Add(await ActiveSilosAsync(process).ConfigureAwait(false) is { } active
+                    ? active.ToString(CultureInfo.InvariantCulture)
+                    : "no answer");
             }
 
-            if (seen.All(c => c == count))
+            if (seen.All(c => c == count.ToString(CultureInfo.InvariantCulture)))
             {
                 return;
             }
@@ -157,6 +175,19 @@ public sealed class ProcessCluster : IAsyncDisposable
             }
 
             await Task.Delay(100).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The silos <paramref name="process"/> sees active (its <c>/healthz</c>), or null when it does not answer in time.</summary>
+    public async Task<int?> ActiveSilosAsync(SiloProcess process)
+    {
+        try
+        {
+            return (await HealthAsync(process).ConfigureAwait(false)).GetProperty("activeSilos").GetInt32();
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        {
+            return null;
         }
     }
 
@@ -189,34 +220,42 @@ public sealed class ProcessCluster : IAsyncDisposable
         }
     }
 
-    private async Task WaitHealthyAsync()
+    private static async Task WaitHealthyAsync(IEnumerable<SiloProcess> processes)
     {
-        foreach (var process in Silos.Concat(Gateways))
+        foreach (var process in processes)
         {
             await process.WaitHealthyAsync(StartTimeout).ConfigureAwait(false);
         }
     }
 
-    private SiloProcess Start(bool gateway)
+    /// <summary>What every process of the cluster is told: its cluster, its Redis, the tokens' key; then the caller's extra settings.</summary>
+    private Dictionary<string, string> CommonSettings()
     {
-        var settings = new Dictionary<string, string>(extraSettings)
+        var settings = new Dictionary<string, string>
         {
             ["CHATCLUSTER__CLUSTER__PROVIDER"] = "Redis",
-            ["CHATCLUSTER__CLUSTER__CLUSTERID"] = clusterId,
-            ["CHATCLUSTER__REDIS__ENDPOINT"] = redisEndpoint,
-            ["CHATCLUSTER__TRANSPORT__PORT"] = FreePort.Get().ToString(CultureInfo.InvariantCulture),
+            ["CHATCLUSTER__CLUSTER__CLUSTERID"] = ClusterId,
+            ["CHATCLUSTER__REDIS__CONFIGURATION"] = redisConfiguration,
             ["CHATCLUSTER__GATEWAY__SIGNINGKEY"] = SigningKey,
         };
-        if (gateway)
+        foreach (var (key, value) in extraSettings)
         {
-            settings["CHATCLUSTER__CLUSTER__ROLE"] = "Client";
-        }
-        else
-        {
-            settings["CHATCLUSTER__STORAGE__PROVIDER"] = "Postgres";
-            settings["CHATCLUSTER__STORAGE__POSTGRESCONNECTIONSTRING"] = database;
+            settings[key] = value;
         }
 
+        return settings;
+    }
+
+    private SiloProcess StartSilo()
+    {
+        var settings = CommonSettings();
+        settings["CHATCLUSTER__CLUSTER__SILOPORT"] = FreePort.Get().ToString(CultureInfo.InvariantCulture);
+        settings["CHATCLUSTER__CLUSTER__GATEWAYPORT"] = FreePort.Get().ToString(CultureInfo.InvariantCulture);
+        settings["CHATCLUSTER__STORAGE__PROVIDER"] = "Postgres";
+        settings["CHATCLUSTER__STORAGE__POSTGRESCONNECTIONSTRING"] = database;
         return SiloProcess.Start(settings);
     }
+
+    private SiloProcess StartGateway() =>
+        throw new NotSupportedException($"gateway processes are not runnable yet; start the cluster with 0 gateways ({CommonSettings().Count} settings ready).");
 }
