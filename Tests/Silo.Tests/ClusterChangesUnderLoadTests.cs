@@ -79,4 +79,47 @@ public sealed class ClusterChangesUnderLoadTests(ITestOutputHelper output)
         Assert.True(detected < TimeSpan.FromSeconds(30), $"the killed silo was still in some view after {detected.TotalSeconds:F1} s");
         await ChaosCluster.VerifyAsync(cluster, load, output, LongestWaitAllowed);
     }
+
+    [Fact(Timeout = 300_000)]
+    public async Task A_frozen_silo_is_declared_dead_and_when_it_runs_again_it_stops_itself_and_nothing_acked_is_lost()
+    {
+        await using var cluster = await ChaosCluster.StartAsync();
+        await using var load = await ChaosCluster.StartLoadAsync(cluster);
+        var frozen = ChaosCluster.Victim(cluster);
+        var endpoints = ChaosCluster.Endpoints(cluster);
+
+        // SIGSTOP: no heartbeats, no answers to probes, as behind a partition. The others declare it dead (about 9 s as
+        // tuned: a vote waits while the silo was heard from recently) and take its grains and queues.
+        var watch = Stopwatch.StartNew();
+        output.WriteLine($"SIGSTOP at {DateTime.UtcNow:HH:mm:ss.fff}");
+        frozen.Pause();
+        TimeSpan declared;
+        try
+        {
+            await cluster.WaitUntilAllSeeAsync(2, endpoints, ChaosCluster.Settle);
+            declared = watch.Elapsed;
+            await load.WaitForAcksAsync(200, ChaosCluster.Settle);
+        }
+        finally
+        {
+            output.WriteLine($"SIGCONT at {DateTime.UtcNow:HH:mm:ss.fff}");
+            frozen.Resume();
+        }
+
+        // Running again, it learns from the membership table that it was declared dead. Orleans' answer: the silo kills
+        // itself (its fatal-error handler fails the process fast); it never serves again under its old identity.
+        watch.Restart();
+        var exitCode = await frozen.WaitForExitAsync(ChaosCluster.Settle);
+        var stopped = watch.Elapsed;
+        var said = frozen.Output.Split('\n').Where(l => l.Contains("dead", StringComparison.OrdinalIgnoreCase)).Take(5).Select(l => l.Trim()).ToList();
+        output.WriteLine($"the frozen silo said: {string.Join(" | ", said)}\n{string.Join("\n", frozen.Output.Split('\n').TakeLast(40))}");
+        Assert.Contains("I have been told I am dead", frozen.Output, StringComparison.Ordinal);
+        await load.WaitForAcksAsync(200, ChaosCluster.Settle);
+        await cluster.WaitUntilAllSeeAsync(2);
+        await load.StopAsync();
+
+        output.WriteLine($"the frozen silo was declared dead after {declared.TotalSeconds:F1} s; after SIGCONT it exited with {exitCode} within {stopped.TotalSeconds:F1} s");
+        Assert.NotEqual(0, exitCode);
+        await ChaosCluster.VerifyAsync(cluster, load, output, LongestWaitAllowed);
+    }
 }
