@@ -41,6 +41,7 @@ internal static class ChaosCluster
     public static async Task VerifyAsync(ProcessCluster cluster, DirectMessageLoad load, ITestOutputHelper output, TimeSpan longestWaitAllowed)
     {
         output.WriteLine(load.Summary());
+        output.WriteLine("logged most:\n" + load.LoggedDigest());
         load.AssertNoFailures(output);
         Assert.True(load.LongestWait < longestWaitAllowed, $"a send waited {load.LongestWait.TotalSeconds:F1} s for its answer");
         await load.VerifyStoredAsync(cluster.Database, Settle);

@@ -187,6 +187,26 @@ internal sealed class DirectMessageLoad : IAsyncDisposable
         Assert.True(failures.IsEmpty, $"{failures.Count} sends failed, e.g.: {string.Join(" | ", failures.Take(3).Select(f => f.GetType().Name + ": " + f.Message))}");
     }
 
+    /// <summary>The commonest warnings and errors the processes logged (level, category, the message's start), with counts.</summary>
+    public string LoggedDigest(int top = 6)
+    {
+        var lines = new List<string>();
+        foreach (var process in cluster.Gateways.Concat(cluster.Silos))
+        {
+            var log = process.Output.Split('\n');
+            for (var i = 0; i + 1 < log.Length; i++)
+            {
+                if (log[i].StartsWith("warn:", StringComparison.Ordinal) || log[i].StartsWith("fail:", StringComparison.Ordinal) || log[i].StartsWith("crit:", StringComparison.Ordinal))
+                {
+                    var text = log[i + 1].Trim();
+                    lines.Add($"{log[i].Trim()} {(text.Length > 110 ? text[..110] + "…" : text)}");
+                }
+            }
+        }
+
+        return string.Join("\n", lines.GroupBy(l => l).OrderByDescending(g => g.Count()).Take(top).Select(g => $"  {g.Count()} × {g.Key}"));
+    }
+
     /// <summary>What the processes logged about failures (an 'internal' error names its exception only in the gateway's log).</summary>
     private IEnumerable<string> ProblemsLogged()
     {
