@@ -1,5 +1,5 @@
+using ChatCluster.Gateway.Configuration;
 using ChatCluster.Silo;
-using ChatCluster.Silo.Configuration;
 
 // The silo host. With no arguments: the embedded default, one process, SQLite under ./data,
 // the gateway at ws://127.0.0.1:5000/ws. Settings: appsettings.json, then CHATCLUSTER__SECTION__KEY environment variables.
@@ -10,7 +10,7 @@ try
     SiloLog.Stopped(app.Logger);
     return 0;
 }
-catch (Exception ex) when (StartupFailure.Describe(ex) is { } reason)
+catch (Exception ex) when (StartupFailure.Describe(ex, e => e is ChatCluster.Grains.StorageUnavailableException or Npgsql.NpgsqlException) is { } reason)
 {
     // A bad setting, unreachable storage or a taken port: say which and stop, without a stack trace.
     await Console.Error.WriteLineAsync($"ChatCluster cannot start: {reason}");

@@ -1,4 +1,5 @@
 using ChatCluster.Gateway;
+using ChatCluster.Gateway.Health;
 using ChatCluster.Silo.Configuration;
 using ChatCluster.Silo.Health;
 using ChatCluster.Streams;
@@ -22,6 +23,7 @@ public static class SiloHost
         // After UseOrleans: the gateway registers its push observer once the silo has started.
         builder.Services.AddGateway(builder.Configuration);
         builder.Services.AddSingleton(provider => provider.GetRequiredService<StreamConsumerLag>().Meter);
+        builder.Services.AddSingleton<IClusterMember, SiloMember>();
         builder.Services.AddSingleton(StreamMetrics.Meter);
 
         var app = builder.Build();

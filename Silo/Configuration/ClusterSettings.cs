@@ -1,21 +1,18 @@
 using System.Net;
+using ChatCluster.Gateway.Cluster;
 
 namespace ChatCluster.Silo.Configuration;
 
 /// <summary>
-/// Configuration section <c>ChatCluster:Cluster</c>: how the silo finds the others (Orleans' clustering), its
-/// endpoint, and Orleans' membership settings (<see cref="Orleans.Configuration.ClusterMembershipOptions"/>), whose
-/// defaults here are tuned for a chat's failover: a killed silo is declared dead in about 1-3 s, a frozen one in
-/// about 9 s (measured on Orleans 10.4.2, see ARCHITECTURE.md), instead of 5.5-7 s and 66 s with Orleans' own.
+/// Configuration section <c>ChatCluster:Cluster</c>: the cluster's id (<see cref="ClusterIdentity"/>), how the silo
+/// finds the others (Orleans' clustering), its endpoint, and Orleans' membership settings
+/// (<see cref="Orleans.Configuration.ClusterMembershipOptions"/>), whose defaults here are tuned for a chat's failover:
+/// a killed silo is declared dead in about 1-3 s, a frozen one in about 9 s (measured on Orleans 10.4.2, see
+/// ARCHITECTURE.md), instead of 5.5-7 s and 66 s with Orleans' own.
 /// </summary>
-public sealed class ClusterSettings
+public sealed class ClusterSettings : ClusterIdentity
 {
-    public const string Section = "ChatCluster:Cluster";
-
     public ClusterProvider Provider { get; set; } = ClusterProvider.Local;
-
-    /// <summary>Orleans' cluster id: silos with the same id (and Redis) form one cluster; it may change between deployments.</summary>
-    public string ClusterId { get; set; } = "default";
 
     /// <summary>The port silos talk to each other on; required with Redis clustering.</summary>
     public int SiloPort { get; set; }
@@ -53,16 +50,16 @@ public sealed class ClusterSettings
     public bool IsClustered => Provider == ClusterProvider.Redis;
 
     /// <summary>Checks each value on its own (what cluster mode requires of other settings is checked by <see cref="SiloSettings.Read"/>).</summary>
-    public IEnumerable<string> Validate()
+    public override IEnumerable<string> Validate()
     {
         if (!Enum.IsDefined(Provider))
         {
             yield return $"{Section}:Provider is '{Provider}'; it must be one of {string.Join(", ", Enum.GetNames<ClusterProvider>())}.";
         }
 
-        if (string.IsNullOrWhiteSpace(ClusterId) || ClusterId.Any(char.IsWhiteSpace))
+        foreach (var problem in base.Validate())
         {
-            yield return $"{Section}:ClusterId is '{ClusterId}'; it must be a name without white space (default default).";
+            yield return problem;
         }
 
         foreach (var (name, port) in new[] { (nameof(SiloPort), SiloPort), (nameof(GatewayPort), GatewayPort) })

@@ -1,3 +1,4 @@
+using ChatCluster.Gateway.Cluster;
 using ChatCluster.Gateway.Configuration;
 using ChatCluster.Grains;
 using Microsoft.Extensions.Options;
@@ -9,7 +10,7 @@ public sealed record SiloSettings(
     RuntimeOptions Runtime, StorageOptions Storage, StreamsOptions Streams, ChatOptions Chat, ClusterSettings Cluster, RedisSettings Redis)
 {
     /// <summary>The Redis Streams log's keys of this cluster: <c>chatcluster:{ClusterId}:…</c>.</summary>
-    public string RedisLogKeyPrefix => $"{SiloWiringExtensions.ServiceId}:{Cluster.ClusterId}";
+    public string RedisLogKeyPrefix => $"{ClusterIdentity.ServiceId}:{Cluster.ClusterId}";
 
     /// <exception cref="OptionsValidationException">A value is missing or out of range, or settings do not fit together.</exception>
     /// <exception cref="InvalidOperationException">A value cannot be converted; the message names its key.</exception>

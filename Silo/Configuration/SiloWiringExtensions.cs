@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using ChatCluster.Gateway.Cluster;
 using ChatCluster.Grains;
 using ChatCluster.Storage;
 using ChatCluster.Streams;
@@ -11,19 +12,13 @@ namespace ChatCluster.Silo.Configuration;
 public static class SiloWiringExtensions
 {
     /// <summary>
-    /// Orleans' service id: grain state in PostgreSQL is keyed by it, so every silo and every run of the service uses
-    /// this one (a cluster id may change between deployments; the service id may not).
-    /// </summary>
-    public const string ServiceId = "chatcluster";
-
-    /// <summary>
     /// The embedded silo: localhost clustering on a free loopback port (nothing outside the process talks to it, and
     /// no client gateway is opened), and the chat as <see cref="AddChatSilo"/> wires it.
     /// </summary>
     public static ISiloBuilder AddEmbeddedChatSilo(this ISiloBuilder silo, SiloSettings settings)
     {
         ArgumentNullException.ThrowIfNull(silo);
-        return silo.UseLocalhostClustering(siloPort: FreeLoopbackPort(), gatewayPort: 0, serviceId: ServiceId, clusterId: ServiceId).AddChatSilo(settings);
+        return silo.UseLocalhostClustering(siloPort: FreeLoopbackPort(), gatewayPort: 0, serviceId: ClusterIdentity.ServiceId, clusterId: ClusterIdentity.ServiceId).AddChatSilo(settings);
     }
 
     /// <summary>
@@ -39,7 +34,7 @@ public static class SiloWiringExtensions
 
     /// <summary>
     /// Cluster mode: Orleans' Redis clustering on <c>ChatCluster:Redis:Configuration</c>, cluster
-    /// <c>ChatCluster:Cluster:ClusterId</c> and service <see cref="ServiceId"/>; the silo listening on and advertising
+    /// <c>ChatCluster:Cluster:ClusterId</c> and service <see cref="ClusterIdentity.ServiceId"/>; the silo listening on and advertising
     /// <c>AdvertisedAddress</c>:<c>SiloPort</c> (and <c>GatewayPort</c> for clients, unless 0); membership tuned by
     /// <see cref="ClusterSettings"/>; and <see cref="Membership.MembershipTableWatch"/>, which reports a membership table that vanished.
     /// </summary>
@@ -48,7 +43,7 @@ public static class SiloWiringExtensions
         ArgumentNullException.ThrowIfNull(silo);
         ArgumentNullException.ThrowIfNull(settings);
         var cluster = settings.Cluster;
-        var redis = StackExchange.Redis.ConfigurationOptions.Parse(settings.Redis.Configuration!);
+        var redis = settings.Redis.Options();
         if (cluster.Kubernetes)
         {
             // Before the options below: Orleans applies configurations in order, and Kubernetes hosting would otherwise
@@ -57,11 +52,7 @@ public static class SiloWiringExtensions
         }
 
         silo.UseRedisClustering(o => o.ConfigurationOptions = redis)
-            .Configure<ClusterOptions>(o =>
-            {
-                o.ClusterId = cluster.ClusterId;
-                o.ServiceId = ServiceId;
-            })
+            .Configure<ClusterOptions>(cluster.ApplyTo)
             .ConfigureEndpoints(IPAddress.Parse(cluster.AdvertisedAddress), cluster.SiloPort, cluster.GatewayPort)
             .Configure<ClusterMembershipOptions>(o =>
             {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using ChatCluster.Gateway.Cluster;
 using ChatCluster.Grains;
 using ChatCluster.Silo.Configuration;
 using ChatCluster.Storage;
@@ -127,7 +128,7 @@ internal static class BacklogBench
             if (settings.PersistOnly)
             {
                 // AddChatSilo's wiring for this case, with the persist group alone.
-                silo.UseLocalhostClustering(siloPort: FreePort.Get(), gatewayPort: 0, serviceId: SiloWiringExtensions.ServiceId, clusterId: SiloWiringExtensions.ServiceId);
+                silo.UseLocalhostClustering(siloPort: FreePort.Get(), gatewayPort: 0, serviceId: ClusterIdentity.ServiceId, clusterId: ClusterIdentity.ServiceId);
                 siloSettings.Runtime.ApplyTo(silo, clustered: false);
                 var postgres = siloSettings.Storage.PooledPostgresConnectionString();
                 silo.AddPostgresGrainStorage(ChatStorage.Name, postgres).AddPostgresMessageStore(postgres)

@@ -1,3 +1,4 @@
+using ChatCluster.Gateway.Cluster;
 using ChatCluster.Silo.Configuration;
 using ChatCluster.Streams;
 using Orleans.TestingHost;
@@ -38,7 +39,7 @@ internal sealed class ChatSilo : IAsyncDisposable
     {
         var settings = store.Settings(chat);
         var builder = new InProcessTestClusterBuilder(silos);
-        builder.Options.ServiceId = SiloWiringExtensions.ServiceId; // as the real silo: stored state is keyed by it
+        builder.Options.ServiceId = ClusterIdentity.ServiceId; // as the real silo: stored state is keyed by it
         builder.ConfigureSilo((_, silo) =>
         {
             silo.AddChatSilo(settings, extraReaders ?? []);

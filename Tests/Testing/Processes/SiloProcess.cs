@@ -5,9 +5,10 @@ using ChatCluster.Testing.Servers;
 namespace ChatCluster.Testing.Processes;
 
 /// <summary>
-/// The silo as an operator runs it: a separate process, in its own temporary working directory,
-/// on a free loopback port. It runs <c>ChatCluster.Silo.dll</c> from the test's output folder, so
-/// a test project that uses it references the Silo project.
+/// The silo, or the stand-alone gateway, as an operator runs it: a separate process, in its own temporary working
+/// directory, on a free loopback port. It runs <c>ChatCluster.Silo.dll</c> (<see cref="Start"/>) or
+/// <c>ChatCluster.Gateway.dll</c> (<see cref="StartGateway"/>) from the test's output folder, so a test project that
+/// uses it references the Silo project (which references the Gateway).
 /// </summary>
 public sealed class SiloProcess : IAsyncDisposable
 {
@@ -15,17 +16,21 @@ public sealed class SiloProcess : IAsyncDisposable
     private readonly StringBuilder output = new();
     private readonly OrphanWatchdog watchdog;
 
-    private SiloProcess(Process process, OrphanWatchdog watchdog, int port, string workingDirectory)
+    private SiloProcess(Process process, OrphanWatchdog watchdog, string name, int port, string workingDirectory)
     {
         this.process = process;
         this.watchdog = watchdog;
+        Name = name;
         Port = port;
         WorkingDirectory = workingDirectory;
     }
 
+    /// <summary><c>silo</c> or <c>gateway</c>.</summary>
+    public string Name { get; }
+
     public int Port { get; }
 
-    /// <summary>The silo's process id, e.g. to read its memory from /proc.</summary>
+    /// <summary>The process id, e.g. to read its memory from /proc.</summary>
     public int ProcessId => process.Id;
 
     public string WorkingDirectory { get; }
@@ -59,10 +64,20 @@ public sealed class SiloProcess : IAsyncDisposable
         }
     }
 
-    public static SiloProcess Start(IDictionary<string, string>? environment = null)
+    /// <summary>Starts <c>dotnet ChatCluster.Silo.dll</c> with <paramref name="environment"/> (and <c>Urls</c> on a free port).</summary>
+    public static SiloProcess Start(IDictionary<string, string>? environment = null) => StartProcess("silo", "ChatCluster.Silo.dll", environment);
+
+    /// <summary>
+    /// Starts the stand-alone gateway, <c>dotnet ChatCluster.Gateway.dll</c>, with <paramref name="environment"/> (and
+    /// <c>Urls</c> on a free port): an Orleans client that needs <c>CHATCLUSTER__CLUSTER__CLUSTERID</c>,
+    /// <c>CHATCLUSTER__REDIS__CONFIGURATION</c> and silos with a <c>CHATCLUSTER__CLUSTER__GATEWAYPORT</c>.
+    /// </summary>
+    public static SiloProcess StartGateway(IDictionary<string, string>? environment = null) => StartProcess("gateway", "ChatCluster.Gateway.dll", environment);
+
+    private static SiloProcess StartProcess(string name, string assembly, IDictionary<string, string>? environment)
     {
         var port = FreePort.Get();
-        var workingDirectory = Directory.CreateTempSubdirectory("chatcluster-silo-").FullName;
+        var workingDirectory = Directory.CreateTempSubdirectory($"chatcluster-{name}-").FullName;
         var startInfo = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = workingDirectory,
@@ -70,7 +85,7 @@ public sealed class SiloProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        startInfo.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "ChatCluster.Silo.dll"));
+        startInfo.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, assembly));
         startInfo.ArgumentList.Add("--contentRoot");
         startInfo.ArgumentList.Add(AppContext.BaseDirectory);
         startInfo.Environment["Urls"] = $"http://127.0.0.1:{port}";
@@ -79,18 +94,18 @@ public sealed class SiloProcess : IAsyncDisposable
             startInfo.Environment[key] = value;
         }
 
-        // Kills the silo and deletes its directory should this test process die without disposing it.
+        // Kills the process and deletes its directory should this test process die without disposing it.
         var watchdog = OrphanWatchdog.Start(workingDirectory);
-        var process = Process.Start(startInfo) ?? throw new InvalidOperationException("could not start the silo");
-        var silo = new SiloProcess(process, watchdog, port, workingDirectory);
-        process.OutputDataReceived += (_, e) => silo.Append(e.Data);
-        process.ErrorDataReceived += (_, e) => silo.Append(e.Data);
+        var process = Process.Start(startInfo) ?? throw new InvalidOperationException($"could not start the {name}");
+        var started = new SiloProcess(process, watchdog, name, port, workingDirectory);
+        process.OutputDataReceived += (_, e) => started.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => started.Append(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        return silo;
+        return started;
     }
 
-    /// <summary>Waits until GET /healthz answers 200; fails with the silo's output if it does not within the time.</summary>
+    /// <summary>Waits until GET /healthz answers 200; fails with the process's output if it does not within the time.</summary>
     public async Task WaitHealthyAsync(TimeSpan timeout)
     {
         using var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
@@ -99,7 +114,7 @@ public sealed class SiloProcess : IAsyncDisposable
         {
             if (process.HasExited)
             {
-                throw new InvalidOperationException($"The silo exited with {process.ExitCode}:\n{Output}");
+                throw new InvalidOperationException($"The {Name} exited with {process.ExitCode}:\n{Output}");
             }
 
             try
@@ -122,7 +137,7 @@ public sealed class SiloProcess : IAsyncDisposable
             await Task.Delay(100).ConfigureAwait(false);
         }
 
-        throw new TimeoutException($"The silo did not become healthy within {timeout}:\n{Output}");
+        throw new TimeoutException($"The {Name} did not become healthy within {timeout}:\n{Output}");
     }
 
     /// <summary>Waits for the process to exit by itself and returns its exit code.</summary>

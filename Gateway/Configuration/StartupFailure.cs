@@ -1,16 +1,19 @@
 using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
-namespace ChatCluster.Silo.Configuration;
+namespace ChatCluster.Gateway.Configuration;
 
 /// <summary>
-/// Tells the start-up failures an operator can fix (a bad setting, storage that cannot be reached, a taken port) from
-/// bugs, looking through the wrappers Orleans' lifecycle puts around them.
+/// Tells the start-up failures an operator can fix (a bad setting, a taken port, and what the host adds, e.g. storage
+/// that cannot be reached) from bugs, looking through the wrappers Orleans' lifecycle puts around them.
 /// </summary>
 public static class StartupFailure
 {
     /// <summary>What to tell the operator, or null if <paramref name="exception"/> is not such a failure.</summary>
-    public static string? Describe(Exception exception)
+    /// <param name="exception">What start-up threw.</param>
+    /// <param name="alsoFixable">Further failures the host counts as the operator's to fix (their message is shown).</param>
+    public static string? Describe(Exception exception, Func<Exception, bool>? alsoFixable = null)
     {
         for (var ex = exception; ex is not null; ex = ex.InnerException)
         {
@@ -18,13 +21,13 @@ public static class StartupFailure
             {
                 case OptionsValidationException:
                 case InvalidOperationException { Source: "Microsoft.Extensions.Configuration.Binder" }:
-                case Grains.StorageUnavailableException:
-                case Npgsql.NpgsqlException:
                 case IOException { InnerException: AddressInUseException }:
                     return ex.Message;
                 case StackExchange.Redis.RedisConnectionException redis:
                     // Its own message suggests abortConnect=false, which would only hide the problem.
                     return $"Redis could not be reached ({redis.FailureType}): check ChatCluster:Redis:Configuration and that Redis is running.";
+                case var _ when alsoFixable?.Invoke(ex) == true:
+                    return ex.Message;
             }
         }
 

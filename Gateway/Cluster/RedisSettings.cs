@@ -1,6 +1,9 @@
-namespace ChatCluster.Silo.Configuration;
+namespace ChatCluster.Gateway.Cluster;
 
-/// <summary>Configuration section <c>ChatCluster:Redis</c>: the Redis of cluster mode (membership and the Redis Streams log).</summary>
+/// <summary>
+/// Configuration section <c>ChatCluster:Redis</c>: the Redis of cluster mode (membership, which silos and stand-alone
+/// gateways read, and the Redis Streams log).
+/// </summary>
 public sealed class RedisSettings
 {
     public const string Section = "ChatCluster:Redis";
@@ -38,9 +41,12 @@ public sealed class RedisSettings
         }
     }
 
+    /// <summary>The configuration, parsed (call after <see cref="Validate"/> found nothing).</summary>
+    public StackExchange.Redis.ConfigurationOptions Options() => StackExchange.Redis.ConfigurationOptions.Parse(Configuration!);
+
     /// <summary>The servers the configuration names, for log lines: never the password.</summary>
     public string Servers() =>
-        string.Join(",", StackExchange.Redis.ConfigurationOptions.Parse(Configuration!).EndPoints.Select(e => e switch
+        string.Join(",", Options().EndPoints.Select(e => e switch
         {
             System.Net.DnsEndPoint dns => $"{dns.Host}:{dns.Port}",
             _ => e.ToString(),
