@@ -4,6 +4,7 @@ using ChatCluster.Testing.Servers;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
 
 namespace ChatCluster.Bench.RemoteCalls;
 
@@ -33,8 +34,11 @@ internal static class RemoteCallBench
             }
             else
             {
-                builder.UseOrleans(silo => silo.UseLocalhostClustering(
-                    FreePort.Get(), 0, RemoteCallServer.Primary(serverSiloPort), RemoteCallServer.ServiceId, RemoteCallServer.ServiceId));
+                // This silo does not host the bench's grain, so Orleans places every activation on the server, even when its
+                // directory has not yet handed over the entries of the server's activations (seen: 706 of 1,000 placed here).
+                builder.UseOrleans(silo => silo
+                    .UseLocalhostClustering(FreePort.Get(), 0, RemoteCallServer.Primary(serverSiloPort), RemoteCallServer.ServiceId, RemoteCallServer.ServiceId)
+                    .Configure<GrainTypeOptions>(o => o.Classes.Remove(typeof(RemoteNoopGrain))));
             }
 
             host = builder.Build();
