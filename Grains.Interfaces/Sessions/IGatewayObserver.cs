@@ -13,5 +13,11 @@ public interface IGatewayObserver : IGrainObserver
     /// Queues each push on its connections and returns the connection ids this gateway does not hold
     /// (closed, or from an earlier run of the gateway): sessions to forget.
     /// </summary>
+    /// <remarks>
+    /// A gateway answers at once (it never waits on a connection), so a call that takes longer than 5 s is to a gateway
+    /// that died or hangs: it times out then, not after the silo's call timeout (30 s on the embedded silo), which would
+    /// hold back every push of the caller's log partition.
+    /// </remarks>
+    [ResponseTimeout("00:00:05")]
     Task<IReadOnlyList<string>> Deliver(IReadOnlyList<PushedMessage> pushes);
 }

@@ -11,7 +11,8 @@ namespace ChatCluster.Grains.Push;
 /// takes the recipients a <c>user:</c> timeline's event carries, and asks each <c>group:</c> timeline once who is online,
 /// and sends each gateway one call with all of the batch's messages for its connections, in log order (so in seq order
 /// per timeline), skipping the connection a message came from (it has the ack). Sessions a gateway no longer holds,
-/// or of a gateway that cannot be reached, are forgotten by the user's grain. Push is best effort: a message that
+/// or of a gateway known to be gone, are forgotten by the user's grain; a gateway that does not answer is skipped for a
+/// few seconds. Push is best effort: a message that
 /// cannot be pushed is still in the store, and clients catch up with <c>sync</c>.
 /// </summary>
 [ImplicitStreamSubscription(TimelineStreams.PushNamespace)]
@@ -19,7 +20,7 @@ namespace ChatCluster.Grains.Push;
 [GrainType("push")]
 public sealed partial class PushGrain(ILogger<PushGrain> logger) : TimelinePartitionConsumer(logger), IPushGrain
 {
-    // Gateways whose last push failed, and when: skipped for a while rather than failing one batch after another.
+    // Gateways whose last push got no answer, and when: skipped for a while rather than waited for batch after batch.
     private static readonly ConcurrentDictionary<string, long> Unreachable = new(StringComparer.Ordinal);
     private const long SkipUnreachableMilliseconds = 5_000;
 
@@ -90,27 +91,61 @@ public sealed partial class PushGrain(ILogger<PushGrain> logger) : TimelineParti
         return online;
     }
 
-    private async Task DeliverAsync(string gatewayId, List<PushedMessage> pushes)
+    /// <summary>
+    /// Delivers a batch's pushes to one gateway. One that did not answer lately is skipped for a few seconds (its sessions
+    /// kept: it may be alive, slow or reconnecting to another silo; clients catch up with sync), then tried again without
+    /// the batch waiting for it, so that a gateway that still does not answer holds back no push to the others.
+    /// </summary>
+    private Task DeliverAsync(string gatewayId, List<PushedMessage> pushes)
     {
-        if (Unreachable.TryGetValue(gatewayId, out var since) && Environment.TickCount64 - since < SkipUnreachableMilliseconds)
+        if (!Unreachable.TryGetValue(gatewayId, out var since))
         {
-            Forget(gatewayId, pushes.SelectMany(p => p.ConnectionIds.Select(c => (p.Message.Timeline, c))));
+            return CallAsync(gatewayId, pushes);
+        }
+
+        var now = Environment.TickCount64;
+        if (now - since >= SkipUnreachableMilliseconds)
+        {
+            // Skipped by the other batches while this try is out; it handles its own outcome.
+            Unreachable[gatewayId] = now;
+            _ = CallAsync(gatewayId, pushes);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private async Task CallAsync(string gatewayId, List<PushedMessage> pushes)
+    {
+        if (!GrainId.TryParse(gatewayId, out var observerId))
+        {
+            // A session no gateway can have made: it is forgotten, as it would otherwise be tried at every push.
+            LogGatewayGone(logger, gatewayId, "not a gateway id");
+            Forget(gatewayId, AllSessions(pushes));
             return;
         }
 
         IReadOnlyList<string> gone;
         try
         {
-            var gateway = GrainFactory.GetGrain<IGatewayObserver>(GrainId.Parse(gatewayId));
-            gone = await gateway.Deliver(pushes);
+            gone = await GrainFactory.GetGrain<IGatewayObserver>(observerId).Deliver(pushes);
             Unreachable.TryRemove(gatewayId, out _);
+        }
+        catch (ClientNotAvailableException ex)
+        {
+            // Known gone: the gateway's client stopped, or was dropped by its silo after it died, or is from an earlier run.
+            Unreachable.TryRemove(gatewayId, out _);
+            LogGatewayGone(logger, gatewayId, ex.Message);
+            Forget(gatewayId, AllSessions(pushes));
+            return;
         }
         catch (Exception ex)
         {
-            // A gateway that stopped, or a session id from an earlier run: its connections are gone.
+            // Not known gone: no answer in time (a gateway killed and not yet dropped by its silo, which Orleans does after
+            // ClientDropTimeout; one that is slow; one that deleted its observer while stopping), or the silo it was
+            // connected through went away (its client reconnects to another). Its sessions stay; once its silo drops it,
+            // a call fails with ClientNotAvailableException and they are forgotten. Skipped meanwhile (see DeliverAsync).
             Unreachable[gatewayId] = Environment.TickCount64;
-            LogGatewayUnreachable(logger, gatewayId, ex.Message);
-            Forget(gatewayId, pushes.SelectMany(p => p.ConnectionIds.Select(c => (p.Message.Timeline, c))));
+            LogGatewayUnreachable(logger, gatewayId, ex.GetType().Name, ex.Message);
             return;
         }
 
@@ -120,6 +155,9 @@ public sealed partial class PushGrain(ILogger<PushGrain> logger) : TimelineParti
             Forget(gatewayId, pushes.SelectMany(p => p.ConnectionIds.Where(goneIds.Contains).Select(c => (p.Message.Timeline, c))));
         }
     }
+
+    private static IEnumerable<(string Timeline, string ConnectionId)> AllSessions(List<PushedMessage> pushes) =>
+        pushes.SelectMany(p => p.ConnectionIds.Select(c => (p.Message.Timeline, c)));
 
     /// <summary>Tells users' grains to drop sessions no gateway holds (only a <c>user:</c> timeline names its user).</summary>
     private void Forget(string gatewayId, IEnumerable<(string Timeline, string ConnectionId)> sessions)
@@ -169,8 +207,11 @@ public sealed partial class PushGrain(ILogger<PushGrain> logger) : TimelineParti
     [LoggerMessage(Level = LogLevel.Warning, Message = "Partition {Partition}: asking who is online failed; those messages are not pushed")]
     private static partial void LogLookupFailed(ILogger logger, Exception exception, string partition);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Gateway {Gateway} could not be reached for a push ({Reason}); its sessions are forgotten and it is skipped for a few seconds")]
-    private static partial void LogGatewayUnreachable(ILogger logger, string gateway, string reason);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Gateway {Gateway} did not take a push ({Error}: {Reason}); it is skipped for a few seconds, its sessions kept")]
+    private static partial void LogGatewayUnreachable(ILogger logger, string gateway, string error, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Gateway {Gateway} is gone ({Reason}); its sessions are forgotten")]
+    private static partial void LogGatewayGone(ILogger logger, string gateway, string reason);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Forgetting session {Gateway}/{Connection} failed")]
     private static partial void LogForgetFailed(ILogger logger, Exception exception, string gateway, string connection);

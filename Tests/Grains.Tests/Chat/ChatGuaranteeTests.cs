@@ -204,28 +204,30 @@ public sealed class ChatGuaranteeTests
     }
 
     [Fact(Timeout = 120_000)]
-    public async Task Sessions_of_a_gateway_that_is_gone_are_forgotten_when_a_push_finds_it_gone()
+    public async Task Sessions_no_gateway_can_hold_are_forgotten_and_those_of_a_gateway_that_does_not_answer_are_kept()
     {
         using var store = await ChatStore.CreateAsync("sqlite");
         await using var silo = await ChatSilo.StartAsync(store);
         var live = silo.Gateway();
-        var gone = silo.Gateway();
-        Session alicePhone = live.Session("a-phone"), aliceOld = gone.Session("a-old"), stale = new("not-a-gateway", "x");
+        var deleted = silo.Gateway();
+        Session alicePhone = live.Session("a-phone"), aliceOld = deleted.Session("a-old"), stale = new("not-a-gateway", "x");
         await silo.User("alice").Connect(alicePhone);
         await silo.User("alice").Connect(aliceOld);
         await silo.User("alice").Connect(stale);
-        gone.Dispose();
+        // Its client is alive: calls to the deleted observer get no answer (time out), which is not proof that the gateway
+        // is gone (a slow gateway looks the same), so its session stays. An id that is no gateway's is forgotten.
+        deleted.Dispose();
 
         var dm = (await silo.User("bob").SendDirect("alice", "dm-1", "{}", null)).Ack!;
 
         await live.WaitForAsync(alicePhone, m => m.MsgId == dm.MsgId);
         var deadline = DateTime.UtcNow.AddSeconds(60);
-        while ((await silo.User("alice").Sessions()).Count > 1 && DateTime.UtcNow < deadline)
+        while ((await silo.User("alice").Sessions()).Count > 2 && DateTime.UtcNow < deadline)
         {
             await Task.Delay(50);
         }
 
-        Assert.Equal([alicePhone], await silo.User("alice").Sessions());
+        Assert.Equal([aliceOld, alicePhone], (await silo.User("alice").Sessions()).OrderBy(s => s.ConnectionId, StringComparer.Ordinal));
     }
 
     [Fact(Timeout = 120_000)]
