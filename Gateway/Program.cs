@@ -1,21 +1,22 @@
 using ChatCluster.Gateway.Configuration;
 using ChatCluster.Gateway.Hosting;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Hosting;
 
 // The stand-alone gateway: WebSockets on http://127.0.0.1:5200 (or Urls), an Orleans client of the cluster whose silos
 // it finds in Redis. Settings: appsettings.json, then CHATCLUSTER__SECTION__KEY environment variables.
-WebApplication? app = null;
+WebApplication app;
 var stopping = CancellationToken.None;
 try
 {
     app = StandaloneGateway.Build(args);
-    // Taken now: RunAsync disposes the host (and its lifetime service) before a failed start reaches the catch below.
     stopping = app.Lifetime.ApplicationStopping;
-    await app.RunAsync();
+    await app.StartAsync();
 }
 catch (OperationCanceledException) when (stopping.IsCancellationRequested)
 {
     // Stopped (Ctrl+C, SIGTERM) while still waiting for the cluster: nothing was served, nothing to clean up.
+    return 0;
 }
 catch (Exception ex) when (StartupFailure.Describe(ex) is { } reason)
 {
@@ -24,6 +25,19 @@ catch (Exception ex) when (StartupFailure.Describe(ex) is { } reason)
     return 2;
 }
 
-// Built: a failed Build returned 2 or threw above.
-GatewayLog.Stopped(app!.Logger);
-return 0;
+// Started: from here a failure is not the operator's setting but something to investigate, so it is logged whole.
+await using (app)
+{
+    try
+    {
+        await app.WaitForShutdownAsync();
+    }
+    catch (Exception ex)
+    {
+        GatewayLog.StopFailed(app.Logger, ex);
+        return 1;
+    }
+
+    GatewayLog.Stopped(app.Logger);
+    return 0;
+}

@@ -10,4 +10,7 @@ internal static partial class GatewayLog
 
     [LoggerMessage(Level = LogLevel.Information, Message = "ChatCluster gateway stopped: its connections closed, its push observer removed")]
     public static partial void Stopped(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "ChatCluster gateway stopped with an error")]
+    public static partial void StopFailed(ILogger logger, Exception exception);
 }
