@@ -4,31 +4,24 @@ using Xunit.Abstractions;
 namespace ChatCluster.Silo.Tests;
 
 /// <summary>
-/// What the chaos tests share: a cluster of three silos and two WebSocket endpoints, a steady load of direct messages
-/// through the endpoints, a silo to hurt that holds no client connection, and the checks after the harm.
+/// What the chaos tests share: a cluster of three silos and two stand-alone gateway processes, a steady load of direct
+/// messages through the gateways, a silo to hurt, and the checks after the harm.
 /// </summary>
 internal static class ChaosCluster
 {
     /// <summary>How long the cluster may take to settle after a change (the machine is shared: generous).</summary>
     public static readonly TimeSpan Settle = TimeSpan.FromSeconds(60);
 
-    /// <summary>Gateway processes started; 0 while the gateway cannot run on its own (the first two silos serve the clients then).</summary>
-    private const int GatewayProcesses = 0;
-
     public static Task<ProcessCluster> StartAsync(bool privateServers = false) =>
-        ProcessCluster.StartAsync(silos: 3, gateways: GatewayProcesses, privateServers: privateServers);
+        ProcessCluster.StartAsync(silos: 3, gateways: 2, privateServers: privateServers);
 
-    /// <summary>Where the load's clients connect: the gateway processes, or the first two silos.</summary>
-    public static IReadOnlyList<SiloProcess> Endpoints(ProcessCluster cluster) =>
-        cluster.Gateways.Count > 0 ? cluster.Gateways : [.. cluster.Silos.Take(2)];
-
-    /// <summary>The silo a test stops, kills or freezes: the last one, which no client is connected to.</summary>
+    /// <summary>The silo a test stops, kills or freezes: the last one (the gateways' Orleans clients call every silo).</summary>
     public static SiloProcess Victim(ProcessCluster cluster) => cluster.Silos[2];
 
-    /// <summary>12 senders to 40 online recipients through <see cref="Endpoints"/>, running until 200 sends are acked.</summary>
+    /// <summary>12 senders to 40 online recipients through the two gateways, running until 200 sends are acked.</summary>
     public static async Task<DirectMessageLoad> StartLoadAsync(ProcessCluster cluster)
     {
-        var load = await DirectMessageLoad.StartAsync(cluster, Endpoints(cluster), senderCount: 12, recipients: 40);
+        var load = await DirectMessageLoad.StartAsync(cluster, cluster.Gateways, senderCount: 12, recipients: 40);
         await load.WaitForAcksAsync(200, Settle);
         return load;
     }
@@ -45,6 +38,6 @@ internal static class ChaosCluster
         load.AssertNoFailures(output);
         Assert.True(load.LongestWait < longestWaitAllowed, $"a send waited {load.LongestWait.TotalSeconds:F1} s for its answer");
         await load.VerifyStoredAsync(cluster.Database, Settle);
-        await load.VerifyAsync(Endpoints(cluster)[1]);
+        await load.VerifyAsync(cluster.Gateways[1]);
     }
 }

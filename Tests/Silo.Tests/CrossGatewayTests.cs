@@ -5,8 +5,8 @@ using ChatCluster.Testing.Processes;
 namespace ChatCluster.Silo.Tests;
 
 /// <summary>
-/// Two WebSocket endpoints (gateway processes) and three silo processes: users connected to different gateways (or to
-/// a silo's own gateway) get each other's direct and group messages pushed live, wherever the grains and the push
+/// Two stand-alone gateway processes and three silo processes: users connected to different gateways (or to a silo's
+/// own WebSocket endpoint) get each other's direct and group messages pushed live, wherever the grains and the push
 /// consumers run.
 /// </summary>
 [Collection(ProcessClusters.Name)]
@@ -18,8 +18,7 @@ public sealed class CrossGatewayTests
     public async Task Direct_and_group_messages_reach_users_on_other_gateways()
     {
         await using var cluster = await ChaosCluster.StartAsync();
-        var endpoints = ChaosCluster.Endpoints(cluster);
-        var (gatewayA, gatewayB, silo) = (endpoints[0], endpoints[1], cluster.Silos[2]);
+        var (gatewayA, gatewayB, silo) = (cluster.Gateways[0], cluster.Gateways[1], cluster.Silos[2]);
         await using var alice = await cluster.ConnectAsync(gatewayA, "alice");
         await using var bob = await cluster.ConnectAsync(gatewayB, "bob");
         await using var carol = await cluster.ConnectAsync(silo, "carol");

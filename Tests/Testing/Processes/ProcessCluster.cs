@@ -47,7 +47,7 @@ public sealed class ProcessCluster : IAsyncDisposable
 
     public List<SiloProcess> Gateways { get; } = [];
 
-    /// <summary>Where WebSocket clients connect: the gateway processes, or the silos when there are none (silos serve WebSockets too).</summary>
+    /// <summary>Where WebSocket clients connect: the gateway processes, or the silos when there are none (silos serve WebSockets too; the bench's <c>--gateways 0</c>).</summary>
     public IReadOnlyList<SiloProcess> Endpoints => Gateways.Count > 0 ? Gateways : Silos;
 
     /// <summary>
@@ -256,6 +256,6 @@ public sealed class ProcessCluster : IAsyncDisposable
         return SiloProcess.Start(settings);
     }
 
-    private SiloProcess StartGateway() =>
-        throw new NotSupportedException($"gateway processes are not runnable yet; start the cluster with 0 gateways ({CommonSettings().Count} settings ready).");
+    /// <summary>A stand-alone gateway process: it finds the silos' gateway ports in the cluster's Redis.</summary>
+    private SiloProcess StartGateway() => SiloProcess.StartGateway(CommonSettings());
 }
