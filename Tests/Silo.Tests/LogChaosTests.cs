@@ -39,4 +39,22 @@ public sealed class LogChaosTests(ITestOutputHelper output)
         Assert.True(pushedDuring > 0, "no push of a new message arrived while PostgreSQL was down");
         await ChaosCluster.VerifyAsync(cluster, load, output, LongestWaitAllowed);
     }
+
+    [Fact(Timeout = 300_000)]
+    public async Task Redis_restarted_from_its_append_only_file_loses_no_acked_message()
+    {
+        await using var cluster = await ChaosCluster.StartAsync(privateServers: true);
+        await using var load = await ChaosCluster.StartLoadAsync(cluster);
+
+        // A restart well inside the death timeout: the log and the membership table come back from the AOF, the
+        // processes' connections reconnect, and sends refused meanwhile are resent by the client.
+        var acked = load.Acked;
+        await cluster.Redis.RestartAsync();
+        output.WriteLine($"Redis restarted; {load.Acked - acked} sends acked meanwhile");
+
+        await load.WaitForAcksAsync(200, ChaosCluster.Settle);
+        await cluster.WaitUntilAllSeeAsync(3);
+        await load.StopAsync();
+        await ChaosCluster.VerifyAsync(cluster, load, output, LongestWaitAllowed);
+    }
 }
