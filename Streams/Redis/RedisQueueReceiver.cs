@@ -18,6 +18,9 @@ namespace ChatCluster.Streams;
 /// to Orleans' cache on the reader's stream for the queue, skips (and acks) the others, dead-letters (and acks) the ones
 /// it cannot decode, and acks what Orleans reports delivered. The checkpoint is computed by Redis from the group's pending
 /// entries (<see cref="RedisLog.AcknowledgeAsync"/>), so it never passes an entry some consumer has not acknowledged.
+/// A command that failed may have run in Redis all the same (Redis stopping runs what it has read and sends no reply): after
+/// a failed read the receiver reads its own pending entries again before anything new, and a failed acknowledgement is
+/// sent again with the next one.
 /// </summary>
 internal sealed partial class RedisQueueReceiver : IQueueAdapterReceiver
 {
@@ -31,6 +34,7 @@ internal sealed partial class RedisQueueReceiver : IQueueAdapterReceiver
     private readonly RedisKey key;
     private readonly StreamId deliveredStream;
     private readonly Dictionary<long, RedisValue> handed = [];  // offset -> entry id: handed to Orleans' cache, not yet reported delivered
+    private readonly Dictionary<long, RedisValue> unacknowledged = [];  // offset -> entry id: reported delivered, the XACK failed
     private RedisValue pendingCursor = "0-0";                  // while re-reading this consumer's pending entries
     private bool initialized;
     private bool takenOver;
@@ -42,6 +46,7 @@ internal sealed partial class RedisQueueReceiver : IQueueAdapterReceiver
     private long checkpoint;
     private long lastRead;
     private long lastClaim;
+    private long ownPending;                                   // this consumer's pending entries, as the last claim saw them
 
     public RedisQueueReceiver(RedisLog log, LogReader reader, int queue, string consumer, LogRecordCodec codec, StreamConsumerLag lag, ILogger logger)
     {
@@ -83,51 +88,71 @@ internal sealed partial class RedisQueueReceiver : IQueueAdapterReceiver
             return [];
         }
 
-        StreamEntry[] entries = [];
-        if (Stopwatch.GetElapsedTime(lastClaim, now) >= log.Options.ClaimPeriod)
-        {
-            lastClaim = now;
-            entries = [.. await ClaimFromOthersAsync(log.Options.ClaimIdleTime, withEntries: true, cancellationToken).ConfigureAwait(false)];
-        }
-
-        // Caught up with what this silo appended: ask Redis only every ExternalPollPeriod (for other silos' appends).
-        if (entries.Length == 0 && !readingPending && !lastReadFull && readOffset >= log.KnownEnd(queue)
-            && Stopwatch.GetElapsedTime(lastRead, now) < log.Options.ExternalPollPeriod)
-        {
-            return [];
-        }
-
-        var database = log.Database;
-        var fromPending = false;
-        if (entries.Length == 0)
-        {
-            lastRead = now;
-            if (readingPending)
-            {
-                entries = await database.StreamReadGroupAsync(key, reader.ProviderName, consumer, pendingCursor, count).ConfigureAwait(false);
-                readingPending = entries.Length > 0;
-                fromPending = readingPending;
-            }
-
-            if (!readingPending && entries.Length == 0)
-            {
-                entries = await database.StreamReadGroupAsync(key, reader.ProviderName, consumer, RedisStreamPosition.NewMessages, count).ConfigureAwait(false);
-            }
-
-            lastReadFull = readingPending || entries.Length == count;
-        }
-
-        var containers = new List<IBatchContainer>(entries.Length);
+        var containers = new List<IBatchContainer>();
         var handedNow = new List<long>();
         var readOffsetBefore = readOffset;
         try
         {
+            if (unacknowledged.Count > 0)
+            {
+                await AcknowledgeAsync([]).ConfigureAwait(false);
+            }
+
+            StreamEntry[] entries = [];
+            if (Stopwatch.GetElapsedTime(lastClaim, now) >= log.Options.ClaimPeriod)
+            {
+                lastClaim = now;
+                entries = [.. await ClaimFromOthersAsync(log.Options.ClaimIdleTime, withEntries: true, cancellationToken).ConfigureAwait(false)];
+                if (!readingPending && ownPending > handed.Count)
+                {
+                    // Pending for this consumer, yet never handed on (a read whose reply was lost and that did not fail
+                    // here, which should not happen): read the pending list again, or they would wait there for ever.
+                    LogOwnPendingAgain(reader.ProviderName, queue, ownPending - handed.Count);
+                    readingPending = true;
+                    pendingCursor = "0-0";
+                }
+            }
+
+            // Caught up with what this silo appended: ask Redis only every ExternalPollPeriod (for other silos' appends).
+            if (entries.Length == 0 && !readingPending && !lastReadFull && readOffset >= log.KnownEnd(queue)
+                && Stopwatch.GetElapsedTime(lastRead, now) < log.Options.ExternalPollPeriod)
+            {
+                return [];
+            }
+
+            var database = log.Database;
+            var fromPending = false;
+            if (entries.Length == 0)
+            {
+                lastRead = now;
+                if (readingPending)
+                {
+                    entries = await database.StreamReadGroupAsync(key, reader.ProviderName, consumer, pendingCursor, count).ConfigureAwait(false);
+                    readingPending = entries.Length > 0;
+                    fromPending = readingPending;
+                }
+
+                if (!readingPending && entries.Length == 0)
+                {
+                    entries = await database.StreamReadGroupAsync(key, reader.ProviderName, consumer, RedisStreamPosition.NewMessages, count).ConfigureAwait(false);
+                }
+
+                lastReadFull = readingPending || entries.Length == count;
+            }
+
             await TakeInAsync(entries, containers, handedNow).ConfigureAwait(false);
+            if (fromPending)
+            {
+                pendingCursor = entries[^1].Id;
+            }
         }
         catch
         {
-            // Nothing of this read counts: its entries are in this consumer's pending list (claimed ones too), so the next
-            // call reads that list again from the start; what is still in Orleans' cache is skipped there.
+            // Nothing of this read counts. A command that failed here may still have run in Redis, its reply lost (Redis
+            // restarting answers nothing it ran last): an XREADGROUP or XCLAIM put its entries in this consumer's pending
+            // list, and Redis counts them as read, so reading new entries would never hand them on. So the next call reads
+            // this consumer's pending list again from the start, before anything new (in the log's order); what is
+            // already in Orleans' cache is skipped there.
             foreach (var offset in handedNow)
             {
                 handed.Remove(offset);
@@ -137,11 +162,6 @@ internal sealed partial class RedisQueueReceiver : IQueueAdapterReceiver
             readingPending = true;
             pendingCursor = "0-0";
             throw;
-        }
-
-        if (fromPending)
-        {
-            pendingCursor = entries[^1].Id;
         }
 
         log.ObserveEnd(queue, readOffset);
@@ -162,24 +182,9 @@ internal sealed partial class RedisQueueReceiver : IQueueAdapterReceiver
             }
         }
 
-        if (delivered.Count == 0)
+        if (delivered.Count > 0 || unacknowledged.Count > 0)
         {
-            return;
-        }
-
-        try
-        {
-            checkpoint = await log.AcknowledgeAsync(reader.ProviderName, queue, [.. delivered.Select(entry => entry.Id)]).ConfigureAwait(false);
-        }
-        catch
-        {
-            // Not acked: they stay pending, and hold the checkpoint (a later owner delivers them again).
-            foreach (var (offset, id) in delivered)
-            {
-                handed[offset] = id;
-            }
-
-            throw;
+            await AcknowledgeAsync(delivered).ConfigureAwait(false);
         }
     }
 
@@ -195,6 +200,20 @@ internal sealed partial class RedisQueueReceiver : IQueueAdapterReceiver
 
         LogStopped(reader.ProviderName, queue, checkpoint, handed.Count);
         return Task.CompletedTask;
+    }
+
+    // Acknowledges what Orleans reported delivered, with what an earlier call failed to. Orleans ignores a failed
+    // MessagesDeliveredAsync and never reports those messages again: kept here, they are acknowledged by the next call
+    // (or the next read), so that they do not stay pending and hold the checkpoint and the trim for ever.
+    private async Task AcknowledgeAsync(List<(long Offset, RedisValue Id)> delivered)
+    {
+        foreach (var (offset, id) in delivered)
+        {
+            unacknowledged[offset] = id;
+        }
+
+        checkpoint = await log.AcknowledgeAsync(reader.ProviderName, queue, [.. unacknowledged.Values]).ConfigureAwait(false);
+        unacknowledged.Clear();
     }
 
     private async Task StartAsync(CancellationToken cancellationToken)
@@ -256,9 +275,16 @@ internal sealed partial class RedisQueueReceiver : IQueueAdapterReceiver
         var batch = log.Options.ClaimBatchSize;
         var claimed = new List<StreamEntry>();
         var consumers = await database.StreamConsumerInfoAsync(key, group).WaitAsync(cancellationToken).ConfigureAwait(false);
+        ownPending = 0;
         foreach (var other in consumers)
         {
-            if (other.PendingMessageCount == 0 || string.Equals(other.Name, consumer, StringComparison.Ordinal))
+            if (string.Equals(other.Name, consumer, StringComparison.Ordinal))
+            {
+                ownPending = other.PendingMessageCount;
+                continue;
+            }
+
+            if (other.PendingMessageCount == 0)
             {
                 continue;
             }
@@ -376,6 +402,9 @@ internal sealed partial class RedisQueueReceiver : IQueueAdapterReceiver
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Reader {Reader} took over {Claimed} entries of queue {Queue} that another consumer left pending")]
     private partial void LogClaimed(string reader, int queue, int claimed);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reader {Reader} found {Count} entries of queue {Queue} pending for this consumer that it never handed on; reading its pending entries again")]
+    private partial void LogOwnPendingAgain(string reader, int queue, long count);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Reader {Reader} stops queue {Queue} at checkpoint {Checkpoint} with {Undelivered} entries handed on but not delivered")]
     private partial void LogStopped(string reader, int queue, long checkpoint, int undelivered);
