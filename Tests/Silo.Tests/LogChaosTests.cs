@@ -1,4 +1,7 @@
+using System.Text;
+using ChatCluster.Gateway.Cluster;
 using ChatCluster.Testing.Processes;
+using StackExchange.Redis;
 using Xunit.Abstractions;
 
 namespace ChatCluster.Silo.Tests;
@@ -47,7 +50,9 @@ public sealed class LogChaosTests(ITestOutputHelper output)
         await using var load = await ChaosCluster.StartLoadAsync(cluster);
 
         // A restart well inside the death timeout: the log and the membership table come back from the AOF, the
-        // processes' connections reconnect, and sends refused meanwhile are resent by the client.
+        // processes' connections reconnect, and sends refused meanwhile are resent by the client. Redis runs the commands
+        // it has read before it stops but sends no reply: appends, reads and acknowledgements in flight fail although
+        // they took effect (a read's entries are then pending for a consumer that never saw them).
         var acked = load.Acked;
         await cluster.Redis.RestartAsync();
         output.WriteLine($"Redis restarted; {load.Acked - acked} sends acked meanwhile");
@@ -55,6 +60,54 @@ public sealed class LogChaosTests(ITestOutputHelper output)
         await load.WaitForAcksAsync(200, ChaosCluster.Settle);
         await cluster.WaitUntilAllSeeAsync(3);
         await load.StopAsync();
-        await ChaosCluster.VerifyAsync(cluster, load, output, LongestWaitAllowed);
+        try
+        {
+            await ChaosCluster.VerifyAsync(cluster, load, output, LongestWaitAllowed);
+        }
+        catch
+        {
+            output.WriteLine(await DescribeLogAsync(cluster));
+            throw;
+        }
+    }
+
+    // What the consumer groups of the timeline log hold: a message missing from PostgreSQL is usually an entry still
+    // pending for some consumer (never handed on, or never acknowledged) while the group has read on.
+    private static async Task<string> DescribeLogAsync(ProcessCluster cluster)
+    {
+        var text = new StringBuilder("the timeline log in Redis:\n");
+        try
+        {
+            await using var redis = await ConnectionMultiplexer.ConnectAsync(cluster.Redis.Endpoint);
+            var database = redis.GetDatabase();
+            var prefix = $"{ClusterIdentity.ServiceId}:{cluster.ClusterId}";
+            for (var queue = 0; ; queue++)
+            {
+                var key = $"{prefix}:log:{queue}";
+                if (!await database.KeyExistsAsync(key))
+                {
+                    break;
+                }
+
+                text.AppendLine($"  queue {queue}: end {await database.StringGetAsync($"{prefix}:offset:{queue}")}, {await database.StreamLengthAsync(key)} entries kept");
+                foreach (var group in await database.StreamGroupInfoAsync(key))
+                {
+                    text.AppendLine($"    {group.Name}: checkpoint {await database.HashGetAsync($"{prefix}:checkpoints:{group.Name}", queue)}, "
+                        + $"last read {group.LastDeliveredId}, {group.PendingMessageCount} pending");
+                    foreach (var pending in group.PendingMessageCount > 0 ? await database.StreamPendingMessagesAsync(key, group.Name, 10, RedisValue.Null) : [])
+                    {
+                        var entry = (await database.StreamRangeAsync(key, pending.MessageId, pending.MessageId)).FirstOrDefault();
+                        text.AppendLine($"      {pending.MessageId} offset {(entry.IsNull ? "?" : entry["offset"])} ({(entry.IsNull ? "?" : entry["key"])}) "
+                            + $"pending for {pending.ConsumerName} {pending.IdleTimeInMilliseconds} ms, read {pending.DeliveryCount} times");
+                    }
+                }
+            }
+        }
+        catch (RedisException ex)
+        {
+            text.AppendLine($"  (not readable: {ex.Message})");
+        }
+
+        return text.ToString();
     }
 }
