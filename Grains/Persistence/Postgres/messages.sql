@@ -23,5 +23,12 @@ DROP INDEX IF EXISTS messages_by_client_msg_id;
 -- it: a silo declared dead that runs again (frozen, or cut off, then back) serves the calls already queued to it
 -- until it learns it is dead, and Orleans does not fence what it writes to the log meanwhile, while the resend
 -- went to the grain's new activation. The inserts skip the later copy (ON CONFLICT DO NOTHING): the first in
--- the log wins, which is the acked one unless the old activation published before the new one did.
+-- the log wins.
+-- It can drop the ACKED copy: whenever a copy that was not acked got into the log before the acked one. That happens
+-- when the old activation published before the new one did (its caller had already given up on it), and when a
+-- publish whose reply was lost stored a copy that the reloaded timeline did not find (its read barrier passed before
+-- that copy was stored; the Redis log's receivers did so by stranding the entries of a read whose reply a Redis
+-- restart lost, now fixed). The message is then stored once, but under the other copy's seq and msg_id, not the ones
+-- its sender was acked with. Kept because without it the recipient gets the message twice; what would rule out both
+-- is a fence in the log (an append that finds the client's message already published returns that one instead).
 CREATE UNIQUE INDEX IF NOT EXISTS messages_client_msg_id_once ON messages (timeline, from_user, client_msg_id) WHERE kind = 0;
