@@ -55,7 +55,7 @@ public sealed partial class MessagePersistenceGrain(IMessageStore store, IStream
             }
         }
 
-        stored = Math.Max(stored, items[^1].Token.SequenceNumber);
+        stored = Math.Max(stored, ((LogSequenceToken)items[^1].Token).Offset);
         Release();
     }
 

@@ -6,17 +6,18 @@ namespace ChatCluster.Streams;
 
 /// <summary>
 /// One record of the log as a reader provider delivers it: the events of one append, on the
-/// reader's stream for the queue, with the token <c>EventSequenceTokenV2(offset, eventIndex)</c>.
+/// reader's stream for the queue, with a <see cref="LogSequenceToken"/> per event.
 /// </summary>
 [GenerateSerializer, Alias("ChatCluster.Streams.LogBatchContainer")]
 public sealed class LogBatchContainer : IBatchContainer
 {
-    /// <summary>Creates a container for the record at <paramref name="offset"/>.</summary>
-    public LogBatchContainer(StreamId streamId, List<object> events, long offset, Dictionary<string, object>? requestContext)
+    /// <summary>Creates a container for the record at <paramref name="offset"/>, handed to Orleans' cache as <paramref name="order"/>.</summary>
+    /// <remarks><paramref name="order"/> must be greater than that of every record the reader handed before (see <see cref="LogSequenceToken"/>).</remarks>
+    public LogBatchContainer(StreamId streamId, List<object> events, long offset, long order, Dictionary<string, object>? requestContext)
     {
         StreamId = streamId;
         Events = events;
-        Token = new EventSequenceTokenV2(offset);
+        Token = new LogSequenceToken(order, 0, offset);
         RequestContext = requestContext;
     }
 
@@ -30,14 +31,14 @@ public sealed class LogBatchContainer : IBatchContainer
 
     /// <summary>The token of the record (its first event).</summary>
     [Id(2)]
-    public EventSequenceTokenV2 Token { get; }
+    public LogSequenceToken Token { get; }
 
     /// <summary>The publisher's request context, if it had one.</summary>
     [Id(3)]
     public Dictionary<string, object>? RequestContext { get; }
 
     /// <summary>The record's offset in its queue.</summary>
-    public long Offset => Token.SequenceNumber;
+    public long Offset => Token.Offset;
 
     /// <inheritdoc />
     public StreamSequenceToken SequenceToken => Token;
@@ -49,7 +50,7 @@ public sealed class LogBatchContainer : IBatchContainer
         {
             if (Events[i] is T item)
             {
-                yield return Tuple.Create<T, StreamSequenceToken>(item, Token.CreateSequenceTokenForEvent(i));
+                yield return Tuple.Create<T, StreamSequenceToken>(item, new LogSequenceToken(Token.SequenceNumber, i, Token.Offset));
             }
         }
     }

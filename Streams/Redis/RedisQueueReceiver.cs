@@ -46,6 +46,7 @@ internal sealed partial class RedisQueueReceiver : IQueueAdapterReceiver
     private long checkpoint;
     private long lastRead;
     private long lastClaim;
+    private long handedOrder;  // the order of the last record handed to Orleans' cache (see LogSequenceToken)
     private long ownPending;                                   // this consumer's pending entries, as the last claim saw them
 
     public RedisQueueReceiver(RedisLog log, LogReader reader, int queue, string consumer, LogRecordCodec codec, StreamConsumerLag lag, ILogger logger)
@@ -376,7 +377,9 @@ internal sealed partial class RedisQueueReceiver : IQueueAdapterReceiver
                 continue;
             }
 
-            containers.Add(new LogBatchContainer(deliveredStream, body.Events, offset, body.RequestContext));
+            // A record taken over after newer ones gets an order past them, or Orleans' cache would skip it.
+            handedOrder = Math.Max(offset, handedOrder + 1);
+            containers.Add(new LogBatchContainer(deliveredStream, body.Events, offset, handedOrder, body.RequestContext));
             handed[offset] = streamEntry.Id;
             handedNow.Add(offset);
         }

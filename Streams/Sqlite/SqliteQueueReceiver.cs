@@ -100,7 +100,7 @@ internal sealed partial class SqliteQueueReceiver : IQueueAdapterReceiver, IDisp
                 continue;
             }
 
-            containers.Add(new LogBatchContainer(deliveredStream, body.Events, record.Offset, body.RequestContext));
+            containers.Add(new LogBatchContainer(deliveredStream, body.Events, record.Offset, record.Offset, body.RequestContext));
             handed = record.Offset;
         }
 
