@@ -88,11 +88,12 @@ public sealed class ClusterChangesUnderLoadTests(ITestOutputHelper output)
         await using var cluster = await ChaosCluster.StartAsync();
         var frozen = ChaosCluster.Victim(cluster);
 
-        // The load goes through the other two silos' WebSocket endpoints, not the gateways: through the gateways this
-        // test finds 4-6 acked messages missing from PostgreSQL in every run (those that the frozen silo's old
-        // activations accepted in the seconds after SIGCONT, while its readers still read the log's queues; the queues'
-        // new owners take those entries over after newer ones, and Orleans' queue cache, which needs them in order, loses
-        // them: QueueCacheMissException with Low > High in the persist reader). Streams/ must fix that first.
+        // The load goes through the other two silos' WebSocket endpoints, not the gateways. The gateways' Orleans clients
+        // keep calling the frozen silo for a moment after SIGCONT (they have not yet learnt it is dead), and Orleans does
+        // not fence its old activations: one of them can ack a send that the grain's new activation never sees, so the
+        // message is in PostgreSQL but missing from sync (1 of 4 runs through the gateways once records taken over late
+        // were no longer skipped; before that 4-6 messages were also missing from PostgreSQL in every run). Ruling it
+        // out needs a fence on the log's appends (a dead silo's publish refused), which is not built yet.
         await using var load = await ChaosCluster.StartLoadAsync(cluster, [.. cluster.Silos.Where(s => s != frozen)]);
         var others = cluster.Silos.Where(s => s != frozen).Concat(cluster.Gateways).ToList(); // a frozen silo does not answer /healthz
 
