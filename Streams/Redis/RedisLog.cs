@@ -29,8 +29,17 @@ internal sealed partial class RedisLog : IStreamLog, IAsyncDisposable
     internal const string KeyField = "key";
     internal const string PayloadField = "payload";
 
-    // INCR and XADD in one script: offsets follow entry ids, and an entry never lacks its offset.
+    // INCR and XADD in one script: offsets follow entry ids, and an entry never lacks its offset. First the fence: a
+    // silo that Orleans' membership (in this Redis, KEYS[3]) declared dead may still run for a moment (frozen, then
+    // resumed) and its old grain activations, which Orleans does not fence, would ack sends their new activations never
+    // see; its appends are refused instead (Status 6 is SiloStatus.Dead; no row or no fence: allowed).
     private const string AppendScript = """
+        if ARGV[4] ~= '' then
+            local row = redis.call('HGET', KEYS[3], ARGV[4])
+            if row and cjson.decode(row)['Status'] == 6 then
+                return redis.error_reply('FENCED: this silo is dead in the cluster membership; its appends are refused')
+            end
+        end
         local offset = redis.call('INCR', KEYS[2])
         redis.call('XADD', KEYS[1], '*', 'offset', offset, 'namespace', ARGV[1], 'key', ARGV[2], 'payload', ARGV[3])
         return offset
@@ -88,9 +97,12 @@ internal sealed partial class RedisLog : IStreamLog, IAsyncDisposable
     private Task? trimming;
     private ConnectionMultiplexer? connection;
     private bool disposed;
+    private readonly WriterFence? fence;
 
-    public RedisLog(RedisLogOptions options, IEnumerable<string> readerProviders, ILogger logger)
+    // fence: the writer's row in Orleans' Redis membership table; appends are refused once it says Dead (null: no fence).
+    public RedisLog(RedisLogOptions options, IEnumerable<string> readerProviders, ILogger logger, WriterFence? fence = null)
     {
+        this.fence = fence;
         this.options = options;
         this.logger = logger;
         KeyPrefix = options.KeyPrefix;
@@ -147,8 +159,8 @@ internal sealed partial class RedisLog : IStreamLog, IAsyncDisposable
         CheckQueue(queue);
         var result = await Database.ScriptEvaluateAsync(
             AppendScript,
-            [StreamKey(queue), OffsetKey(queue)],
-            [streamId.Namespace.ToArray(), streamId.Key.ToArray(), payload]).ConfigureAwait(false);
+            fence is null ? [StreamKey(queue), OffsetKey(queue)] : [StreamKey(queue), OffsetKey(queue), fence.MembershipKey],
+            [streamId.Namespace.ToArray(), streamId.Key.ToArray(), payload, fence?.SiloRow ?? string.Empty]).ConfigureAwait(false);
         var offset = (long)result;
         ObserveEnd(queue, offset);
         return offset;

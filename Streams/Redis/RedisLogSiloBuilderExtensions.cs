@@ -42,7 +42,11 @@ public static class RedisLogSiloBuilderExtensions
                 throw new OrleansConfigurationException($"The Redis log of stream provider {publishProviderName}: {string.Join(" ", errors)}");
             }
 
-            return new RedisLog(options, readerNames, sp.GetRequiredService<ILoggerFactory>().CreateLogger<RedisLog>());
+            // Orleans' Redis clustering keeps its membership under this key (its default) when it shares the log's Redis.
+            var cluster = sp.GetRequiredService<IOptions<Orleans.Configuration.ClusterOptions>>().Value;
+            var fence = new WriterFence(
+                $"{cluster.ServiceId}/members/{cluster.ClusterId}", sp.GetRequiredService<ILocalSiloDetails>().SiloAddress.ToString());
+            return new RedisLog(options, readerNames, sp.GetRequiredService<ILoggerFactory>().CreateLogger<RedisLog>(), fence);
         });
         services.AddKeyedSingleton<IStreamLog>(publishProviderName, (sp, _) => sp.GetRequiredKeyedService<RedisLog>(publishProviderName));
         services.AddSingleton<IStreamLog>(sp => sp.GetRequiredKeyedService<RedisLog>(publishProviderName));

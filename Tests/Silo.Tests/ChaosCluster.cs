@@ -18,13 +18,10 @@ internal static class ChaosCluster
     /// <summary>The silo a test stops, kills or freezes: the last one (the gateways' Orleans clients call every silo).</summary>
     public static SiloProcess Victim(ProcessCluster cluster) => cluster.Silos[2];
 
-    /// <summary>
-    /// 12 senders to 40 online recipients through the two gateways (or <paramref name="endpoints"/>), running until 200
-    /// sends are acked.
-    /// </summary>
-    public static async Task<DirectMessageLoad> StartLoadAsync(ProcessCluster cluster, IReadOnlyList<SiloProcess>? endpoints = null)
+    /// <summary>12 senders to 40 online recipients through the two gateways, running until 200 sends are acked.</summary>
+    public static async Task<DirectMessageLoad> StartLoadAsync(ProcessCluster cluster)
     {
-        var load = await DirectMessageLoad.StartAsync(cluster, endpoints ?? cluster.Gateways, senderCount: 12, recipients: 40);
+        var load = await DirectMessageLoad.StartAsync(cluster, cluster.Gateways, senderCount: 12, recipients: 40);
         await load.WaitForAcksAsync(200, Settle);
         return load;
     }

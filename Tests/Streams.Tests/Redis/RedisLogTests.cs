@@ -45,6 +45,33 @@ public sealed class RedisLogTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_silo_the_membership_declared_dead_cannot_append_and_changes_nothing()
+    {
+        // Rows as Orleans' Redis membership table writes them (Newtonsoft JSON; Status 3 Active, 6 Dead).
+        var membership = $"{keyPrefix}-chatcluster/members/tests";
+        var fence = new WriterFence(membership, "S127.0.0.1:11111:1");
+        var log = Create(fence: fence);
+        await log.OpenAsync(CancellationToken.None);
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(server!.Endpoint);
+        var redis = connection.GetDatabase();
+
+        Assert.Equal(1, await AppendAsync(log, queue: 0, "s0", 0)); // no row yet (joining, or membership elsewhere): allowed
+        await redis.HashSetAsync(membership, fence.SiloRow, """{"SiloAddress":"127.0.0.1:11111@1","Status":3}""");
+        Assert.Equal(2, await AppendAsync(log, queue: 0, "s0", 1));
+
+        await redis.HashSetAsync(membership, fence.SiloRow, """{"SiloAddress":"127.0.0.1:11111@1","Status":6}""");
+        var refused = await Assert.ThrowsAsync<RedisServerException>(() => AppendAsync(log, queue: 0, "s0", 2));
+        Assert.Contains("FENCED", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(2, await redis.StreamLengthAsync($"{keyPrefix}:log:0"));
+        Assert.Equal(2, (long)await redis.StringGetAsync($"{keyPrefix}:offset:0"));
+
+        // Another silo's death does not fence this one.
+        var other = Create(fence: fence with { SiloRow = "S127.0.0.1:22222:1" });
+        await other.OpenAsync(CancellationToken.None);
+        Assert.Equal(3, await AppendAsync(other, queue: 0, "s0", 3));
+    }
+
+    [Fact]
     public async Task Acked_appends_survive_a_new_connection()
     {
         var first = await OpenAsync();
@@ -386,11 +413,11 @@ public sealed class RedisLogTests : IAsyncLifetime
         Assert.Contains("LogReader.ProviderName 'log' is used twice", duplicate.Message, StringComparison.Ordinal);
     }
 
-    private RedisLog Create(int queues = 4, Action<RedisLogOptions>? configure = null)
+    private RedisLog Create(int queues = 4, Action<RedisLogOptions>? configure = null, WriterFence? fence = null)
     {
         var options = new RedisLogOptions { Configuration = server!.Endpoint, KeyPrefix = keyPrefix, Queues = queues, TrimPeriod = TimeSpan.Zero };
         configure?.Invoke(options);
-        var log = new RedisLog(options, [Reader.ProviderName], NullLogger.Instance);
+        var log = new RedisLog(options, [Reader.ProviderName], NullLogger.Instance, fence);
         logs.Add(log);
         return log;
     }
