@@ -21,8 +21,9 @@ DROP INDEX IF EXISTS messages_by_client_msg_id;
 
 -- A client's message is stored once per timeline even when two activations of the timeline's grain both published
 -- it: a silo declared dead that runs again (frozen, or cut off, then back) serves the calls already queued to it
--- until it learns it is dead, and Orleans does not fence what it writes to the log meanwhile, while the resend
--- went to the grain's new activation. The inserts skip the later copy (ON CONFLICT DO NOTHING): the first in
+-- until it learns it is dead, and Orleans does not fence its old activations, while the resend went to the grain's
+-- new activation. (The Redis log refuses the appends of a silo the membership declared dead, Streams/Redis/WriterFence,
+-- which closes this once the table says so, not before.) The inserts skip the later copy (ON CONFLICT DO NOTHING): the first in
 -- the log wins.
 -- It can drop the ACKED copy: whenever a copy that was not acked got into the log before the acked one. That happens
 -- when the old activation published before the new one did (its caller had already given up on it), and when a
@@ -30,5 +31,5 @@ DROP INDEX IF EXISTS messages_by_client_msg_id;
 -- that copy was stored; the Redis log's receivers did so by stranding the entries of a read whose reply a Redis
 -- restart lost, now fixed). The message is then stored once, but under the other copy's seq and msg_id, not the ones
 -- its sender was acked with. Kept because without it the recipient gets the message twice; what would rule out both
--- is a fence in the log (an append that finds the client's message already published returns that one instead).
+-- is an idempotent append (one that finds the client's message already published returns that one instead).
 CREATE UNIQUE INDEX IF NOT EXISTS messages_client_msg_id_once ON messages (timeline, from_user, client_msg_id) WHERE kind = 0;
