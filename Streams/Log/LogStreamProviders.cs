@@ -1,5 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans;
 using Orleans.Configuration;
 using Orleans.Hosting;
 using Orleans.Runtime;
@@ -8,8 +10,8 @@ using Orleans.Streams;
 namespace ChatCluster.Streams;
 
 /// <summary>
-/// What every log's registration shares: checking the readers, adding the write-only provider and one read-only
-/// provider per reader (with their queue balancer), and the readers' consumer lag.
+/// What every log's registration shares: the log and its options, checking the readers, adding the write-only provider
+/// and one read-only provider per reader (with their queue balancer), and the readers' consumer lag.
 /// </summary>
 internal static class LogStreamProviders
 {
@@ -20,26 +22,72 @@ internal static class LogStreamProviders
     public static readonly TimeSpan SiloMaturityPeriod = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// Adds the write-only provider <paramref name="publishProviderName"/> and one read-only provider per
-    /// reader, all with implicit-only pub-sub; <paramref name="create"/> makes a provider's adapter factory
-    /// (its reader, or null for the write-only provider). Also registers the log's <see cref="StreamConsumerLag"/>
-    /// (keyed by <paramref name="publishProviderName"/>, and unkeyed) over its <see cref="IStreamLog"/> keyed by that name.
+    /// Registers a message log of kind <paramref name="logKind"/> under <paramref name="publishProviderName"/>: its options
+    /// (named by the provider, checked at start-up by <paramref name="validate"/>), the log (made by <paramref name="createLog"/>
+    /// from the options and the readers' names, as <typeparamref name="TLog"/>, <see cref="IMessageLog"/> and <see cref="IStreamLog"/>,
+    /// keyed by the provider name, and unkeyed as <see cref="IStreamLog"/>), and its stream providers (<see cref="AddProviders"/>).
     /// </summary>
-    public static void Add(
-        ISiloBuilder builder, string publishProviderName, LogReader[] readers, Func<IServiceProvider, string, LogReader?, IQueueAdapterFactory> create)
+    /// <exception cref="ArgumentException">A reader is invalid, or two providers have one name or two readers one delivered namespace.</exception>
+    public static ISiloBuilder AddLog<TOptions, TLog>(
+        ISiloBuilder builder,
+        string publishProviderName,
+        Action<TOptions> configure,
+        LogReader[] readers,
+        string logKind,
+        Func<TOptions, IEnumerable<string>> validate,
+        Func<IServiceProvider, TOptions, string[], TLog> createLog)
+        where TOptions : class
+        where TLog : class, IMessageLog
     {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(publishProviderName);
+        ArgumentNullException.ThrowIfNull(configure);
+        ArgumentNullException.ThrowIfNull(readers);
+        CheckReaders(publishProviderName, readers);
+
+        var services = builder.Services;
+        var readerNames = readers.Select(reader => reader.ProviderName).ToArray();
+        services.AddOptions<TOptions>(publishProviderName).Configure(configure);
+        services.AddKeyedSingleton(publishProviderName, (sp, _) =>
+        {
+            var options = sp.GetRequiredService<IOptionsMonitor<TOptions>>().Get(publishProviderName);
+            var errors = validate(options).ToList();
+            if (errors.Count > 0)
+            {
+                throw new OrleansConfigurationException($"The {logKind} log of stream provider {publishProviderName}: {string.Join(" ", errors)}");
+            }
+
+            return createLog(sp, options, readerNames);
+        });
+        services.AddKeyedSingleton<IMessageLog>(publishProviderName, (sp, _) => sp.GetRequiredKeyedService<TLog>(publishProviderName));
+        services.AddKeyedSingleton<IStreamLog>(publishProviderName, (sp, _) => sp.GetRequiredKeyedService<TLog>(publishProviderName));
+        services.AddSingleton<IStreamLog>(sp => sp.GetRequiredKeyedService<TLog>(publishProviderName));
+        services.AddSingleton<IConfigurationValidator>(sp => new LogOptionsValidator<TOptions>(sp, publishProviderName, logKind, validate));
+        AddProviders(builder, publishProviderName, readers);
+        return builder;
+    }
+
+    /// <summary>
+    /// Adds the write-only provider <paramref name="publishProviderName"/> and one read-only provider per
+    /// reader, all with implicit-only pub-sub, over the <see cref="IMessageLog"/> keyed by that name. Also registers the
+    /// log's <see cref="StreamConsumerLag"/> (keyed by <paramref name="publishProviderName"/>, and unkeyed).
+    /// </summary>
+    private static void AddProviders(ISiloBuilder builder, string publishProviderName, LogReader[] readers)
+    {
+        IQueueAdapterFactory Create(IServiceProvider sp, string name, LogReader? reader) => LogQueueAdapterFactory.Create(sp, name, publishProviderName, reader);
+
         builder.Services.AddKeyedSingleton(publishProviderName, (sp, _) => new StreamConsumerLag(
             sp.GetRequiredKeyedService<IStreamLog>(publishProviderName), sp.GetRequiredService<ILoggerFactory>().CreateLogger<StreamConsumerLag>()));
         builder.Services.AddSingleton(sp => sp.GetRequiredKeyedService<StreamConsumerLag>(publishProviderName));
         builder.AddPersistentStreams(
             publishProviderName,
-            (sp, name) => create(sp, name, null),
+            (sp, name) => Create(sp, name, null),
             stream => stream.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly));
         foreach (var reader in readers)
         {
             builder.AddPersistentStreams(
                 reader.ProviderName,
-                (sp, name) => create(sp, name, reader),
+                (sp, name) => Create(sp, name, reader),
                 stream =>
                 {
                     stream.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly);
@@ -69,7 +117,7 @@ internal static class LogStreamProviders
     }
 
     /// <exception cref="ArgumentException">A reader is invalid, or two providers have one name or two readers one delivered namespace.</exception>
-    public static void CheckReaders(string publishProviderName, LogReader[] readers)
+    private static void CheckReaders(string publishProviderName, LogReader[] readers)
     {
         var errors = new List<string>();
         var names = new HashSet<string>(StringComparer.Ordinal) { publishProviderName };

@@ -19,11 +19,8 @@ namespace ChatCluster.Streams;
 /// Durability is Redis': an append is acked once Redis ran the XADD; with <c>appendonly yes</c> and
 /// <c>appendfsync everysec</c> a Redis crash may lose the last second. Run it with AOF (as membership needs anyway).
 /// </remarks>
-internal sealed partial class RedisLog : IStreamLog, IAsyncDisposable
+internal sealed partial class RedisLog : IMessageLog, IAsyncDisposable
 {
-    /// <summary>The queue name prefix of every provider over a log, so that all of them see the same queues.</summary>
-    public const string QueuePrefix = "log";
-
     internal const string OffsetField = "offset";
     internal const string NamespaceField = "namespace";
     internal const string KeyField = "key";
@@ -100,19 +97,24 @@ internal sealed partial class RedisLog : IStreamLog, IAsyncDisposable
     private readonly WriterFence? fence;
 
     // fence: the writer's row in Orleans' Redis membership table; appends are refused once it says Dead (null: no fence).
-    public RedisLog(RedisLogOptions options, IEnumerable<string> readerProviders, ILogger logger, WriterFence? fence = null)
+    // consumer: this silo's consumer name in the readers' groups (its address, new with each start); random when not given.
+    public RedisLog(RedisLogOptions options, IEnumerable<string> readerProviders, ILogger logger, WriterFence? fence = null, string? consumer = null)
     {
+        Consumer = consumer ?? Guid.NewGuid().ToString("N");
         this.fence = fence;
         this.options = options;
         this.logger = logger;
         KeyPrefix = options.KeyPrefix;
         Queues = options.Queues;
         readers = readerProviders.Distinct(StringComparer.Ordinal).ToArray();
-        QueueMapper = new HashRingBasedStreamQueueMapper(new HashRingStreamQueueMapperOptions { TotalQueueCount = Queues }, QueuePrefix);
+        QueueMapper = LogQueueAdapterFactory.CreateQueueMapper(Queues);
         knownEnds = new long[Queues];
     }
 
     public string KeyPrefix { get; }
+
+    /// <summary>This silo's consumer name in the readers' consumer groups.</summary>
+    public string Consumer { get; }
 
     public int Queues { get; }
 
@@ -165,6 +167,11 @@ internal sealed partial class RedisLog : IStreamLog, IAsyncDisposable
         ObserveEnd(queue, offset);
         return offset;
     }
+
+    Task IMessageLog.AppendAsync(int queue, StreamId streamId, byte[] payload, LogRecordBody body) => AppendAsync(queue, streamId, payload);
+
+    public IQueueAdapterReceiver CreateReceiver(LogReader reader, int queue, LogRecordCodec codec, StreamConsumerLag lag, ILoggerFactory loggerFactory) =>
+        new RedisQueueReceiver(this, reader, queue, Consumer, codec, lag, loggerFactory.CreateLogger<RedisQueueReceiver>());
 
     /// <summary>Creates the group of <paramref name="reader"/> on <paramref name="queue"/> at the start of the stream (and the stream) if missing.</summary>
     public async Task EnsureGroupAsync(string reader, int queue)

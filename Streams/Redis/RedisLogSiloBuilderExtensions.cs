@@ -1,7 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Orleans;
 using Orleans.Hosting;
 using Orleans.Runtime;
 
@@ -22,37 +21,13 @@ public static class RedisLogSiloBuilderExtensions
     /// <param name="configure">Sets the <see cref="RedisLogOptions"/> (the Redis, the key prefix, the queue count...).</param>
     /// <param name="readers">The read-only providers.</param>
     /// <exception cref="ArgumentException">A reader is invalid, or two providers have one name or two readers one delivered namespace.</exception>
-    public static ISiloBuilder AddRedisLog(this ISiloBuilder builder, string publishProviderName, Action<RedisLogOptions> configure, params LogReader[] readers)
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        ArgumentException.ThrowIfNullOrWhiteSpace(publishProviderName);
-        ArgumentNullException.ThrowIfNull(configure);
-        ArgumentNullException.ThrowIfNull(readers);
-        LogStreamProviders.CheckReaders(publishProviderName, readers);
-
-        var services = builder.Services;
-        var readerNames = readers.Select(reader => reader.ProviderName).ToArray();
-        services.AddOptions<RedisLogOptions>(publishProviderName).Configure(configure);
-        services.AddKeyedSingleton(publishProviderName, (sp, _) =>
+    public static ISiloBuilder AddRedisLog(this ISiloBuilder builder, string publishProviderName, Action<RedisLogOptions> configure, params LogReader[] readers) =>
+        LogStreamProviders.AddLog<RedisLogOptions, RedisLog>(builder, publishProviderName, configure, readers, "Redis", options => options.Validate(), (sp, options, readerNames) =>
         {
-            var options = sp.GetRequiredService<IOptionsMonitor<RedisLogOptions>>().Get(publishProviderName);
-            var errors = options.Validate().ToList();
-            if (errors.Count > 0)
-            {
-                throw new OrleansConfigurationException($"The Redis log of stream provider {publishProviderName}: {string.Join(" ", errors)}");
-            }
-
             // Orleans' Redis clustering keeps its membership under this key (its default) when it shares the log's Redis.
             var cluster = sp.GetRequiredService<IOptions<Orleans.Configuration.ClusterOptions>>().Value;
-            var fence = new WriterFence(
-                $"{cluster.ServiceId}/members/{cluster.ClusterId}", sp.GetRequiredService<ILocalSiloDetails>().SiloAddress.ToString());
-            return new RedisLog(options, readerNames, sp.GetRequiredService<ILoggerFactory>().CreateLogger<RedisLog>(), fence);
+            var silo = sp.GetRequiredService<ILocalSiloDetails>().SiloAddress;
+            var fence = new WriterFence($"{cluster.ServiceId}/members/{cluster.ClusterId}", silo.ToString());
+            return new RedisLog(options, readerNames, sp.GetRequiredService<ILoggerFactory>().CreateLogger<RedisLog>(), fence, silo.ToParsableString());
         });
-        services.AddKeyedSingleton<IStreamLog>(publishProviderName, (sp, _) => sp.GetRequiredKeyedService<RedisLog>(publishProviderName));
-        services.AddSingleton<IStreamLog>(sp => sp.GetRequiredKeyedService<RedisLog>(publishProviderName));
-        services.AddSingleton<IConfigurationValidator>(sp => new LogOptionsValidator<RedisLogOptions>(sp, publishProviderName, "Redis", o => o.Validate()));
-
-        LogStreamProviders.Add(builder, publishProviderName, readers, (sp, name, reader) => RedisQueueAdapterFactory.Create(sp, name, publishProviderName, reader));
-        return builder;
-    }
 }

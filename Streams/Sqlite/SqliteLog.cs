@@ -18,11 +18,8 @@ namespace ChatCluster.Streams;
 /// killed (<c>kill -9</c>); only a power cut or kernel crash may lose the last commits, as the WAL
 /// is fsynced at checkpoints only. <c>FULL</c> would fsync every commit, costing a disk flush per group.
 /// </remarks>
-internal sealed partial class SqliteLog : IStreamLog, IAsyncDisposable
+internal sealed partial class SqliteLog : IMessageLog, IAsyncDisposable
 {
-    /// <summary>The queue name prefix of every provider over a log, so that all of them see the same queues.</summary>
-    public const string QueuePrefix = "log";
-
     private readonly Lock gate = new();
     private readonly SqliteLogOptions options;
     private readonly ILogger logger;
@@ -41,7 +38,7 @@ internal sealed partial class SqliteLog : IStreamLog, IAsyncDisposable
         this.logger = logger;
         DatabasePath = Path.GetFullPath(options.DatabasePath);
         Queues = options.Queues;
-        QueueMapper = new HashRingBasedStreamQueueMapper(new HashRingStreamQueueMapperOptions { TotalQueueCount = Queues }, QueuePrefix);
+        QueueMapper = LogQueueAdapterFactory.CreateQueueMapper(Queues);
         tails = Enumerable.Range(0, Queues).Select(_ => new QueueTail(options.TailCapacity)).ToArray();
         knownEnds = new long[Queues];
         AddReaders(readerProviders);
@@ -91,6 +88,11 @@ internal sealed partial class SqliteLog : IStreamLog, IAsyncDisposable
             return opening.WaitAsync(cancellationToken);
         }
     }
+
+    Task IMessageLog.AppendAsync(int queue, StreamId streamId, byte[] payload, LogRecordBody body) => AppendAsync(queue, streamId, payload, body);
+
+    public IQueueAdapterReceiver CreateReceiver(LogReader reader, int queue, LogRecordCodec codec, StreamConsumerLag lag, ILoggerFactory loggerFactory) =>
+        new SqliteQueueReceiver(this, reader, queue, codec, lag, loggerFactory.CreateLogger<SqliteQueueReceiver>());
 
     /// <summary>
     /// Appends one record to <paramref name="queue"/>. The write is queued before this returns, so

@@ -1,7 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
-using Orleans;
 using Orleans.Hosting;
 
 namespace ChatCluster.Streams;
@@ -24,22 +22,8 @@ public static class SqliteLogSiloBuilderExtensions
     public static ISiloBuilder AddSqliteLog(this ISiloBuilder builder, string publishProviderName, Action<SqliteLogOptions> configure, params LogReader[] readers)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        ArgumentException.ThrowIfNullOrWhiteSpace(publishProviderName);
-        ArgumentNullException.ThrowIfNull(configure);
-        ArgumentNullException.ThrowIfNull(readers);
-        LogStreamProviders.CheckReaders(publishProviderName, readers);
-
-        var services = builder.Services;
-        var readerNames = readers.Select(reader => reader.ProviderName).ToArray();
-        services.AddOptions<SqliteLogOptions>(publishProviderName).Configure(configure);
-        services.TryAddSingleton<SqliteLogRegistry>();
-        services.AddKeyedSingleton(publishProviderName, (sp, _) => sp.GetRequiredService<SqliteLogRegistry>().Get(
-            sp.GetRequiredService<IOptionsMonitor<SqliteLogOptions>>().Get(publishProviderName), readerNames));
-        services.AddKeyedSingleton<IStreamLog>(publishProviderName, (sp, _) => sp.GetRequiredKeyedService<SqliteLog>(publishProviderName));
-        services.AddSingleton<IStreamLog>(sp => sp.GetRequiredKeyedService<SqliteLog>(publishProviderName));
-        services.AddSingleton<IConfigurationValidator>(sp => new LogOptionsValidator<SqliteLogOptions>(sp, publishProviderName, "SQLite", o => o.Validate()));
-
-        LogStreamProviders.Add(builder, publishProviderName, readers, (sp, name, reader) => SqliteQueueAdapterFactory.Create(sp, name, publishProviderName, reader));
-        return builder;
+        builder.Services.TryAddSingleton<SqliteLogRegistry>();
+        return LogStreamProviders.AddLog<SqliteLogOptions, SqliteLog>(builder, publishProviderName, configure, readers, "SQLite", options => options.Validate(),
+            (sp, options, readerNames) => sp.GetRequiredService<SqliteLogRegistry>().Get(options, readerNames));
     }
 }

@@ -3,29 +3,36 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Providers.Streams.Common;
-using Orleans.Runtime;
 using Orleans.Serialization;
 using Orleans.Streams;
 
 namespace ChatCluster.Streams;
 
 /// <summary>
-/// Orleans' factory of one provider over the silo's <see cref="RedisLog"/>: the adapter (connecting
-/// the log), the provider's own cache, the log's queue mapper (the same queues for every provider).
+/// Orleans' factory of one provider over the silo's message log: the adapter (opening the log), the provider's own
+/// cache, the log's queue mapper (the same queues for every provider).
 /// </summary>
-internal sealed class RedisQueueAdapterFactory(
-    string name, RedisLog log, LogReader? reader, string consumer, LogRecordCodec codec, StreamConsumerLag lag, SimpleQueueCacheOptions cacheOptions,
-    ILoggerFactory loggerFactory)
+internal sealed class LogQueueAdapterFactory(
+    string name, IMessageLog log, LogReader? reader, LogRecordCodec codec, StreamConsumerLag lag, SimpleQueueCacheOptions cacheOptions, ILoggerFactory loggerFactory)
     : IQueueAdapterFactory
 {
     private readonly SimpleQueueAdapterCache cache = new(cacheOptions, name, loggerFactory);
 
-    /// <summary>The factory of provider <paramref name="name"/>; <paramref name="reader"/> is the reader it is, or null for the write-only provider.</summary>
-    public static RedisQueueAdapterFactory Create(IServiceProvider services, string name, string publishProviderName, LogReader? reader) => new(
+    /// <summary>
+    /// The queue mapper of a log of <paramref name="queues"/> queues, the same for every provider over it (the queue
+    /// names share one prefix), so that queue <c>q</c> is the log's queue (partition) <c>q</c> for all of them.
+    /// </summary>
+    public static HashRingBasedStreamQueueMapper CreateQueueMapper(int queues) =>
+        new(new HashRingStreamQueueMapperOptions { TotalQueueCount = queues }, "log");
+
+    /// <summary>
+    /// The factory of provider <paramref name="name"/> over the log registered under <paramref name="publishProviderName"/>;
+    /// <paramref name="reader"/> is the reader it is, or null for the write-only provider.
+    /// </summary>
+    public static LogQueueAdapterFactory Create(IServiceProvider services, string name, string publishProviderName, LogReader? reader) => new(
         name,
-        services.GetRequiredKeyedService<RedisLog>(publishProviderName),
+        services.GetRequiredKeyedService<IMessageLog>(publishProviderName),
         reader,
-        services.GetRequiredService<ILocalSiloDetails>().SiloAddress.ToParsableString(),
         new LogRecordCodec(services.GetRequiredService<Serializer>()),
         services.GetRequiredKeyedService<StreamConsumerLag>(publishProviderName),
         services.GetRequiredService<IOptionsMonitor<SimpleQueueCacheOptions>>().Get(name),
@@ -37,7 +44,7 @@ internal sealed class RedisQueueAdapterFactory(
     public async Task<IQueueAdapter> CreateAdapter(CancellationToken cancellationToken)
     {
         await log.OpenAsync(cancellationToken).ConfigureAwait(false);
-        return new RedisQueueAdapter(name, log, reader, consumer, codec, lag, loggerFactory);
+        return new LogQueueAdapter(name, log, reader, codec, lag, loggerFactory);
     }
 
     public IQueueAdapterCache GetQueueAdapterCache() => cache;

@@ -5,11 +5,11 @@ using Orleans.Streams;
 namespace ChatCluster.Streams;
 
 /// <summary>
-/// The queue adapter of one provider over a <see cref="RedisLog"/>: the write-only provider appends
-/// through it; a reader provider creates a receiver per queue it is given.
+/// The queue adapter of one provider over a message log: the write-only provider appends through it; a reader provider
+/// creates a receiver per queue it is given.
 /// </summary>
-internal sealed class RedisQueueAdapter(
-    string name, RedisLog log, LogReader? reader, string consumer, LogRecordCodec codec, StreamConsumerLag lag, ILoggerFactory loggerFactory) : IQueueAdapter
+internal sealed class LogQueueAdapter(
+    string name, IMessageLog log, LogReader? reader, LogRecordCodec codec, StreamConsumerLag lag, ILoggerFactory loggerFactory) : IQueueAdapter
 {
     /// <summary>The provider's name (Orleans requires it).</summary>
     public string Name => name;
@@ -19,8 +19,8 @@ internal sealed class RedisQueueAdapter(
     public StreamProviderDirection Direction => reader is null ? StreamProviderDirection.WriteOnly : StreamProviderDirection.ReadOnly;
 
     /// <summary>
-    /// Serializes the events and sends the append before returning (one connection keeps a grain's
-    /// publishes in call order); the task completes once Redis acknowledged the XADD.
+    /// Serializes the events and queues their append before returning (so a grain's publishes keep their call order);
+    /// the task completes once the log made the record durable.
     /// </summary>
     public Task QueueMessageBatchAsync<T>(StreamId streamId, IEnumerable<T> events, StreamSequenceToken? token, Dictionary<string, object>? requestContext)
     {
@@ -35,7 +35,7 @@ internal sealed class RedisQueueAdapter(
         }
 
         var body = LogRecordCodec.Body(events, requestContext);
-        return log.AppendAsync(log.QueueOf(streamId), streamId, codec.Encode(body));
+        return log.AppendAsync(log.QueueOf(streamId), streamId, codec.Encode(body), body);
     }
 
     public IQueueAdapterReceiver CreateReceiver(QueueId queueId)
@@ -45,6 +45,6 @@ internal sealed class RedisQueueAdapter(
             throw new InvalidOperationException($"Stream provider {name} only writes to the log.");
         }
 
-        return new RedisQueueReceiver(log, reader, (int)queueId.GetNumericId(), consumer, codec, lag, loggerFactory.CreateLogger<RedisQueueReceiver>());
+        return log.CreateReceiver(reader, (int)queueId.GetNumericId(), codec, lag, loggerFactory);
     }
 }

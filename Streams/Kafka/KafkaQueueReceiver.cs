@@ -1,0 +1,287 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Confluent.Kafka;
+using Microsoft.Extensions.Logging;
+using Orleans.Runtime;
+using Orleans.Streams;
+
+namespace ChatCluster.Streams;
+
+/// <summary>
+/// Reads one partition of the Kafka log for one reader provider: a consumer of the reader's group with the partition
+/// assigned by hand (Orleans' queue balancer decides who holds it, never Kafka's group rebalancing), from the group's
+/// committed offset. It hands the records of the source namespace to Orleans' cache on the reader's stream for the
+/// queue, skips the others, dead-letters the ones it cannot decode, and commits what Orleans reports delivered.
+/// </summary>
+internal sealed partial class KafkaQueueReceiver : IQueueAdapterReceiver
+{
+    // When Orleans leaves the count open (no cache), read at most this many records per call.
+    private const int DefaultReadCount = 1024;
+
+    // While two silos hold a queue for a moment (it is moving), the one that goes may commit an older offset after the
+    // new holder's; the holder commits its checkpoint again this often, so that the group's offset cannot stay behind.
+    private static readonly TimeSpan RecommitPeriod = TimeSpan.FromSeconds(2);
+
+    private readonly KafkaLog log;
+    private readonly LogReader reader;
+    private readonly int queue;
+    private readonly LogRecordCodec codec;
+    private readonly StreamConsumerLag lag;
+    private readonly ILogger logger;
+    private readonly TopicPartition partition;
+    private readonly byte[] sourceNamespace;
+    private readonly StreamId deliveredStream;
+    private IConsumer<byte[], byte[]>? consumer;
+    private ConsumeResult<byte[], byte[]>? undeadLettered; // read, not decodable, not in the dead letters yet
+    private string undeadLetteredError = string.Empty;
+    private bool holding;       // reported in the consumer lag
+    private long readOffset;    // the last record read (handed on or skipped)
+    private long handedOffset;  // the last record handed to Orleans' cache
+    private long checkpoint;    // the last offset committed
+    private long lastCommit;    // Stopwatch timestamp of the last commit
+
+    public KafkaQueueReceiver(KafkaLog log, LogReader reader, int queue, LogRecordCodec codec, StreamConsumerLag lag, ILogger logger)
+    {
+        this.log = log;
+        this.reader = reader;
+        this.queue = queue;
+        this.codec = codec;
+        this.lag = lag;
+        this.logger = logger;
+        partition = new TopicPartition(log.Options.Topic, queue);
+        sourceNamespace = Encoding.UTF8.GetBytes(reader.SourceNamespace);
+        deliveredStream = StreamId.Create(reader.DeliveredNamespace, queue.ToString(CultureInfo.InvariantCulture));
+    }
+
+    public Task Initialize(TimeSpan timeout) => Initialize(timeout, CancellationToken.None);
+
+    public async Task Initialize(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeoutSource.CancelAfter(timeout);
+        await StartAsync(timeoutSource.Token).ConfigureAwait(false);
+    }
+
+    [Obsolete("Use the overload which accepts a CancellationToken.")]
+    public Task<IList<IBatchContainer>> GetQueueMessagesAsync(int maxCount) => GetQueueMessagesAsync(maxCount, CancellationToken.None);
+
+    public async Task<IList<IBatchContainer>> GetQueueMessagesAsync(int maxCount, CancellationToken cancellationToken)
+    {
+        // Orleans pumps a receiver whose Initialize failed (the brokers were unreachable): it starts here instead.
+        var reading = consumer ?? await StartAsync(cancellationToken).ConfigureAwait(false);
+        if (undeadLettered is { } waiting && !await TryDeadLetterAsync(waiting).ConfigureAwait(false))
+        {
+            return [];
+        }
+
+        var count = maxCount > 0 ? maxCount : DefaultReadCount;
+        var containers = new List<IBatchContainer>();
+        long read = readOffset, handed = handedOffset;
+        while (containers.Count < count)
+        {
+            ConsumeResult<byte[], byte[]>? record;
+            try
+            {
+                // From what the consumer has fetched already: never waits for the brokers.
+                record = reading.Consume(TimeSpan.Zero);
+            }
+            catch (ConsumeException ex)
+            {
+                LogConsumeFailed(ex, reader.ProviderName, queue, ex.Error.Reason);
+                break;
+            }
+
+            if (record is null || record.IsPartitionEOF)
+            {
+                break;
+            }
+
+            var offset = record.Offset.Value + 1;
+            read = offset;
+            if (!record.Message.Headers.TryGetLastBytes(KafkaLog.NamespaceHeader, out var ns) || !ns.AsSpan().SequenceEqual(sourceNamespace))
+            {
+                continue;
+            }
+
+            LogRecordBody body;
+            try
+            {
+                body = codec.Decode(record.Message.Value ?? []);
+            }
+#pragma warning disable CA1031 // Whatever a record's payload makes the decoder throw, the record is set aside and the queue goes on.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                LogDeadLetter(ex, reader.ProviderName, queue, offset);
+                StreamMetrics.DeadLettered(reader.ProviderName, queue);
+                undeadLettered = record;
+                undeadLetteredError = $"{ex.GetType().FullName}: {ex.Message}";
+                if (!await TryDeadLetterAsync(record).ConfigureAwait(false))
+                {
+                    break;
+                }
+
+                continue;
+            }
+
+            containers.Add(new LogBatchContainer(deliveredStream, body.Events, offset, offset, body.RequestContext));
+            handed = offset;
+        }
+
+        readOffset = read;
+        handedOffset = handed;
+
+        // Nothing of ours is waiting for delivery and what we read since was skipped: no delivery will report it, so move past it now.
+        if (containers.Count == 0 && handedOffset <= checkpoint && readOffset > checkpoint && undeadLettered is null)
+        {
+            await CommitAsync(readOffset).ConfigureAwait(false);
+        }
+        else if (containers.Count == 0 && checkpoint > 0 && Stopwatch.GetElapsedTime(lastCommit) >= RecommitPeriod)
+        {
+            await CommitAsync(checkpoint).ConfigureAwait(false);
+        }
+
+        return containers;
+    }
+
+    [Obsolete("Use the overload which accepts a CancellationToken.")]
+    public Task MessagesDeliveredAsync(IList<IBatchContainer> messages) => MessagesDeliveredAsync(messages, CancellationToken.None);
+
+    public Task MessagesDeliveredAsync(IList<IBatchContainer> messages, CancellationToken cancellationToken)
+    {
+        long delivered = 0;
+        foreach (var message in messages)
+        {
+            if (message is LogBatchContainer container && container.Offset > delivered)
+            {
+                delivered = container.Offset;
+            }
+        }
+
+        // Orleans reports the oldest records of its cache, delivered to every consumer. When the last one handed on
+        // is among them, the records read after it were all skipped, so the checkpoint moves past those as well
+        // (unless one of them still waits for the dead letters).
+        var target = delivered >= handedOffset && undeadLettered is null ? readOffset : delivered;
+        return target > checkpoint ? CommitAsync(target) : Task.CompletedTask;
+    }
+
+    public Task Shutdown(TimeSpan timeout) => Shutdown(timeout, CancellationToken.None);
+
+    public async Task Shutdown(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (holding)
+        {
+            holding = false;
+            lag.Release(reader, queue);
+        }
+
+        if (consumer is { } closing)
+        {
+            consumer = null;
+            await Task.Run(() =>
+            {
+                try
+                {
+                    closing.Close();
+                }
+                catch (KafkaException ex)
+                {
+                    LogCloseFailed(ex, reader.ProviderName, queue);
+                }
+                finally
+                {
+                    closing.Dispose();
+                }
+            }, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        LogStopped(reader.ProviderName, queue, checkpoint);
+    }
+
+    private async Task<IConsumer<byte[], byte[]>> StartAsync(CancellationToken cancellationToken)
+    {
+        await log.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var created = log.CreateConsumer(reader.ProviderName);
+        try
+        {
+            var committed = await Task.Run(() => log.Checkpoint(created, queue), cancellationToken).ConfigureAwait(false);
+            created.Assign(new TopicPartitionOffset(partition, committed > 0 ? new Offset(committed) : Offset.Beginning));
+            checkpoint = readOffset = handedOffset = committed;
+            lastCommit = Stopwatch.GetTimestamp();
+        }
+        catch
+        {
+            created.Dispose();
+            throw;
+        }
+
+        consumer = created;
+        if (!holding)
+        {
+            holding = true;
+            await lag.HoldAsync(reader, queue).ConfigureAwait(false);
+        }
+
+        LogStarted(reader.ProviderName, queue, checkpoint);
+        return created;
+    }
+
+    // Should the dead-letter topic refuse it, the record is kept and tried again before anything after it is read.
+    private async Task<bool> TryDeadLetterAsync(ConsumeResult<byte[], byte[]> record)
+    {
+        try
+        {
+            await log.DeadLetterAsync(reader.ProviderName, queue, record, undeadLetteredError).ConfigureAwait(false);
+            undeadLettered = null;
+            return true;
+        }
+        catch (KafkaException ex)
+        {
+            LogDeadLetterFailed(ex, reader.ProviderName, queue, record.Offset.Value + 1);
+            return false;
+        }
+    }
+
+    // The group's offset is the next record to read, in Kafka's numbering: the log's offset of the last one delivered.
+    private async Task CommitAsync(long offset)
+    {
+        if (consumer is not { } committing)
+        {
+            return;
+        }
+
+        try
+        {
+            await Task.Run(() => committing.Commit([new TopicPartitionOffset(partition, new Offset(offset))])).ConfigureAwait(false);
+            checkpoint = Math.Max(checkpoint, offset);
+            lastCommit = Stopwatch.GetTimestamp();
+        }
+        catch (KafkaException ex)
+        {
+            // Not moved: the next delivery (or the next idle read) commits again.
+            LogCommitFailed(ex, reader.ProviderName, queue, offset);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Reader {Reader} starts partition {Queue} after its committed offset {Checkpoint}")]
+    private partial void LogStarted(string reader, int queue, long checkpoint);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Reader {Reader} stops partition {Queue} at committed offset {Checkpoint}")]
+    private partial void LogStopped(string reader, int queue, long checkpoint);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reader {Reader} could not decode the record at offset {Offset} of partition {Queue}: it goes to the dead letters and is skipped")]
+    private partial void LogDeadLetter(Exception exception, string reader, int queue, long offset);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reader {Reader} could not put the record at offset {Offset} of partition {Queue} in the dead letters; trying again before reading on")]
+    private partial void LogDeadLetterFailed(Exception exception, string reader, int queue, long offset);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reader {Reader} could not commit offset {Offset} of partition {Queue}; it commits again with the next delivery")]
+    private partial void LogCommitFailed(Exception exception, string reader, int queue, long offset);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reader {Reader} could not read partition {Queue}: {Reason}")]
+    private partial void LogConsumeFailed(Exception exception, string reader, int queue, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reader {Reader} could not close its consumer of partition {Queue}")]
+    private partial void LogCloseFailed(Exception exception, string reader, int queue);
+}
