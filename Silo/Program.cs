@@ -9,9 +9,10 @@ try
     app = SiloHost.Build(args);
     await app.StartAsync();
 }
-catch (Exception ex) when (StartupFailure.Describe(ex, e => e is ChatCluster.Grains.StorageUnavailableException or Npgsql.NpgsqlException) is { } reason)
+catch (Exception ex) when (StartupFailure.Describe(ex, e => e is ChatCluster.Grains.StorageUnavailableException or Npgsql.NpgsqlException
+    or ChatCluster.Streams.LogUnavailableException or Orleans.Runtime.OrleansConfigurationException) is { } reason)
 {
-    // A bad setting, unreachable storage or a taken port: say which and stop, without a stack trace.
+    // A bad setting, unreachable storage or log, a log that does not fit the settings, or a taken port: say which and stop, without a stack trace.
     await Console.Error.WriteLineAsync($"ChatCluster cannot start: {reason}");
     return 2;
 }

@@ -73,7 +73,7 @@ public static class SiloWiringExtensions
 
     /// <summary>
     /// The chat on a silo whose clustering is set elsewhere (the embedded host, a test cluster): runtime settings,
-    /// grain state and messages as <see cref="StorageOptions"/> say, the timeline log in SQLite or Redis Streams
+    /// grain state and messages as <see cref="StorageOptions"/> say, the timeline log in SQLite, Redis Streams or Kafka
     /// (<see cref="StreamsOptions"/>) with the chat's readers
     /// and <paramref name="extraReaders"/> (consumer groups of grains that developers add, see docs/writing-grains.md).
     /// </summary>
@@ -102,7 +102,31 @@ public static class SiloWiringExtensions
         }
 
         LogReader[] readers = [.. Grains.ChatSiloBuilderExtensions.TimelineReaders, .. extraReaders];
-        if (settings.Streams.Provider == StreamsProvider.Redis)
+        if (settings.Streams.Provider == StreamsProvider.Kafka)
+        {
+            var kafka = settings.Kafka;
+            silo.AddKafkaLog(
+                TimelineStreams.Provider,
+                o =>
+                {
+                    o.BootstrapServers = kafka.BootstrapServers;
+                    o.Topic = kafka.Topic;
+                    o.Queues = settings.Streams.Partitions;
+                    o.ReplicationFactor = kafka.ReplicationFactor;
+                    o.MinInSyncReplicas = kafka.MinInSyncReplicas;
+                    o.Retention = kafka.Retention;
+                    o.AppendTimeout = kafka.AppendTimeout;
+                    o.Linger = kafka.Linger;
+                    o.RequestTimeout = kafka.RequestTimeout;
+                    o.SecurityProtocol = kafka.SecurityProtocol;
+                    o.SaslMechanism = kafka.SaslMechanism;
+                    o.SaslUsername = kafka.SaslUsername;
+                    o.SaslPassword = kafka.SaslPassword;
+                    o.SslCaLocation = kafka.SslCaLocation;
+                },
+                readers);
+        }
+        else if (settings.Streams.Provider == StreamsProvider.Redis)
         {
             silo.AddRedisLog(
                 TimelineStreams.Provider,

@@ -6,8 +6,8 @@ public sealed class StreamsOptions
     public const string Section = "ChatCluster:Streams";
 
     /// <summary>
-    /// <c>Sqlite</c> (the default of the embedded silo) or <c>Redis</c> (Redis Streams, the default in cluster mode);
-    /// <c>Kafka</c> is being moved to Orleans and refused for now. Null until <see cref="SiloSettings.Read"/> sets the default.
+    /// <c>Sqlite</c> (the default of the embedded silo), <c>Redis</c> (Redis Streams, the default in cluster mode) or
+    /// <c>Kafka</c> (the production log, <c>ChatCluster:Kafka</c>). Null until <see cref="SiloSettings.Read"/> sets the default.
     /// </summary>
     public StreamsProvider? Provider { get; set; }
 
@@ -19,10 +19,6 @@ public sealed class StreamsOptions
         if (Provider is { } provider && !Enum.IsDefined(provider))
         {
             yield return $"{Section}:Provider is '{provider}'; it must be one of {string.Join(", ", Enum.GetNames<StreamsProvider>())}.";
-        }
-        else if (Provider == StreamsProvider.Kafka)
-        {
-            yield return $"{Section}:Provider is Kafka; this build runs the log on SQLite or Redis Streams: the Kafka log is being moved to Orleans (see the README's status).";
         }
 
         if (Partitions is < 1 or > 1024)

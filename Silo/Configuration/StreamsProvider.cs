@@ -7,6 +7,6 @@ public enum StreamsProvider
     Sqlite,
     /// <summary>Redis Streams on <c>ChatCluster:Redis:Configuration</c>: the default in cluster mode.</summary>
     Redis,
-    /// <summary>Kafka: cluster mode, being moved to Orleans.</summary>
+    /// <summary>Kafka on <c>ChatCluster:Kafka</c>: the production log.</summary>
     Kafka,
 }

@@ -267,11 +267,17 @@ internal sealed partial class KafkaLog : IMessageLog, IAsyncDisposable
 
     private async Task OpenCoreAsync(CancellationToken cancellationToken)
     {
-        using (var admin = CreateAdmin())
+        try
         {
+            using var admin = CreateAdmin();
             await CreateTopicAsync(admin, options.Topic, options.Queues, cancellationToken).ConfigureAwait(false);
             await CreateTopicAsync(admin, options.DeadLetterTopic, 1, cancellationToken).ConfigureAwait(false);
             CheckPartitions(admin);
+        }
+        catch (KafkaException ex)
+        {
+            throw new LogUnavailableException(
+                $"Kafka at {options.BootstrapServers} did not answer ({ex.Error.Reason}): check ChatCluster:Kafka:BootstrapServers, its security settings, and that the brokers run.", ex);
         }
 
         producer = CreateProducer();

@@ -126,7 +126,7 @@ public sealed partial class KafkaLogOptions
 
         if (!sasl && (SaslMechanism is not null || !string.IsNullOrEmpty(SaslUsername) || !string.IsNullOrEmpty(SaslPassword)))
         {
-            yield return $"SASL settings are given but {nameof(SecurityProtocol)} is {SecurityProtocol}; use SaslPlaintext or SaslSsl, or remove them.";
+            yield return $"{nameof(SaslMechanism)}, {nameof(SaslUsername)} or {nameof(SaslPassword)} is set, but {nameof(SecurityProtocol)} is {SecurityProtocol}: use SaslPlaintext or SaslSsl, or remove them.";
         }
     }
 

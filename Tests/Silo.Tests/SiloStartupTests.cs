@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using ChatCluster.Testing.Processes;
+using ChatCluster.Testing.Servers;
 
 namespace ChatCluster.Silo.Tests;
 
@@ -35,7 +36,8 @@ public sealed class SiloStartupTests
     [InlineData("CHATCLUSTER__CHAT__SEQUENCESTEP", "0", "ChatCluster:Chat:SequenceStep")]
     [InlineData("CHATCLUSTER__STREAMS__PROVIDER", "Nats", "ChatCluster:Streams:Provider")]
     [InlineData("CHATCLUSTER__STREAMS__PARTITIONS", "0", "ChatCluster:Streams:Partitions")]
-    [InlineData("CHATCLUSTER__STREAMS__PROVIDER", "Kafka", "ChatCluster:Streams:Provider is Kafka")]
+    [InlineData("CHATCLUSTER__STREAMS__PROVIDER", "Kafka", "ChatCluster:Kafka:BootstrapServers is required")]
+    [InlineData("CHATCLUSTER__KAFKA__SECURITYPROTOCOL", "Carrier pigeon", "ChatCluster:Kafka:SecurityProtocol")]
     [InlineData("CHATCLUSTER__STREAMS__PROVIDER", "Redis", "ChatCluster:Redis:Configuration is required when ChatCluster:Streams:Provider is Redis")]
     [InlineData("CHATCLUSTER__CLUSTER__PROVIDER", "Kubernetes", "ChatCluster:Cluster:Provider")]
     [InlineData("CHATCLUSTER__CLUSTER__ADVERTISEDADDRESS", "somewhere", "ChatCluster:Cluster:AdvertisedAddress")]
@@ -83,7 +85,7 @@ public sealed class SiloStartupTests
         });
 
         Assert.Equal(2, await silo.WaitForExitAsync(StartTimeout));
-        Assert.Contains("ChatCluster:Streams:Provider is Sqlite; it must be Redis when ChatCluster:Cluster:Provider is Redis", silo.Output, StringComparison.Ordinal);
+        Assert.Contains("ChatCluster:Streams:Provider is Sqlite; it must be Redis or Kafka when ChatCluster:Cluster:Provider is Redis", silo.Output, StringComparison.Ordinal);
         Assert.Contains("ChatCluster:Redis:Configuration is not a valid StackExchange.Redis configuration string", silo.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("ChatCluster:Cluster:SiloPort", silo.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("hunter2-secret", silo.Output, StringComparison.Ordinal);
@@ -136,4 +138,76 @@ public sealed class SiloStartupTests
         Assert.DoesNotContain("Unhandled exception", silo.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("hunter2-secret", silo.Output, StringComparison.Ordinal);
     }
+
+    [Fact(Timeout = 180_000)]
+    public async Task An_embedded_silo_runs_its_log_on_kafka_and_delivers_a_direct_message_that_sync_returns()
+    {
+        const string Topic = "embedded-log";
+        await using var broker = await KafkaTestBroker.StartAsync([(Topic, 8)]);
+        await using var silo = SiloProcess.Start(KafkaEnvironment(broker, Topic));
+        await silo.WaitHealthyAsync(StartTimeout);
+        Assert.Contains($"the timeline log in Kafka at {broker.BootstrapServers} (topic {Topic}, 8 partitions", silo.Output, StringComparison.Ordinal);
+
+        await using var alice = await LiveUser.ConnectAsync(silo, "alice");
+        await using var bob = await LiveUser.ConnectAsync(silo, "bob");
+        var ack = await alice.Client.SendTextAsync("user:bob", "over kafka");
+        await bob.ReceiveAsync(message => message.MsgId == ack.MsgId, () => silo.Output);
+        var page = await alice.Client.SyncAsync(ack.Timeline, 0);
+        Assert.Contains(page.Messages, message => message.MsgId == ack.MsgId && message.Seq == ack.Seq);
+
+        Assert.Equal(0, await silo.TerminateAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task A_kafka_topic_with_another_partition_count_stops_startup_saying_what_to_set()
+    {
+        const string Topic = "four-partitions";
+        await using var broker = await KafkaTestBroker.StartAsync([(Topic, 4)]);
+        var environment = KafkaEnvironment(broker, Topic);
+        environment["CHATCLUSTER__KAFKA__SASLPASSWORD"] = "kafka-secret-77";
+        environment["CHATCLUSTER__KAFKA__SASLUSERNAME"] = "chat";
+        environment["CHATCLUSTER__KAFKA__SASLMECHANISM"] = "Plain";
+        environment["CHATCLUSTER__KAFKA__SECURITYPROTOCOL"] = "Plaintext";
+        await using var refused = SiloProcess.Start(environment);
+
+        // SASL settings without a SASL protocol are refused before anything connects, and the password is not quoted.
+        Assert.Equal(2, await refused.WaitForExitAsync(StartTimeout));
+        Assert.Contains("ChatCluster:Kafka:SaslMechanism, SaslUsername or SaslPassword is set, but SecurityProtocol is Plaintext", refused.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("kafka-secret-77", refused.Output, StringComparison.Ordinal);
+
+        await using var silo = SiloProcess.Start(KafkaEnvironment(broker, Topic));
+        Assert.Equal(2, await silo.WaitForExitAsync(StartTimeout));
+        Assert.Contains($"ChatCluster cannot start: The Kafka topic {Topic} has 4 partitions, but the log is set to 8 queues (ChatCluster:Streams:Partitions)", silo.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", silo.Output, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Unreachable_kafka_stops_startup_without_leaking_the_password()
+    {
+        await using var silo = SiloProcess.Start(new Dictionary<string, string>
+        {
+            ["CHATCLUSTER__STREAMS__PROVIDER"] = "Kafka",
+            ["CHATCLUSTER__KAFKA__BOOTSTRAPSERVERS"] = $"127.0.0.1:{FreePort.Get()}",
+            ["CHATCLUSTER__KAFKA__REQUESTTIMEOUT"] = "00:00:02",
+            ["CHATCLUSTER__KAFKA__SECURITYPROTOCOL"] = "SaslPlaintext",
+            ["CHATCLUSTER__KAFKA__SASLMECHANISM"] = "ScramSha512",
+            ["CHATCLUSTER__KAFKA__SASLUSERNAME"] = "chat",
+            ["CHATCLUSTER__KAFKA__SASLPASSWORD"] = "kafka-secret-88",
+        });
+
+        Assert.Equal(2, await silo.WaitForExitAsync(StartTimeout));
+        Assert.Contains("ChatCluster cannot start: Kafka at 127.0.0.1:", silo.Output, StringComparison.Ordinal);
+        Assert.Contains("check ChatCluster:Kafka:BootstrapServers", silo.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", silo.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("kafka-secret-88", silo.Output, StringComparison.Ordinal);
+    }
+
+    private static Dictionary<string, string> KafkaEnvironment(KafkaTestBroker broker, string topic) => new()
+    {
+        ["CHATCLUSTER__STREAMS__PROVIDER"] = "Kafka",
+        ["CHATCLUSTER__KAFKA__BOOTSTRAPSERVERS"] = broker.BootstrapServers,
+        ["CHATCLUSTER__KAFKA__TOPIC"] = topic,
+        ["CHATCLUSTER__KAFKA__REPLICATIONFACTOR"] = "1",
+        ["CHATCLUSTER__KAFKA__MININSYNCREPLICAS"] = "1",
+    };
 }
