@@ -35,6 +35,16 @@ internal sealed class MockCluster : IDisposable
             throw new InvalidOperationException($"rd_kafka_mock_cluster_new failed for {brokerCount} brokers.");
         }
 
+        // Without a controller in its metadata, an admin client waits for one until its request times out (CreateTopics
+        // took the whole timeout); with broker 1 as the controller the cluster answers at once that it has no topic API.
+        var error = MockClusterNative.MockSetControllerId(cluster, 1);
+        if (error != 0)
+        {
+            MockClusterNative.MockClusterDestroy(cluster);
+            MockClusterNative.KafkaDestroy(client);
+            throw new InvalidOperationException($"rd_kafka_mock_set_controller_id failed: {Marshal.PtrToStringUTF8(MockClusterNative.ErrorToString(error))} (error {error}).");
+        }
+
         var bootstraps = Marshal.PtrToStringUTF8(MockClusterNative.MockClusterBootstraps(cluster)) ?? string.Empty;
         return new MockCluster(client, cluster, bootstraps);
     }

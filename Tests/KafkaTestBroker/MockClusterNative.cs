@@ -58,6 +58,10 @@ internal static partial class MockClusterNative
     [LibraryImport(Library, EntryPoint = "rd_kafka_mock_topic_create", StringMarshalling = StringMarshalling.Utf8)]
     public static partial int MockTopicCreate(IntPtr mcluster, string topic, int partitionCount, int replicationFactor);
 
+    /// <summary>Returns an rd_kafka_resp_err_t, 0 on success.</summary>
+    [LibraryImport(Library, EntryPoint = "rd_kafka_mock_set_controller_id")]
+    public static partial int MockSetControllerId(IntPtr mcluster, int brokerId);
+
     [LibraryImport(Library, EntryPoint = "rd_kafka_err2str")]
     public static partial IntPtr ErrorToString(int error);
 
