@@ -36,9 +36,7 @@ internal sealed partial class KafkaQueueReceiver : IQueueAdapterReceiver
     private ConsumeResult<byte[], byte[]>? undeadLettered; // read, not decodable, not in the dead letters yet
     private string undeadLetteredError = string.Empty;
     private bool holding;       // reported in the consumer lag
-    private long readOffset;    // the last record read (handed on or skipped)
-    private long handedOffset;  // the last record handed to Orleans' cache
-    private long checkpoint;    // the last offset committed
+    private readonly ReaderPosition position = new();
     private long lastCommit;    // Stopwatch timestamp of the last commit
 
     public KafkaQueueReceiver(KafkaLog log, LogReader reader, int queue, LogRecordCodec codec, StreamConsumerLag lag, ILogger logger)
@@ -77,7 +75,7 @@ internal sealed partial class KafkaQueueReceiver : IQueueAdapterReceiver
 
         var count = maxCount > 0 ? maxCount : DefaultReadCount;
         var containers = new List<IBatchContainer>();
-        long read = readOffset, handed = handedOffset;
+        long read = position.Read, handed = position.Handed;
         while (containers.Count < count)
         {
             ConsumeResult<byte[], byte[]>? record;
@@ -129,17 +127,14 @@ internal sealed partial class KafkaQueueReceiver : IQueueAdapterReceiver
             handed = offset;
         }
 
-        readOffset = read;
-        handedOffset = handed;
-
-        // Nothing of ours is waiting for delivery and what we read since was skipped: no delivery will report it, so move past it now.
-        if (containers.Count == 0 && handedOffset <= checkpoint && readOffset > checkpoint && undeadLettered is null)
+        position.Advance(read, handed);
+        if (containers.Count == 0 && undeadLettered is null && position.AfterSkipping() is { } pastSkipped)
         {
-            await CommitAsync(readOffset).ConfigureAwait(false);
+            await CommitAsync(pastSkipped).ConfigureAwait(false);
         }
-        else if (containers.Count == 0 && checkpoint > 0 && Stopwatch.GetElapsedTime(lastCommit) >= RecommitPeriod)
+        else if (containers.Count == 0 && position.Checkpoint > 0 && Stopwatch.GetElapsedTime(lastCommit) >= RecommitPeriod)
         {
-            await CommitAsync(checkpoint).ConfigureAwait(false);
+            await CommitAsync(position.Checkpoint).ConfigureAwait(false);
         }
 
         return containers;
@@ -148,23 +143,9 @@ internal sealed partial class KafkaQueueReceiver : IQueueAdapterReceiver
     [Obsolete("Use the overload which accepts a CancellationToken.")]
     public Task MessagesDeliveredAsync(IList<IBatchContainer> messages) => MessagesDeliveredAsync(messages, CancellationToken.None);
 
-    public Task MessagesDeliveredAsync(IList<IBatchContainer> messages, CancellationToken cancellationToken)
-    {
-        long delivered = 0;
-        foreach (var message in messages)
-        {
-            if (message is LogBatchContainer container && container.Offset > delivered)
-            {
-                delivered = container.Offset;
-            }
-        }
-
-        // Orleans reports the oldest records of its cache, delivered to every consumer. When the last one handed on
-        // is among them, the records read after it were all skipped, so the checkpoint moves past those as well
-        // (unless one of them still waits for the dead letters).
-        var target = delivered >= handedOffset && undeadLettered is null ? readOffset : delivered;
-        return target > checkpoint ? CommitAsync(target) : Task.CompletedTask;
-    }
+    // A record that still waits for the dead letters holds the checkpoint before it.
+    public Task MessagesDeliveredAsync(IList<IBatchContainer> messages, CancellationToken cancellationToken) =>
+        position.AfterDelivery(messages, holdSkipped: undeadLettered is not null) is { } target ? CommitAsync(target) : Task.CompletedTask;
 
     public Task Shutdown(TimeSpan timeout) => Shutdown(timeout, CancellationToken.None);
 
@@ -196,7 +177,7 @@ internal sealed partial class KafkaQueueReceiver : IQueueAdapterReceiver
             }, CancellationToken.None).ConfigureAwait(false);
         }
 
-        LogStopped(reader.ProviderName, queue, checkpoint);
+        LogStopped(reader.ProviderName, queue, position.Checkpoint);
     }
 
     private async Task<IConsumer<byte[], byte[]>> StartAsync(CancellationToken cancellationToken)
@@ -207,7 +188,7 @@ internal sealed partial class KafkaQueueReceiver : IQueueAdapterReceiver
         {
             var committed = await Task.Run(() => log.Checkpoint(created, queue), cancellationToken).ConfigureAwait(false);
             created.Assign(new TopicPartitionOffset(partition, committed > 0 ? new Offset(committed) : Offset.Beginning));
-            checkpoint = readOffset = handedOffset = committed;
+            position.Start(committed);
             lastCommit = Stopwatch.GetTimestamp();
         }
         catch
@@ -223,7 +204,7 @@ internal sealed partial class KafkaQueueReceiver : IQueueAdapterReceiver
             await lag.HoldAsync(reader, queue).ConfigureAwait(false);
         }
 
-        LogStarted(reader.ProviderName, queue, checkpoint);
+        LogStarted(reader.ProviderName, queue, position.Checkpoint);
         return created;
     }
 
@@ -254,7 +235,7 @@ internal sealed partial class KafkaQueueReceiver : IQueueAdapterReceiver
         try
         {
             await Task.Run(() => committing.Commit([new TopicPartitionOffset(partition, new Offset(offset))])).ConfigureAwait(false);
-            checkpoint = Math.Max(checkpoint, offset);
+            position.Checkpointed(offset);
             lastCommit = Stopwatch.GetTimestamp();
         }
         catch (KafkaException ex)

@@ -29,9 +29,7 @@ internal sealed partial class SqliteQueueReceiver : IQueueAdapterReceiver, IDisp
     private readonly SqliteRecordReader file;
     private readonly StreamConsumerLag lag;
     private bool holding;       // reported in the consumer lag
-    private long readOffset;    // the last record read (handed on or skipped)
-    private long handedOffset;  // the last record handed to Orleans' cache
-    private long checkpoint;    // the last checkpoint written
+    private readonly ReaderPosition position = new();
     private bool fileHasMore;   // the last read from the file was full
     private long lastFileRead;  // Stopwatch timestamp of the last read from the file
 
@@ -56,8 +54,7 @@ internal sealed partial class SqliteQueueReceiver : IQueueAdapterReceiver, IDisp
         using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeoutSource.CancelAfter(timeout);
         await log.OpenAsync(timeoutSource.Token).ConfigureAwait(false);
-        checkpoint = await log.GetCheckpointAsync(reader.ProviderName, queue, timeoutSource.Token).ConfigureAwait(false);
-        readOffset = handedOffset = checkpoint;
+        position.Start(await log.GetCheckpointAsync(reader.ProviderName, queue, timeoutSource.Token).ConfigureAwait(false));
         fileHasMore = true;
         if (!holding)
         {
@@ -65,7 +62,7 @@ internal sealed partial class SqliteQueueReceiver : IQueueAdapterReceiver, IDisp
             await lag.HoldAsync(reader, queue).ConfigureAwait(false);
         }
 
-        LogStarted(reader.ProviderName, queue, checkpoint);
+        LogStarted(reader.ProviderName, queue, position.Checkpoint);
     }
 
     [Obsolete("Use the overload which accepts a CancellationToken.")]
@@ -76,7 +73,7 @@ internal sealed partial class SqliteQueueReceiver : IQueueAdapterReceiver, IDisp
         var count = maxCount > 0 ? maxCount : DefaultReadCount;
         var records = Read(count);
         var containers = new List<IBatchContainer>(records.Count);
-        long read = readOffset, handed = handedOffset;
+        long read = position.Read, handed = position.Handed;
         foreach (var record in records)
         {
             read = record.Offset;
@@ -104,13 +101,10 @@ internal sealed partial class SqliteQueueReceiver : IQueueAdapterReceiver, IDisp
             handed = record.Offset;
         }
 
-        readOffset = read;
-        handedOffset = handed;
-
-        // Nothing of ours is waiting for delivery and what we read since was skipped: no delivery will report it, so move past it now.
-        if (containers.Count == 0 && handedOffset <= checkpoint && readOffset > checkpoint)
+        position.Advance(read, handed);
+        if (containers.Count == 0 && position.AfterSkipping() is { } pastSkipped)
         {
-            await CheckpointAsync(readOffset).ConfigureAwait(false);
+            await CheckpointAsync(pastSkipped).ConfigureAwait(false);
         }
 
         return containers;
@@ -119,22 +113,8 @@ internal sealed partial class SqliteQueueReceiver : IQueueAdapterReceiver, IDisp
     [Obsolete("Use the overload which accepts a CancellationToken.")]
     public Task MessagesDeliveredAsync(IList<IBatchContainer> messages) => MessagesDeliveredAsync(messages, CancellationToken.None);
 
-    public Task MessagesDeliveredAsync(IList<IBatchContainer> messages, CancellationToken cancellationToken)
-    {
-        long delivered = 0;
-        foreach (var message in messages)
-        {
-            if (message is LogBatchContainer container && container.Offset > delivered)
-            {
-                delivered = container.Offset;
-            }
-        }
-
-        // Orleans reports the oldest records of its cache, delivered to every consumer. When the last one handed on
-        // is among them, the records read after it were all skipped, so the checkpoint moves past those as well.
-        var target = delivered >= handedOffset ? readOffset : delivered;
-        return target > checkpoint ? CheckpointAsync(target) : Task.CompletedTask;
-    }
+    public Task MessagesDeliveredAsync(IList<IBatchContainer> messages, CancellationToken cancellationToken) =>
+        position.AfterDelivery(messages) is { } target ? CheckpointAsync(target) : Task.CompletedTask;
 
     public Task Shutdown(TimeSpan timeout) => Shutdown(timeout, CancellationToken.None);
 
@@ -147,7 +127,7 @@ internal sealed partial class SqliteQueueReceiver : IQueueAdapterReceiver, IDisp
         }
 
         Dispose();
-        LogStopped(reader.ProviderName, queue, checkpoint);
+        LogStopped(reader.ProviderName, queue, position.Checkpoint);
         return Task.CompletedTask;
     }
 
@@ -155,7 +135,7 @@ internal sealed partial class SqliteQueueReceiver : IQueueAdapterReceiver, IDisp
 
     private List<LogRecord> Read(int count)
     {
-        if (tail.TryRead(readOffset, count) is { } fromTail)
+        if (tail.TryRead(position.Read, count) is { } fromTail)
         {
             return fromTail;
         }
@@ -163,13 +143,13 @@ internal sealed partial class SqliteQueueReceiver : IQueueAdapterReceiver, IDisp
         // Not in the tail: read the file when it holds more than we read (we are behind, or another writer
         // appended), and otherwise look at it every ExternalPollPeriod for records of other writers.
         var now = Stopwatch.GetTimestamp();
-        if (!fileHasMore && readOffset >= log.KnownEnd(queue) && Stopwatch.GetElapsedTime(lastFileRead, now) < log.ExternalPollPeriod)
+        if (!fileHasMore && position.Read >= log.KnownEnd(queue) && Stopwatch.GetElapsedTime(lastFileRead, now) < log.ExternalPollPeriod)
         {
             return [];
         }
 
         lastFileRead = now;
-        var records = file.ReadAfter(readOffset, count);
+        var records = file.ReadAfter(position.Read, count);
         fileHasMore = records.Count == count;
         if (records.Count > 0)
         {
@@ -182,7 +162,7 @@ internal sealed partial class SqliteQueueReceiver : IQueueAdapterReceiver, IDisp
     private async Task CheckpointAsync(long offset)
     {
         await log.CheckpointAsync(reader.ProviderName, queue, offset).ConfigureAwait(false);
-        checkpoint = Math.Max(checkpoint, offset);
+        position.Checkpointed(offset);
     }
 
     private async Task DeadLetterAsync(LogRecord record, Exception error)
