@@ -115,11 +115,36 @@ class Connection {
     return reply;
   }
 
+  /**
+   * ok() for a frame the cluster may answer `unavailable` (or not at all) for a moment, e.g. while a grain's activation
+   * waits for the log's reader on a busy machine: tried again up to 10 times, each retry logged. `done(reply)` says
+   * whether an error on a retry means an earlier attempt took effect (group.create of this run's fresh name: conflict).
+   */
+  async okRetried(frame, done = () => false) {
+    for (let attempt = 1; ; attempt++) {
+      let reply;
+      try {
+        if (!this.ws || this.ws.readyState !== WebSocket.OPEN) await this.connect();
+        reply = await this.request(frame);
+      } catch (e) {
+        reply = { type: "error", code: "unavailable", message: e.message };
+      }
+      if (reply.type !== "error" || (attempt > 1 && done(reply))) return reply;
+      if (reply.code !== "unavailable" || attempt === 10) fail(`${this.user}: ${frame.type}: ${reply.code} ${reply.message}`);
+      log(`${this.user}: ${frame.type} answered ${reply.code} (${reply.message}); trying again`);
+      await sleep(500);
+    }
+  }
+
+  createGroup(group, members) {
+    return this.okRetried({ type: "group.create", group, members }, (reply) => reply.code === "conflict");
+  }
+
   /** Every message of a timeline, from seq 1 on. */
   async syncAll(timeline) {
     const all = [];
     for (let after = 0; ;) {
-      const page = await this.ok({ type: "sync", timeline, afterSeq: after, limit: 500 });
+      const page = await this.okRetried({ type: "sync", timeline, afterSeq: after, limit: 500 });
       all.push(...page.messages);
       if (!page.hasMore || page.messages.length === 0) return all;
       after = page.messages[page.messages.length - 1].seq;
@@ -142,7 +167,7 @@ got = await alice.push((m) => m.msgId === ack.msgId, "bob's direct message");
 log(`direct ${bob.user} -> ${alice.user}: acked ${ack.timeline}#${ack.seq}, pushed to alice as ${got.timeline}#${got.seq} "${got.body.text}"`);
 
 const group = `g-${run}`;
-await alice.ok({ type: "group.create", group, members: [bob.user] });
+await alice.createGroup(group, [bob.user]);
 ack = await alice.send(`group:${group}`, "live-3", { text: "hi group (alice)" });
 got = await bob.push((m) => m.msgId === ack.msgId, "alice's group message");
 log(`group ${group}, ${alice.user} -> bob: acked #${ack.seq}, pushed "${got.body.text}"`);
@@ -158,7 +183,7 @@ for (let i = 0; i < pairs; i++) {
   users.push(await Connection.open(A, `load-a${i}-${run}`), await Connection.open(B, `load-b${i}-${run}`));
 }
 const loadGroup = `load-${run}`;
-await users[0].ok({ type: "group.create", group: loadGroup, members: users.slice(1).map((u) => u.user) });
+await users[0].createGroup(loadGroup, users.slice(1).map((u) => u.user));
 
 const acked = []; // { sender, to, clientMsgId, timeline, seq, msgId }
 const counters = { resends: 0 };

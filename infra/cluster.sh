@@ -1,20 +1,26 @@
 #!/usr/bin/env bash
 # A local ChatCluster in cluster mode on loopback, the way an operator tries scaling on one machine: a private Redis
-# (Orleans' membership table and the timeline log in Redis Streams), a private PostgreSQL (grain state and messages),
-# N silo processes (Orleans silos that also serve WebSockets) and M gateway processes (Orleans clients that serve
-# WebSockets and the demo page and call the silos). Everything lives under one state folder and listens on 127.0.0.1.
+# (Orleans' membership table, and the timeline log in Redis Streams), a private PostgreSQL (grain state and messages),
+# with STREAMS=kafka a Kafka test broker for the log instead, N silo processes (Orleans silos that also serve WebSockets)
+# and M gateway processes (Orleans clients that serve WebSockets and the demo page and call the silos). Everything lives
+# under one state folder and listens on 127.0.0.1.
 #
 #   bash infra/cluster.sh up [N] [M]  build (Release), start Redis, PostgreSQL, N silos (default 3), M gateways (default 2)
+#   STREAMS=kafka bash infra/cluster.sh up [N] [M]
+#                                     the same with the log on Kafka: also builds and starts the Kafka test broker
+#                                     (Tests/KafkaTestBroker, librdkafka's mock cluster: 3 brokers, IN MEMORY ONLY, not
+#                                     for production: stopping it loses the log); Redis still holds the membership
 #   bash infra/cluster.sh add         start one more silo
 #   bash infra/cluster.sh add-gateway start one more gateway
 #   bash infra/cluster.sh stop I      stop silo I gracefully (SIGTERM: it leaves the cluster, its grains move) and wait
 #   bash infra/cluster.sh kill I      kill silo I (SIGKILL: the others declare it dead in about 1-3 s)
-#   bash infra/cluster.sh status      each process's /healthz as it reports it
+#   bash infra/cluster.sh status      which log is in use, and each process's /healthz as it reports it
 #   bash infra/cluster.sh down        stop everything and delete the state folder
 #
 # Silo I:    http://127.0.0.1:$((5100+I)), silo-to-silo port 127.0.0.1:$((11100+I)), Orleans gateway port 127.0.0.1:$((30000+I)).
 # Gateway J: http://127.0.0.1:$((5200+J)).
-# Settings: CHATCLUSTER_LOCAL (state folder, default ${TMPDIR:-/tmp}/chatcluster-local), REDIS_PORT (6390), PG_PORT (5440).
+# Settings: CHATCLUSTER_LOCAL (state folder, default ${TMPDIR:-/tmp}/chatcluster-local), REDIS_PORT (6390), PG_PORT (5440),
+# STREAMS (read by up: redis, the default, or kafka; later commands use the log the cluster was started with).
 # Dev tokens are on everywhere (POST /api/dev/token); one signing key for all processes, so a token works on any of them.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -25,6 +31,9 @@ pg_port=${PG_PORT:-5440}
 cluster_id=local
 silo_dll="${repo}/Silo/bin/Release/net10.0/ChatCluster.Silo.dll"
 gateway_dll="${repo}/Gateway/bin/Release/net10.0/ChatCluster.Gateway.dll"
+broker_dll="${repo}/Tests/KafkaTestBroker/bin/Release/net10.0/ChatCluster.KafkaTestBroker.dll"
+partitions=8 # the log's partitions (ChatCluster:Streams:Partitions, the silos' default); the Kafka topic is created with as many
+kafka_topic="chatcluster-${cluster_id}-log" # the silos' default topic name, chatcluster-{ClusterId}-log
 start_timeout=120 # seconds a process gets to answer /readyz (two shared cores: a cold start takes 5-20 s)
 
 say() { echo "cluster: $*"; }
@@ -65,10 +74,11 @@ check_ports() { # port...
 pid_of() { cat "${state}/$1-$2/$1.pid" 2>/dev/null || true; } # kind, index
 running() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null; }
 
-build() {
+build() { # log (redis|kafka)
   need dotnet "install the .NET 10 SDK"
-  local log="${TMPDIR:-/tmp}/chatcluster-build.$$.log" project
-  for project in Silo/ChatCluster.Silo.csproj Gateway/ChatCluster.Gateway.csproj; do
+  local log="${TMPDIR:-/tmp}/chatcluster-build.$$.log" project projects=(Silo/ChatCluster.Silo.csproj Gateway/ChatCluster.Gateway.csproj)
+  if [ "$1" = kafka ]; then projects+=(Tests/KafkaTestBroker/ChatCluster.KafkaTestBroker.csproj); fi
+  for project in "${projects[@]}"; do
     say "building ${project} (Release)"
     if ! dotnet build -c Release --nologo "${project}" >"${log}" 2>&1; then
       tail -n 30 "${log}" >&2; rm -f "${log}"
@@ -122,10 +132,64 @@ wait_until() { # seconds, pid to watch ("" for none), command...: 0 once the com
   return 1
 }
 
-# The log's settings, shared by every silo. Redis Streams (the default in cluster mode) on the same Redis.
-# Kafka (issue 14) goes here: CHATCLUSTER__STREAMS__PROVIDER=Kafka and its bootstrap servers.
+# The Kafka test broker: librdkafka's mock cluster (3 brokers on loopback ports it picks) in a process of its own, which
+# outlives this script like Redis does. It keeps the log in memory only: stopping it loses every record and offset.
+# The mock cannot create topics through the admin API (the silos' CreateTopics is refused, and they go on with the
+# existing topic) and would auto-create an unknown topic with 4 partitions, which stops every silo (the partition count
+# must be the silos'): so the log topic and its dead-letter topic are made here, as the silos expect them.
+start_kafka() {
+  [ -f "${broker_dll}" ] || die "${broker_dll} is missing after the build"
+  local dir="${state}/kafka" pid
+  mkdir -p "${dir}"
+  setsid nohup dotnet "${broker_dll}" --brokers 3 --topic "${kafka_topic}:${partitions}:3" \
+    --topic "${kafka_topic}-dead-letters:1:3" >"${dir}/kafka.log" 2>&1 </dev/null &
+  pid=$!
+  echo "${pid}" >"${dir}/kafka.pid"
+  if ! wait_until 60 "${pid}" grep -q '^bootstrap ' "${dir}/kafka.log"; then
+    tail -n 20 "${dir}/kafka.log" >&2
+    die "the Kafka test broker did not start (above, ${dir}/kafka.log); 'bash infra/cluster.sh down' cleans up"
+  fi
+  sed -n 's/^bootstrap //p' "${dir}/kafka.log" | head -n 1 >"${dir}/bootstrap"
+  [ -s "${dir}/bootstrap" ] || die "no bootstrap list in ${dir}/kafka.log"
+  say "Kafka test broker (pid ${pid}; in memory, not for production) on $(kafka_bootstrap), topics ${kafka_topic} (${partitions} partitions) and ${kafka_topic}-dead-letters, log ${dir}/kafka.log"
+}
+
+kafka_bootstrap() { cat "${state}/kafka/bootstrap"; }
+
+# Which log this cluster uses: written by up, read by every later command (so an added silo uses the same one).
+# A state folder from before the file existed is a Redis Streams cluster.
+cluster_log() { cat "${state}/log" 2>/dev/null || echo redis; }
+
+log_name() {
+  if [ "$(cluster_log)" = kafka ]; then
+    echo "Kafka (the test broker, in memory; topic ${kafka_topic}, ${partitions} partitions)"
+  else
+    echo "Redis Streams (on the Redis at 127.0.0.1:${redis_port})"
+  fi
+}
+
+# The log's settings, shared by every silo: Redis Streams (the default in cluster mode) on the same Redis, or Kafka on
+# the test broker this cluster was started with (its bootstrap list is in the state folder).
 export_log_settings() {
-  export CHATCLUSTER__STREAMS__PROVIDER=Redis
+  if [ "$(cluster_log)" = kafka ]; then
+    export CHATCLUSTER__STREAMS__PROVIDER=Kafka
+    CHATCLUSTER__KAFKA__BOOTSTRAPSERVERS=$(kafka_bootstrap)
+    export CHATCLUSTER__KAFKA__BOOTSTRAPSERVERS
+    export CHATCLUSTER__KAFKA__TOPIC=${kafka_topic}
+    export CHATCLUSTER__STREAMS__PARTITIONS=${partitions}
+    # The silos' defaults, written out (they apply only to topics a silo creates); the test broker's topics have 3 replicas.
+    export CHATCLUSTER__KAFKA__REPLICATIONFACTOR=3
+    export CHATCLUSTER__KAFKA__MININSYNCREPLICAS=2
+  else
+    export CHATCLUSTER__STREAMS__PROVIDER=Redis
+  fi
+}
+
+# A silo added later must use the broker the others use; a test broker that is gone took the log with it.
+need_log() {
+  [ "$(cluster_log)" = kafka ] || return 0
+  running "$(cat "${state}/kafka/kafka.pid" 2>/dev/null || true)" \
+    || die "the Kafka test broker of this cluster is not running, and the log it held in memory is gone: 'bash infra/cluster.sh down', then up again"
 }
 
 launch() { # kind (silo|gateway), index: starts the process in the background, returns at once
@@ -205,6 +269,13 @@ need_gateway_program() {
   gateway_runnable || die "${gateway_dll} is not a program in this checkout (no runtimeconfig.json): the Gateway project cannot run on its own yet; use 'up N 0'"
 }
 
+# STREAMS: the log up starts the cluster with. Unset (or empty) is redis, as before Kafka existed.
+streams=${STREAMS:-redis}
+case "${streams}" in
+  redis | kafka) ;;
+  *) die "STREAMS is '${STREAMS}'; it must be 'redis' (Redis Streams, the default) or 'kafka' (the Kafka test broker, in memory)" ;;
+esac
+
 cmd=${1:-}
 case "${cmd}" in
   up)
@@ -222,23 +293,28 @@ case "${cmd}" in
     for i in $(seq 0 $((n - 1))); do read -ra p <<<"$(ports_of silo "${i}")"; ports+=("${p[@]}"); done
     for j in $(seq 0 $((m - 1))); do ports+=("$(gateway_http "${j}")"); done
     check_ports "${ports[@]}"
-    build
+    build "${streams}"
     [ "${m}" -eq 0 ] || need_gateway_program
     mkdir -p "${state}"
     (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"${state}/signing-key")
+    echo "${streams}" >"${state}/log"
     start_redis
     start_postgres
+    if [ "${streams}" = kafka ]; then start_kafka; fi
     # Silos start together (they install the schema under an advisory lock), then the gateways, which need a silo.
     for i in $(seq 0 $((n - 1))); do launch silo "${i}"; done
     for i in $(seq 0 $((n - 1))); do await_ready silo "${i}"; done
     for j in $(seq 0 $((m - 1))); do launch gateway "${j}"; done
     for j in $(seq 0 $((m - 1))); do await_ready gateway "${j}"; done
-    say "up: ${n} silos, ${m} gateways, state in ${state}"
+    say "up: ${n} silos, ${m} gateways, the log in $(log_name), state in ${state}"
     if [ "${m}" -gt 0 ]; then say "open http://127.0.0.1:$(gateway_http 0)"; else say "open http://127.0.0.1:$(silo_http 0)"; fi
     ;;
   add)
     [ $# -eq 1 ] || usage
     need_cluster
+    [ -z "${STREAMS:-}" ] || [ "${streams}" = "$(cluster_log)" ] \
+      || die "add: STREAMS is '${streams}', but this cluster's log is $(cluster_log) (STREAMS is read by up only); unset it"
+    need_log
     start silo "$(next_index silo)"
     ;;
   add-gateway)
@@ -269,7 +345,16 @@ case "${cmd}" in
     [ $# -eq 1 ] || usage
     need_cluster
     redis_pid=$(cat "${state}/redis/redis.pid" 2>/dev/null || true)
+    echo "log: $(log_name)"
     if running "${redis_pid}"; then echo "redis (pid ${redis_pid}): 127.0.0.1:${redis_port}"; else echo "redis: not running"; fi
+    if [ "$(cluster_log)" = kafka ]; then
+      kafka_pid=$(cat "${state}/kafka/kafka.pid" 2>/dev/null || true)
+      if running "${kafka_pid}"; then
+        echo "kafka test broker (pid ${kafka_pid}, in memory): $(kafka_bootstrap)"
+      else
+        echo "kafka test broker: not running (the log it held in memory is gone)"
+      fi
+    fi
     if as_postgres "$(pg_bin)/pg_ctl" -D "${state}/pg/data" status >/dev/null 2>&1; then
       echo "postgres: 127.0.0.1:${pg_port}"
     else
@@ -298,6 +383,13 @@ case "${cmd}" in
       running "${pid}" && kill -KILL "${pid}" && pids+=("${pid}")
     done
     for pid in "${pids[@]}"; do while running "${pid}"; do sleep 0.1; done; done
+    stopped="Redis and PostgreSQL stopped"
+    kafka_pid=$(cat "${state}/kafka/kafka.pid" 2>/dev/null || true)
+    if running "${kafka_pid}"; then
+      kill -TERM "${kafka_pid}"
+      while running "${kafka_pid}"; do sleep 0.1; done
+      stopped="the Kafka test broker, Redis and PostgreSQL stopped"
+    fi
     redis_pid=$(cat "${state}/redis/redis.pid" 2>/dev/null || true)
     if running "${redis_pid}"; then
       kill -TERM "${redis_pid}"
@@ -307,7 +399,7 @@ case "${cmd}" in
       as_postgres "$(pg_bin)/pg_ctl" -D "${state}/pg/data" -m immediate -w stop >/dev/null 2>&1 || true
     fi
     rm -rf "${state}"
-    say "down: ${#pids[@]} processes stopped, Redis and PostgreSQL stopped, ${state} deleted"
+    say "down: ${#pids[@]} processes stopped, ${stopped}, ${state} deleted"
     ;;
   *)
     [ -z "${cmd}" ] || echo "cluster: unknown command '${cmd}'" >&2
