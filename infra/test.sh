@@ -12,7 +12,7 @@ results=TestResults
 # exit hooks: kill every process working in a chatcluster-* temp directory whose owner is gone.
 sweep_stale_servers() {
   local dir owner proc cwd
-  for dir in "${TMPDIR:-/tmp}"/chatcluster-pg-* "${TMPDIR:-/tmp}"/chatcluster-redis-*; do
+  for dir in "${TMPDIR:-/tmp}"/chatcluster-pg-* "${TMPDIR:-/tmp}"/chatcluster-redis-* "${TMPDIR:-/tmp}"/chatcluster-kafka-*; do
     [ -d "${dir}" ] || continue
     owner=$(cat "${dir}/owner.pid" 2>/dev/null || true)
     if [ -n "${owner}" ] && [ -d "/proc/${owner}" ]; then

@@ -20,7 +20,6 @@ public sealed class KafkaTestBroker : IAsyncDisposable
     /// <summary>The broker program's file name in the test output folder.</summary>
     public const string AssemblyFileName = "ChatCluster.KafkaTestBroker.dll";
 
-    private const string DirectoryPrefix = "chatcluster-kafka-";
     private const string BootstrapLinePrefix = "bootstrap ";
     private const int BrokerCount = 3;
 
@@ -80,7 +79,7 @@ public sealed class KafkaTestBroker : IAsyncDisposable
                 AssemblyPath);
         }
 
-        var broker = new KafkaTestBroker(ServerDirectory.Create(DirectoryPrefix));
+        var broker = new KafkaTestBroker(ServerDirectory.Create(ServerDirectory.KafkaPrefix));
         try
         {
             await broker.LaunchAsync(requested, ct).ConfigureAwait(false);

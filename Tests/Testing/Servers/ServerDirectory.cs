@@ -12,6 +12,7 @@ internal sealed class ServerDirectory
 {
     public const string PostgresPrefix = "chatcluster-pg-";
     public const string RedisPrefix = "chatcluster-redis-";
+    public const string KafkaPrefix = "chatcluster-kafka-";
 
     private const string OwnerFile = "owner.pid";
 
@@ -125,6 +126,7 @@ internal sealed class ServerDirectory
         var root = Path.GetTempPath();
         var candidates = Directory.EnumerateDirectories(root, PostgresPrefix + "*")
             .Concat(Directory.EnumerateDirectories(root, RedisPrefix + "*"))
+            .Concat(Directory.EnumerateDirectories(root, KafkaPrefix + "*"))
             .ToList();
         foreach (var path in candidates)
         {
