@@ -117,6 +117,7 @@ public static class SiloWiringExtensions
                     o.Retention = kafka.Retention;
                     o.AppendTimeout = kafka.AppendTimeout;
                     o.Linger = kafka.Linger;
+                    o.FetchWait = kafka.FetchWait;
                     o.RequestTimeout = kafka.RequestTimeout;
                     o.SecurityProtocol = kafka.SecurityProtocol;
                     o.SaslMechanism = kafka.SaslMechanism;

@@ -112,7 +112,7 @@ internal sealed partial class KafkaLog : IMessageLog, IAsyncDisposable
 
         // Prefetch per partition: enough for Orleans' cache to fill, not the default 64 MiB for each of the silo's consumers.
         QueuedMaxMessagesKbytes = 8192,
-        FetchWaitMaxMs = 100,
+        FetchWaitMaxMs = (int)options.FetchWait.TotalMilliseconds,
     }))
         .SetLogHandler((_, message) => LogClient(message))
         .SetErrorHandler((_, error) => LogClientError(error))

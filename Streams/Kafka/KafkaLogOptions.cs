@@ -36,6 +36,13 @@ public sealed partial class KafkaLogOptions
     /// <summary>How long the producer holds an append to batch it with others (<c>linger.ms</c>).</summary>
     public TimeSpan Linger { get; set; } = TimeSpan.FromMilliseconds(1);
 
+    /// <summary>
+    /// How long a reader's fetch may wait at the broker for new records (<c>fetch.wait.max.ms</c>). A Kafka broker answers
+    /// as soon as records arrive, so this bounds how often an idle reader asks, not the latency; librdkafka's mock cluster
+    /// (the test broker) waits it out instead, so there it is the delivery latency of an idle log: set it low there.
+    /// </summary>
+    public TimeSpan FetchWait { get; set; } = TimeSpan.FromMilliseconds(100);
+
     /// <summary>How long a metadata, offset or commit request to the brokers may take.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -100,6 +107,11 @@ public sealed partial class KafkaLogOptions
             {
                 yield return $"{name} is {value}; it must be at least {min}.";
             }
+        }
+
+        if (FetchWait < TimeSpan.FromMilliseconds(1) || FetchWait > TimeSpan.FromSeconds(5))
+        {
+            yield return $"{nameof(FetchWait)} is {FetchWait}; it must be between 1 ms and 5 seconds.";
         }
 
         if (Linger < TimeSpan.Zero || Linger > TimeSpan.FromSeconds(1))

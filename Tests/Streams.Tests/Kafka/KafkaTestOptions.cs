@@ -15,5 +15,8 @@ internal static class KafkaTestOptions
         options.ReplicationFactor = 1;
         options.MinInSyncReplicas = 1;
         options.RequestTimeout = TimeSpan.FromSeconds(5);
+
+        // The test broker holds a fetch for its whole wait even when records arrive (see KafkaLogOptions.FetchWait).
+        options.FetchWait = TimeSpan.FromMilliseconds(5);
     }
 }
