@@ -180,6 +180,8 @@ export_log_settings() {
     # The silos' defaults, written out (they apply only to topics a silo creates); the test broker's topics have 3 replicas.
     export CHATCLUSTER__KAFKA__REPLICATIONFACTOR=3
     export CHATCLUSTER__KAFKA__MININSYNCREPLICAS=2
+    # The test broker holds each fetch for its whole wait even when records arrive (a real broker answers at once).
+    export CHATCLUSTER__KAFKA__FETCHWAIT=00:00:00.005
   else
     export CHATCLUSTER__STREAMS__PROVIDER=Redis
   fi
