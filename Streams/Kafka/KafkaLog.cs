@@ -144,7 +144,10 @@ internal sealed partial class KafkaLog : IMessageLog, IAsyncDisposable
         return Producer.ProduceAsync(options.DeadLetterTopic, new Message<byte[], byte[]> { Key = record.Message.Key, Value = record.Message.Value, Headers = headers });
     }
 
-    /// <summary>The dead letters of <paramref name="readerProvider"/> (reads the whole dead-letter topic: for tests and diagnostics).</summary>
+    /// <summary>
+    /// The records <paramref name="readerProvider"/> set aside, each counted once (a record read again after its partition moved
+    /// before the reader committed past it is dead-lettered again). Reads the whole dead-letter topic: for tests and diagnostics.
+    /// </summary>
     public async Task<long> CountDeadLettersAsync(string readerProvider)
     {
         await OpenAsync(CancellationToken.None).ConfigureAwait(false);
@@ -162,7 +165,7 @@ internal sealed partial class KafkaLog : IMessageLog, IAsyncDisposable
             var open = ends.Where(end => end.Value > 0).Select(end => end.Key).ToHashSet();
             reader.Assign(open.Select(p => new TopicPartitionOffset(options.DeadLetterTopic, p, Offset.Beginning)));
             var expected = Encoding.UTF8.GetBytes(readerProvider);
-            long count = 0;
+            var records = new HashSet<(string Partition, string Offset)>();
             while (open.Count > 0)
             {
                 var record = reader.Consume(options.RequestTimeout) ?? throw new TimeoutException($"Reading {options.DeadLetterTopic} timed out.");
@@ -171,13 +174,15 @@ internal sealed partial class KafkaLog : IMessageLog, IAsyncDisposable
                     open.Remove(record.Partition.Value);
                 }
 
-                if (!record.IsPartitionEOF && record.Message.Headers.TryGetLastBytes("reader", out var deadReader) && deadReader.AsSpan().SequenceEqual(expected))
+                var headers = record.Message?.Headers;
+                if (!record.IsPartitionEOF && headers is not null && headers.TryGetLastBytes("reader", out var deadReader) && deadReader.AsSpan().SequenceEqual(expected)
+                    && headers.TryGetLastBytes("partition", out var partition) && headers.TryGetLastBytes("offset", out var offset))
                 {
-                    count++;
+                    records.Add((Encoding.UTF8.GetString(partition), Encoding.UTF8.GetString(offset)));
                 }
             }
 
-            return count;
+            return (long)records.Count;
         }).ConfigureAwait(false);
     }
 
