@@ -23,11 +23,18 @@ internal static class StreamBench
     public const string FirstNamespace = "bench-first";
     public const string SecondNamespace = "bench-second";
 
+    /// <summary>The Kafka topic's partitions: the Redis and SQLite logs' default queue count.</summary>
+    private const int Queues = 8;
+
     public static async Task<int> RunAsync(string providerName, int publishers, double seconds, string? redisEndpoint, TextWriter output)
     {
         var loadAtStart = LoadAverage.Now();
         // Redis: a private redis-server with appendonly yes (appendfsync everysec, its default) unless an endpoint is given.
         await using var server = providerName == "redis" && redisEndpoint is null ? await RedisServer.StartAsync(appendOnly: true) : null;
+        // Kafka: the test broker (librdkafka's in-memory mock cluster, 3 brokers, in a process of its own), which cannot create
+        // topics through the admin API: the log's topic is created as it starts, with the log's queue count.
+        var topic = $"bench-{Guid.NewGuid():N}"[..20];
+        await using var broker = providerName == "kafka" ? await KafkaTestBroker.StartAsync([(topic, Queues), ($"{topic}-dead-letters", 1)]) : null;
         var directory = Directory.CreateTempSubdirectory("chatcluster-bench-streams-").FullName;
         var counters = new DeliveryCounters();
         LogReader[] readers = [new("first", Namespace, FirstNamespace), new("second", Namespace, SecondNamespace)];
@@ -42,6 +49,15 @@ internal static class StreamBench
                 if (providerName == "sqlite")
                 {
                     silo.AddSqliteLog(Provider, o => o.DatabasePath = Path.Combine(directory, "log.db"), readers);
+                }
+                else if (providerName == "kafka")
+                {
+                    silo.AddKafkaLog(Provider, o =>
+                    {
+                        o.BootstrapServers = broker!.BootstrapServers;
+                        o.Topic = topic;
+                        o.Queues = Queues;
+                    }, readers);
                 }
                 else
                 {
@@ -58,7 +74,9 @@ internal static class StreamBench
             var streams = Enumerable.Range(0, publishers).Select(i => log.GetStream<BenchEvent>(StreamId.Create(Namespace, $"publisher-{i}"))).ToArray();
             var queues = host.Services.GetRequiredService<IStreamLog>().Queues;
 
-            output.WriteLine($"streams: {providerName}{(server is null ? "" : " (private redis-server, appendonly yes)")}, {publishers} publishers, "
+            var where = server is not null ? " (private redis-server, appendonly yes)"
+                : broker is not null ? $" (test broker: librdkafka's in-memory mock cluster, 3 brokers, acks=all, {broker.BootstrapServers})" : "";
+            output.WriteLine($"streams: {providerName}{where}, {publishers} publishers, "
                 + $"{queues} partitions, 2 consumer groups, Orleans silo in process, {Environment.ProcessorCount} cores; load {loadAtStart}; warming up…");
             var seq = new long[publishers];
             await PublishAsync(streams, seq, TimeSpan.FromSeconds(Math.Min(2, seconds)));

@@ -7,8 +7,8 @@ internal static class StreamsCommand
 {
     public static Command Create()
     {
-        var provider = new Option<string>("--provider") { Description = "The log: sqlite (a temporary file) or redis (a private redis-server with AOF, or --redis-endpoint)", DefaultValueFactory = _ => "sqlite" };
-        provider.AcceptOnlyFromAmong("sqlite", "redis");
+        var provider = new Option<string>("--provider") { Description = "The log: sqlite (a temporary file), redis (a private redis-server with AOF, or --redis-endpoint) or kafka (the Kafka test broker: librdkafka's in-memory mock cluster)", DefaultValueFactory = _ => "sqlite" };
+        provider.AcceptOnlyFromAmong("sqlite", "redis", "kafka");
         var redisEndpoint = new Option<string?>("--redis-endpoint") { Description = "With --provider redis: use this Redis (host:port) instead of starting a private redis-server" };
         var publishers = new Option<int>("--publishers") { Description = "Concurrent publisher loops, each awaiting one publish at a time on its own stream", DefaultValueFactory = _ => 1_000 };
         var seconds = new Option<double>("--seconds") { Description = "Measured duration after warm-up", DefaultValueFactory = _ => 10 };
