@@ -17,10 +17,10 @@ namespace ChatCluster.Bench.Backlog;
 
 /// <summary>
 /// Backlog drain on Orleans: phase 1 publishes <c>messages</c> timeline events, as the user grains build them, through
-/// the write-only provider of the Redis Streams log (a silo in this process with no reader, so no consumer group
-/// exists), spread over <c>timelines</c> user timelines with seq increasing per timeline; phase 2 starts a silo wired as
+/// the write-only provider of the log, Redis Streams or Kafka (a silo in this process with no reader, so no consumer
+/// group exists), spread over <c>timelines</c> user timelines with seq increasing per timeline; phase 2 starts a silo wired as
 /// the silo process wires it (<c>AddEmbeddedChatSilo</c>: PostgreSQL grain state and message store, the log in Redis
-/// Streams with the <c>persist</c> and <c>push</c> groups) on the same streams, and times it until every partition's
+/// Streams or Kafka with the <c>persist</c> and <c>push</c> groups) on the same streams, and times it until every partition's
 /// persistence grain has stored its partition's last offset and <c>SELECT count(*) FROM messages</c> is the backlog.
 /// </summary>
 internal static class BacklogBench
@@ -31,21 +31,43 @@ internal static class BacklogBench
     {
         // Private servers unless given: redis-server with appendonly yes (everysec), as `streams --provider redis` runs it;
         // PostgreSQL as the test fixtures run it (fsync off, synchronous_commit off).
-        await using var redisServer = settings.RedisEndpoint is null ? await RedisServer.StartAsync(appendOnly: true) : null;
+        var kafka = settings.Provider == "kafka";
+        await using var redisServer = !kafka && settings.RedisEndpoint is null ? await RedisServer.StartAsync(appendOnly: true) : null;
         await using var postgresServer = settings.Postgres is null ? await PostgresServer.StartAsync() : null;
-        var endpoint = settings.RedisEndpoint ?? redisServer!.Endpoint;
+        var endpoint = settings.RedisEndpoint ?? redisServer?.Endpoint;
         var connectionString = settings.Postgres ?? await postgresServer!.CreateUniqueDatabaseAsync("backlog");
         // A cluster id of its own, so the log's keys (chatcluster:{id}:…) are new even on a given Redis.
-        var siloSettings = SiloSettings.Read(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        var clusterId = $"{ClusterId}-{Guid.NewGuid():N}"[..20];
+        var configuration = new Dictionary<string, string?>
         {
             ["ChatCluster:Storage:Provider"] = "Postgres",
             ["ChatCluster:Storage:PostgresConnectionString"] = connectionString,
-            ["ChatCluster:Streams:Provider"] = "Redis",
-            ["ChatCluster:Redis:Configuration"] = endpoint,
-            ["ChatCluster:Cluster:ClusterId"] = $"{ClusterId}-{Guid.NewGuid():N}"[..20],
-        }).Build());
+            ["ChatCluster:Cluster:ClusterId"] = clusterId,
+        };
+
+        // Kafka: the test broker (librdkafka's in-memory mock cluster, 3 brokers, in a process of its own), which cannot
+        // create topics through the admin API: the log's topic is created as it starts, with the silo's partition count.
+        var partitions = SiloSettings.Read(new ConfigurationBuilder().AddInMemoryCollection(configuration).Build()).Streams.Partitions;
+        var topic = $"backlog-{clusterId}-log";
+        await using var broker = kafka ? await KafkaTestBroker.StartAsync([(topic, partitions), ($"{topic}-dead-letters", 1)]) : null;
+        if (kafka)
+        {
+            configuration["ChatCluster:Streams:Provider"] = "Kafka";
+            configuration["ChatCluster:Kafka:BootstrapServers"] = broker!.BootstrapServers;
+            configuration["ChatCluster:Kafka:Topic"] = topic;
+        }
+        else
+        {
+            configuration["ChatCluster:Streams:Provider"] = "Redis";
+            configuration["ChatCluster:Redis:Configuration"] = endpoint;
+        }
+
+        var siloSettings = SiloSettings.Read(new ConfigurationBuilder().AddInMemoryCollection(configuration).Build());
+        var log = kafka
+            ? $"Kafka {broker!.BootstrapServers} (the test broker: librdkafka's in-memory mock cluster, 3 brokers, acks=all; topic {topic})"
+            : $"Redis {endpoint}{(redisServer is null ? "" : " (private, appendonly yes)")}";
         output.WriteLine($"backlog: {settings.Messages:N0} messages over {settings.Timelines:N0} timelines, {settings.Publishers:N0} publishers, "
-            + $"{siloSettings.Streams.Partitions} partitions, {Environment.ProcessorCount} cores; Redis {endpoint}{(redisServer is null ? "" : " (private, appendonly yes)")}, "
+            + $"{siloSettings.Streams.Partitions} partitions, {Environment.ProcessorCount} cores; {log}, "
             + $"PostgreSQL 127.0.0.1:{new NpgsqlConnectionStringBuilder(connectionString).Port}{(postgresServer is null ? "" : " (private, fsync off)")}; load {LoadAverage.Now()}");
 
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
@@ -61,20 +83,12 @@ internal static class BacklogBench
         return drained ? 0 : 1;
     }
 
-    /// <summary>Phase 1: the backlog, published with no consumer group in Redis yet; returns each partition's last offset.</summary>
+    /// <summary>Phase 1: the backlog, published with no consumer group in the log yet; returns each partition's last offset.</summary>
     private static async Task<long[]> PublishAsync(BacklogSettings settings, SiloSettings siloSettings, TextWriter output)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.UseOrleans(silo => silo
-            .UseLocalhostClustering(siloPort: FreePort.Get(), gatewayPort: 0)
-            .AddRedisLog(TimelineStreams.Provider, o =>
-            {
-                o.Configuration = siloSettings.Redis.Configuration!;
-                o.KeyPrefix = siloSettings.RedisLogKeyPrefix;
-                o.Queues = siloSettings.Streams.Partitions;
-                o.TrimPeriod = TimeSpan.Zero;
-            }));
+        builder.UseOrleans(silo => AddLog(silo.UseLocalhostClustering(siloPort: FreePort.Get(), gatewayPort: 0), settings, siloSettings, trim: false));
         using var host = builder.Build();
         await host.StartAsync();
         var log = host.Services.GetRequiredService<IClusterClient>().GetStreamProvider(TimelineStreams.Provider);
@@ -104,7 +118,7 @@ internal static class BacklogBench
         await all;
         var seconds = stopwatch.Elapsed.TotalSeconds;
         output.WriteLine($"phase 1: published {settings.Messages:N0} in {seconds:F2} s = {settings.Messages / seconds:N0} events/s "
-            + $"(durable: the append script acknowledged by Redis); load {LoadAverage.Now()}");
+            + (settings.Provider == "kafka" ? "(durable: acked by the test broker, acks=all)" : "(durable: the append script acknowledged by Redis)") + $"; load {LoadAverage.Now()}");
 
         var positions = host.Services.GetRequiredService<IStreamLog>();
         var ends = new long[positions.Queues];
@@ -131,13 +145,8 @@ internal static class BacklogBench
                 silo.UseLocalhostClustering(siloPort: FreePort.Get(), gatewayPort: 0, serviceId: ClusterIdentity.ServiceId, clusterId: ClusterIdentity.ServiceId);
                 siloSettings.Runtime.ApplyTo(silo, clustered: false);
                 var postgres = siloSettings.Storage.PooledPostgresConnectionString();
-                silo.AddPostgresGrainStorage(ChatStorage.Name, postgres).AddPostgresMessageStore(postgres)
-                    .AddRedisLog(TimelineStreams.Provider, o =>
-                    {
-                        o.Configuration = siloSettings.Redis.Configuration!;
-                        o.KeyPrefix = siloSettings.RedisLogKeyPrefix;
-                        o.Queues = siloSettings.Streams.Partitions;
-                    }, ChatSiloBuilderExtensions.TimelineReaders.Where(r => r.ProviderName == TimelineStreams.PersistProvider).ToArray())
+                silo.AddPostgresGrainStorage(ChatStorage.Name, postgres).AddPostgresMessageStore(postgres);
+                AddLog(silo, settings, siloSettings, trim: true, ChatSiloBuilderExtensions.TimelineReaders.Where(r => r.ProviderName == TimelineStreams.PersistProvider).ToArray())
                     .AddChat(siloSettings.Chat);
             }
             else
@@ -230,6 +239,26 @@ internal static class BacklogBench
         output.WriteLine($"  checkpoints then (sums over partitions, of {ends.Sum():N0}; Orleans moves them in steps as its cache purges): {string.Join(", ", checkpoints)}");
         return rows == settings.Messages;
     }
+
+    /// <summary>The log of <paramref name="settings"/> as the silo configures it, with <paramref name="readers"/>; Redis without trimming when not <paramref name="trim"/>.</summary>
+    private static ISiloBuilder AddLog(ISiloBuilder silo, BacklogSettings settings, SiloSettings siloSettings, bool trim, params LogReader[] readers) =>
+        settings.Provider == "kafka"
+            ? silo.AddKafkaLog(TimelineStreams.Provider, o =>
+            {
+                o.BootstrapServers = siloSettings.Kafka.BootstrapServers;
+                o.Topic = siloSettings.Kafka.Topic;
+                o.Queues = siloSettings.Streams.Partitions;
+            }, readers)
+            : silo.AddRedisLog(TimelineStreams.Provider, o =>
+            {
+                o.Configuration = siloSettings.Redis.Configuration!;
+                o.KeyPrefix = siloSettings.RedisLogKeyPrefix;
+                o.Queues = siloSettings.Streams.Partitions;
+                if (!trim)
+                {
+                    o.TrimPeriod = TimeSpan.Zero;
+                }
+            }, readers);
 
     private static async Task<long> CountAsync(NpgsqlDataSource dataSource)
     {

@@ -1,6 +1,7 @@
 namespace ChatCluster.Bench.Backlog;
 
 /// <summary>What the backlog bench runs; see <see cref="BacklogCommand"/> for each option.</summary>
+/// <param name="Provider">The log: redis or kafka.</param>
 /// <param name="Messages">Events in the backlog.</param>
 /// <param name="Timelines">User timelines they are spread over.</param>
 /// <param name="Publishers">Publisher loops; loop j owns the timelines t with t mod Publishers = j.</param>
@@ -10,4 +11,4 @@ namespace ChatCluster.Bench.Backlog;
 /// <param name="Postgres">A PostgreSQL connection string to use; null to start a private server.</param>
 /// <param name="ProgressEvery">Time between progress lines.</param>
 internal sealed record BacklogSettings(
-    int Messages, int Timelines, int Publishers, int? BatchSize, bool PersistOnly, string? RedisEndpoint, string? Postgres, TimeSpan ProgressEvery);
+    string Provider, int Messages, int Timelines, int Publishers, int? BatchSize, bool PersistOnly, string? RedisEndpoint, string? Postgres, TimeSpan ProgressEvery);
