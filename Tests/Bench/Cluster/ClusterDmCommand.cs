@@ -12,6 +12,13 @@ internal static class ClusterDmCommand
             Description = "Gateways of a running cluster with development tokens on, comma-separated (e.g. the ones `bash infra/cluster.sh up 3 2` prints: "
                 + "http://127.0.0.1:5200,http://127.0.0.1:5201); default: start Redis, PostgreSQL, the silos and gateways here",
         };
+        var provider = new Option<string>("--provider")
+        {
+            Description = "The timeline log of the started cluster: redis (Redis Streams on the cluster's Redis) or kafka (the Kafka test broker: librdkafka's "
+                + "in-memory mock cluster, the topic created with 8 partitions; Redis still holds the membership)",
+            DefaultValueFactory = _ => "redis",
+        };
+        provider.AcceptOnlyFromAmong("redis", "kafka");
         var silos = new Option<int>("--silos") { Description = "Silo processes to start (without --gateway)", DefaultValueFactory = _ => 3 };
         var gateways = new Option<int>("--gateways") { Description = "Gateway processes to start (without --gateway); 0: the clients connect to the silos, which serve WebSockets too", DefaultValueFactory = _ => 2 };
         var users = new Option<int>("--users") { Description = "Connected users, spread over the gateways (user i on gateway i mod count); user i sends to user i+1", DefaultValueFactory = _ => 200 };
@@ -24,7 +31,7 @@ internal static class ClusterDmCommand
         };
         var command = new Command("cluster-dm", "End-to-end DM throughput and ack latency through a local cluster of silo and gateway processes, with the C# client")
         {
-            gateway, silos, gateways, users, window, seconds, warmup,
+            gateway, provider, silos, gateways, users, window, seconds, warmup,
         };
         command.SetAction(async (parse, _) =>
         {
@@ -40,7 +47,7 @@ internal static class ClusterDmCommand
                 servers.Add(server);
             }
 
-            var settings = new ClusterDmBench.Settings(servers, parse.GetValue(silos), parse.GetValue(gateways), parse.GetValue(users), parse.GetValue(window), parse.GetValue(seconds), parse.GetValue(warmup));
+            var settings = new ClusterDmBench.Settings(servers, parse.GetValue(provider)!, parse.GetValue(silos), parse.GetValue(gateways), parse.GetValue(users), parse.GetValue(window), parse.GetValue(seconds), parse.GetValue(warmup));
             if (settings.Silos < 1 || settings.GatewayProcesses < 0 || settings.Users < 2 || settings.Window < 1 || settings.Seconds <= 0 || settings.WarmupSeconds < 0)
             {
                 await Console.Error.WriteLineAsync("need --silos >= 1, --gateways >= 0, --users >= 2, --window >= 1, --seconds > 0, --warmup-seconds >= 0.");
