@@ -26,10 +26,13 @@ internal sealed partial class KafkaLog : IMessageLog, IAsyncDisposable
     /// <summary>The header that carries a record's stream namespace.</summary>
     public const string NamespaceHeader = "namespace";
 
+    // Records fetched and not yet taken, per partition, before the partition is paused: more than Orleans' cache takes at once.
+    private const int GroupBufferLimit = 8192;
+
     private readonly Lock gate = new();
     private readonly KafkaLogOptions options;
     private readonly ILogger logger;
-    private readonly Dictionary<string, IConsumer<byte[], byte[]>> groupClients = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, KafkaGroupConsumer> groupConsumers = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource closing = new();
     private Task? opening;
     private IProducer<byte[], byte[]>? producer;
@@ -97,33 +100,39 @@ internal sealed partial class KafkaLog : IMessageLog, IAsyncDisposable
         ArgumentException.ThrowIfNullOrWhiteSpace(readerProvider);
         CheckQueue(queue);
         await OpenAsync(ct).ConfigureAwait(false);
-        var client = GroupClient(readerProvider);
-        return await Task.Run(() => Checkpoint(client, queue), ct).ConfigureAwait(false);
+        var group = GroupConsumer(readerProvider);
+        return await Task.Run(() => group.Checkpoint(queue, options.RequestTimeout), ct).ConfigureAwait(false);
     }
 
-    /// <summary>A consumer of the reader's group with nothing assigned yet, for a receiver to assign its partition to.</summary>
-    internal IConsumer<byte[], byte[]> CreateConsumer(string readerProvider) => new ConsumerBuilder<byte[], byte[]>(options.Apply(new ConsumerConfig
+    /// <summary>The silo's consumer of the reader's group, which its receivers assign their partitions to.</summary>
+    internal KafkaGroupConsumer GroupConsumer(string readerProvider)
     {
-        GroupId = options.GroupOf(readerProvider),
-        ClientId = $"chatcluster-{readerProvider}",
-        EnableAutoCommit = false,
-        EnableAutoOffsetStore = false,
-        AutoOffsetReset = AutoOffsetReset.Earliest,
+        lock (gate)
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            if (!groupConsumers.TryGetValue(readerProvider, out var group))
+            {
+                var consumer = new ConsumerBuilder<byte[], byte[]>(options.Apply(new ConsumerConfig
+                {
+                    GroupId = options.GroupOf(readerProvider),
+                    ClientId = $"chatcluster-{readerProvider}",
+                    EnableAutoCommit = false,
+                    EnableAutoOffsetStore = false,
+                    AutoOffsetReset = AutoOffsetReset.Earliest,
 
-        // Prefetch per partition: enough for Orleans' cache to fill, not the default 64 MiB for each of the silo's consumers.
-        QueuedMaxMessagesKbytes = 8192,
-        FetchWaitMaxMs = (int)options.FetchWait.TotalMilliseconds,
-    }))
-        .SetLogHandler((_, message) => LogClient(message))
-        .SetErrorHandler((_, error) => LogClientError(error))
-        .Build();
+                    // Prefetch per partition: enough for Orleans' cache to fill, not librdkafka's default of 64 MiB.
+                    QueuedMaxMessagesKbytes = 8192,
+                    FetchWaitMaxMs = (int)options.FetchWait.TotalMilliseconds,
+                }))
+                    .SetLogHandler((_, message) => LogClient(message))
+                    .SetErrorHandler((_, error) => LogClientError(error))
+                    .Build();
+                group = new KafkaGroupConsumer(consumer, options.Topic, options.GroupOf(readerProvider), GroupBufferLimit, logger);
+                groupConsumers[readerProvider] = group;
+            }
 
-    /// <summary>The checkpoint of <paramref name="consumer"/>'s group on <paramref name="queue"/>, 0 when it has committed none.</summary>
-    internal long Checkpoint(IConsumer<byte[], byte[]> consumer, int queue)
-    {
-        // Committed throws a KafkaException when the group's coordinator does not answer in time.
-        var committed = consumer.Committed([new TopicPartition(options.Topic, queue)], options.RequestTimeout)[0];
-        return committed.Offset.Value < 0 ? 0 : committed.Offset.Value;
+            return group;
+        }
     }
 
     /// <summary>Sets a record aside in the dead-letter topic with who could not read it and why.</summary>
@@ -216,14 +225,16 @@ internal sealed partial class KafkaLog : IMessageLog, IAsyncDisposable
             }
 
             watermarks?.Dispose();
+            List<KafkaGroupConsumer> groups;
             lock (gate)
             {
-                foreach (var client in groupClients.Values)
-                {
-                    client.Dispose();
-                }
+                groups = [.. groupConsumers.Values];
+                groupConsumers.Clear();
+            }
 
-                groupClients.Clear();
+            foreach (var group in groups)
+            {
+                group.Dispose();
             }
         }).ConfigureAwait(false);
         closing.Dispose();
@@ -252,23 +263,6 @@ internal sealed partial class KafkaLog : IMessageLog, IAsyncDisposable
     }
 
     private IConsumer<byte[], byte[]> Watermarks => watermarks ?? throw new InvalidOperationException($"The {this} is not open yet.");
-
-    private IConsumer<byte[], byte[]> GroupClient(string readerProvider)
-    {
-        lock (gate)
-        {
-            ObjectDisposedException.ThrowIf(disposed, this);
-            if (!groupClients.TryGetValue(readerProvider, out var client))
-            {
-                client = new ConsumerBuilder<byte[], byte[]>(options.Apply(new ConsumerConfig { GroupId = options.GroupOf(readerProvider), EnableAutoCommit = false }))
-                    .SetLogHandler((_, message) => LogClient(message))
-                    .Build();
-                groupClients[readerProvider] = client;
-            }
-
-            return client;
-        }
-    }
 
     private async Task OpenCoreAsync(CancellationToken cancellationToken)
     {

@@ -9,9 +9,9 @@ using Orleans.Streams;
 namespace ChatCluster.Streams;
 
 /// <summary>
-/// Reads one partition of the Kafka log for one reader provider: a consumer of the reader's group with the partition
-/// assigned by hand (Orleans' queue balancer decides who holds it, never Kafka's group rebalancing), from the group's
-/// committed offset. It hands the records of the source namespace to Orleans' cache on the reader's stream for the
+/// Reads one partition of the Kafka log for one reader provider: the partition is assigned by hand to the silo's
+/// consumer of the reader's group (Orleans' queue balancer decides who holds it, never Kafka's group rebalancing), from
+/// the group's committed offset. It hands the records of the source namespace to Orleans' cache on the reader's stream for the
 /// queue, skips the others, dead-letters the ones it cannot decode, and commits what Orleans reports delivered.
 /// </summary>
 internal sealed partial class KafkaQueueReceiver : IQueueAdapterReceiver
@@ -29,10 +29,10 @@ internal sealed partial class KafkaQueueReceiver : IQueueAdapterReceiver
     private readonly LogRecordCodec codec;
     private readonly StreamConsumerLag lag;
     private readonly ILogger logger;
-    private readonly TopicPartition partition;
     private readonly byte[] sourceNamespace;
     private readonly StreamId deliveredStream;
-    private IConsumer<byte[], byte[]>? consumer;
+    private KafkaGroupConsumer? group;
+    private KafkaGroupConsumer.Buffer? buffer; // the partition's records, while this receiver holds it
     private ConsumeResult<byte[], byte[]>? undeadLettered; // read, not decodable, not in the dead letters yet
     private string undeadLetteredError = string.Empty;
     private bool holding;       // reported in the consumer lag
@@ -47,7 +47,6 @@ internal sealed partial class KafkaQueueReceiver : IQueueAdapterReceiver
         this.codec = codec;
         this.lag = lag;
         this.logger = logger;
-        partition = new TopicPartition(log.Options.Topic, queue);
         sourceNamespace = Encoding.UTF8.GetBytes(reader.SourceNamespace);
         deliveredStream = StreamId.Create(reader.DeliveredNamespace, queue.ToString(CultureInfo.InvariantCulture));
     }
@@ -67,7 +66,7 @@ internal sealed partial class KafkaQueueReceiver : IQueueAdapterReceiver
     public async Task<IList<IBatchContainer>> GetQueueMessagesAsync(int maxCount, CancellationToken cancellationToken)
     {
         // Orleans pumps a receiver whose Initialize failed (the brokers were unreachable): it starts here instead.
-        var reading = consumer ?? await StartAsync(cancellationToken).ConfigureAwait(false);
+        var reading = buffer ?? await StartAsync(cancellationToken).ConfigureAwait(false);
         if (undeadLettered is { } waiting && !await TryDeadLetterAsync(waiting).ConfigureAwait(false))
         {
             return [];
@@ -78,19 +77,8 @@ internal sealed partial class KafkaQueueReceiver : IQueueAdapterReceiver
         long read = position.Read, handed = position.Handed;
         while (containers.Count < count)
         {
-            ConsumeResult<byte[], byte[]>? record;
-            try
-            {
-                // From what the consumer has fetched already: never waits for the brokers.
-                record = reading.Consume(TimeSpan.Zero);
-            }
-            catch (ConsumeException ex)
-            {
-                LogConsumeFailed(ex, reader.ProviderName, queue, ex.Error.Reason);
-                break;
-            }
-
-            if (record is null || record.IsPartitionEOF)
+            // From what the group's consumer has fetched already: never waits for the brokers.
+            if (!reading.TryTake(out var record))
             {
                 break;
             }
@@ -149,7 +137,7 @@ internal sealed partial class KafkaQueueReceiver : IQueueAdapterReceiver
 
     public Task Shutdown(TimeSpan timeout) => Shutdown(timeout, CancellationToken.None);
 
-    public async Task Shutdown(TimeSpan timeout, CancellationToken cancellationToken)
+    public Task Shutdown(TimeSpan timeout, CancellationToken cancellationToken)
     {
         if (holding)
         {
@@ -157,47 +145,24 @@ internal sealed partial class KafkaQueueReceiver : IQueueAdapterReceiver
             lag.Release(reader, queue);
         }
 
-        if (consumer is { } closing)
+        if (buffer is { } held)
         {
-            consumer = null;
-            await Task.Run(() =>
-            {
-                try
-                {
-                    closing.Close();
-                }
-                catch (KafkaException ex)
-                {
-                    LogCloseFailed(ex, reader.ProviderName, queue);
-                }
-                finally
-                {
-                    closing.Dispose();
-                }
-            }, CancellationToken.None).ConfigureAwait(false);
+            buffer = null;
+            group?.Unassign(held);
         }
 
         LogStopped(reader.ProviderName, queue, position.Checkpoint);
+        return Task.CompletedTask;
     }
 
-    private async Task<IConsumer<byte[], byte[]>> StartAsync(CancellationToken cancellationToken)
+    private async Task<KafkaGroupConsumer.Buffer> StartAsync(CancellationToken cancellationToken)
     {
         await log.OpenAsync(cancellationToken).ConfigureAwait(false);
-        var created = log.CreateConsumer(reader.ProviderName);
-        try
-        {
-            var committed = await Task.Run(() => log.Checkpoint(created, queue), cancellationToken).ConfigureAwait(false);
-            created.Assign(new TopicPartitionOffset(partition, committed > 0 ? new Offset(committed) : Offset.Beginning));
-            position.Start(committed);
-            lastCommit = Stopwatch.GetTimestamp();
-        }
-        catch
-        {
-            created.Dispose();
-            throw;
-        }
-
-        consumer = created;
+        var consumer = group ??= log.GroupConsumer(reader.ProviderName);
+        var committed = await Task.Run(() => consumer.Checkpoint(queue, log.Options.RequestTimeout), cancellationToken).ConfigureAwait(false);
+        position.Start(committed);
+        lastCommit = Stopwatch.GetTimestamp();
+        buffer = consumer.Assign(queue, committed);
         if (!holding)
         {
             holding = true;
@@ -205,7 +170,7 @@ internal sealed partial class KafkaQueueReceiver : IQueueAdapterReceiver
         }
 
         LogStarted(reader.ProviderName, queue, position.Checkpoint);
-        return created;
+        return buffer;
     }
 
     // Should the dead-letter topic refuse it, the record is kept and tried again before anything after it is read.
@@ -227,14 +192,14 @@ internal sealed partial class KafkaQueueReceiver : IQueueAdapterReceiver
     // The group's offset is the next record to read, in Kafka's numbering: the log's offset of the last one delivered.
     private async Task CommitAsync(long offset)
     {
-        if (consumer is not { } committing)
+        if (group is not { } committing || buffer is null)
         {
             return;
         }
 
         try
         {
-            await Task.Run(() => committing.Commit([new TopicPartitionOffset(partition, new Offset(offset))])).ConfigureAwait(false);
+            await Task.Run(() => committing.Commit(queue, offset)).ConfigureAwait(false);
             position.Checkpointed(offset);
             lastCommit = Stopwatch.GetTimestamp();
         }
@@ -260,9 +225,5 @@ internal sealed partial class KafkaQueueReceiver : IQueueAdapterReceiver
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reader {Reader} could not commit offset {Offset} of partition {Queue}; it commits again with the next delivery")]
     private partial void LogCommitFailed(Exception exception, string reader, int queue, long offset);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Reader {Reader} could not read partition {Queue}: {Reason}")]
-    private partial void LogConsumeFailed(Exception exception, string reader, int queue, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Reader {Reader} could not close its consumer of partition {Queue}")]
-    private partial void LogCloseFailed(Exception exception, string reader, int queue);
 }
