@@ -5,9 +5,20 @@ using ChatCluster.Testing.Servers;
 
 namespace ChatCluster.Testing.Processes;
 
+/// <summary>Where a <see cref="ProcessCluster"/>'s silos keep the timeline log.</summary>
+public enum ClusterLog
+{
+    /// <summary>Redis Streams on the cluster's Redis (the default).</summary>
+    RedisStreams,
+
+    /// <summary>Kafka: a <see cref="KafkaTestBroker"/> of the cluster's own, started and stopped with it.</summary>
+    Kafka,
+}
+
 /// <summary>
 /// A cluster of real processes on loopback and free ports, under a cluster id of its own: silo processes in cluster
-/// mode (Orleans' Redis clustering, PostgreSQL grain state and messages, the timeline log in Redis Streams), each
+/// mode (Orleans' Redis clustering, PostgreSQL grain state and messages, the timeline log in Redis Streams or, with
+/// <see cref="ClusterLog.Kafka"/>, in Kafka on a test broker of the cluster's own), each
 /// with a silo port and a gateway port for Orleans clients, and gateway processes (Orleans clients serving
 /// WebSockets). Used by the process tests and the <c>cluster-dm</c> bench. Disposing kills what is left. With private
 /// servers (for chaos tests that stop them) it starts a Redis with AOF and a PostgreSQL of its own, and stops them
@@ -16,6 +27,9 @@ namespace ChatCluster.Testing.Processes;
 public sealed class ProcessCluster : IAsyncDisposable
 {
     public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
+
+    /// <summary>The silos' log queues when the settings do not say (ChatCluster:Streams:Partitions).</summary>
+    public const int DefaultPartitions = 8;
     public const string SigningKey = "process-cluster-tests-signing-key-0123456789";
     private readonly string redisConfiguration;
     private readonly string database;
@@ -23,13 +37,24 @@ public sealed class ProcessCluster : IAsyncDisposable
     private readonly List<HttpClient> clients = [];
     private RedisServer? ownRedis;
     private PostgresServer? ownPostgres;
+    private KafkaTestBroker? ownKafka;
 
-    private ProcessCluster(string redisConfiguration, string database, Dictionary<string, string> extraSettings)
+    private ProcessCluster(string redisConfiguration, string database, Dictionary<string, string> extraSettings, ClusterLog log)
     {
         this.redisConfiguration = redisConfiguration;
         this.database = database;
         this.extraSettings = extraSettings;
+        Log = log;
     }
+
+    /// <summary>Where the silos keep the timeline log.</summary>
+    public ClusterLog Log { get; }
+
+    /// <summary>The cluster's Kafka test broker (with <see cref="ClusterLog.Kafka"/>).</summary>
+    public KafkaTestBroker Kafka => ownKafka ?? throw new InvalidOperationException("This cluster keeps its log in Redis Streams; start it with ClusterLog.Kafka for a Kafka broker.");
+
+    /// <summary>The Kafka topic of the timeline log (with <see cref="ClusterLog.Kafka"/>): the silos' default name for the cluster id.</summary>
+    public string KafkaTopic => $"chatcluster-{ClusterId}-log";
 
     /// <summary>The cluster's own Redis (with <c>privateServers</c>), which a test may stop and start again.</summary>
     public RedisServer Redis => ownRedis ?? throw new InvalidOperationException("This cluster uses a shared Redis; start it with privateServers: true to stop or restart it.");
@@ -54,8 +79,13 @@ public sealed class ProcessCluster : IAsyncDisposable
     /// Starts <paramref name="silos"/> silos and <paramref name="gateways"/> gateways on the test process's shared Redis
     /// and a new database of its shared PostgreSQL, and waits until every process sees all silos.
     /// </summary>
-    /// <remarks>With <paramref name="privateServers"/>, on a Redis (AOF on) and a PostgreSQL started for this cluster alone.</remarks>
-    public static async Task<ProcessCluster> StartAsync(int silos, int gateways, Dictionary<string, string>? settings = null, bool privateServers = false)
+    /// <remarks>
+    /// With <paramref name="privateServers"/>, on a Redis (AOF on) and a PostgreSQL started for this cluster alone. With
+    /// <paramref name="log"/> <see cref="ClusterLog.Kafka"/>, the silos keep the timeline log in Kafka on a test broker
+    /// started for this cluster alone (Redis still holds the membership table and the gateways' silo list).
+    /// </remarks>
+    public static async Task<ProcessCluster> StartAsync(
+        int silos, int gateways, Dictionary<string, string>? settings = null, bool privateServers = false, ClusterLog log = ClusterLog.RedisStreams)
     {
         if (privateServers)
         {
@@ -65,7 +95,7 @@ public sealed class ProcessCluster : IAsyncDisposable
             {
                 ownPostgres = await PostgresServer.StartAsync().ConfigureAwait(false);
                 var ownDatabase = await ownPostgres.CreateUniqueDatabaseAsync("cluster").ConfigureAwait(false);
-                var own = new ProcessCluster(ownRedis.Endpoint, ownDatabase, settings ?? []) { ownRedis = ownRedis, ownPostgres = ownPostgres };
+                var own = new ProcessCluster(ownRedis.Endpoint, ownDatabase, settings ?? [], log) { ownRedis = ownRedis, ownPostgres = ownPostgres };
                 return await own.StartProcessesAsync(silos, gateways).ConfigureAwait(false);
             }
             catch
@@ -82,7 +112,7 @@ public sealed class ProcessCluster : IAsyncDisposable
 
         var redis = await SharedServers.Redis.ConfigureAwait(false);
         var database = await (await SharedServers.Postgres.ConfigureAwait(false)).CreateUniqueDatabaseAsync("cluster").ConfigureAwait(false);
-        return await StartAsync(redis.Endpoint, database, silos, gateways, settings).ConfigureAwait(false);
+        return await new ProcessCluster(redis.Endpoint, database, settings ?? [], log).StartProcessesAsync(silos, gateways).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -92,7 +122,7 @@ public sealed class ProcessCluster : IAsyncDisposable
     public static async Task<ProcessCluster> StartAsync(
         string redisConfiguration, string postgresConnectionString, int silos, int gateways, Dictionary<string, string>? settings = null)
     {
-        var cluster = new ProcessCluster(redisConfiguration, postgresConnectionString, settings ?? []);
+        var cluster = new ProcessCluster(redisConfiguration, postgresConnectionString, settings ?? [], ClusterLog.RedisStreams);
         return await cluster.StartProcessesAsync(silos, gateways).ConfigureAwait(false);
     }
 
@@ -100,6 +130,16 @@ public sealed class ProcessCluster : IAsyncDisposable
     {
         try
         {
+            if (Log == ClusterLog.Kafka)
+            {
+                // The test broker has no topic API and would auto-create the log topic with 4 partitions: it is made
+                // here with the silos' partition count, and its dead-letter topic with one.
+                var partitions = extraSettings.TryGetValue("CHATCLUSTER__STREAMS__PARTITIONS", out var configured)
+                    ? int.Parse(configured, CultureInfo.InvariantCulture)
+                    : DefaultPartitions;
+                ownKafka = await KafkaTestBroker.StartAsync([(KafkaTopic, partitions), ($"{KafkaTopic}-dead-letters", 1)]).ConfigureAwait(false);
+            }
+
             for (var i = 0; i < silos; i++)
             {
                 Silos.Add(StartSilo());
@@ -209,6 +249,11 @@ public sealed class ProcessCluster : IAsyncDisposable
             await process.DisposeAsync().ConfigureAwait(false);
         }
 
+        if (ownKafka is not null)
+        {
+            await ownKafka.DisposeAsync().ConfigureAwait(false);
+        }
+
         if (ownRedis is not null)
         {
             await ownRedis.DisposeAsync().ConfigureAwait(false);
@@ -253,6 +298,14 @@ public sealed class ProcessCluster : IAsyncDisposable
         settings["CHATCLUSTER__CLUSTER__GATEWAYPORT"] = FreePort.Get().ToString(CultureInfo.InvariantCulture);
         settings["CHATCLUSTER__STORAGE__PROVIDER"] = "Postgres";
         settings["CHATCLUSTER__STORAGE__POSTGRESCONNECTIONSTRING"] = database;
+        if (ownKafka is not null)
+        {
+            // The silos' defaults otherwise (replication 3, min.insync.replicas 2: the test broker has three brokers).
+            settings["CHATCLUSTER__STREAMS__PROVIDER"] = "Kafka";
+            settings["CHATCLUSTER__KAFKA__BOOTSTRAPSERVERS"] = ownKafka.BootstrapServers;
+            settings["CHATCLUSTER__KAFKA__TOPIC"] = KafkaTopic;
+        }
+
         return SiloProcess.Start(settings);
     }
 
