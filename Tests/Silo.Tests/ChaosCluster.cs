@@ -40,6 +40,7 @@ internal static class ChaosCluster
     public static async Task VerifyAsync(ProcessCluster cluster, DirectMessageLoad load, ITestOutputHelper output, TimeSpan longestWaitAllowed)
     {
         output.WriteLine(load.Summary());
+        KeepOutputs(cluster, output);
         output.WriteLine("logged most:\n" + load.LoggedDigest());
         load.AssertNoFailures(output);
         Assert.True(load.LongestWait < longestWaitAllowed, $"a send waited {load.LongestWait.TotalSeconds:F1} s for its answer");
@@ -47,12 +48,30 @@ internal static class ChaosCluster
         {
             await load.VerifyStoredAsync(cluster.Database, Settle);
             await load.VerifyAsync(cluster.Gateways[1]);
+            output.WriteLine(load.PushDigest());
         }
         catch when (cluster.Log == ClusterLog.Kafka)
         {
             output.WriteLine(DescribeKafkaLog(cluster));
             throw;
         }
+    }
+
+    /// <summary>Where <c>CHATCLUSTER_CHAOS_LOGS</c> names a directory, every process's output goes there (for a look at a run that passed).</summary>
+    private static void KeepOutputs(ProcessCluster cluster, ITestOutputHelper output)
+    {
+        if (Environment.GetEnvironmentVariable("CHATCLUSTER_CHAOS_LOGS") is not { Length: > 0 } directory)
+        {
+            return;
+        }
+
+        Directory.CreateDirectory(directory);
+        foreach (var (process, i) in cluster.Silos.Concat(cluster.Gateways).Select((p, i) => (p, i)))
+        {
+            File.WriteAllText(Path.Combine(directory, $"{cluster.ClusterId}-{i}-{process.Name}.log"), process.Output);
+        }
+
+        output.WriteLine($"the processes' output is in {directory}/{cluster.ClusterId}-*.log");
     }
 
     // What the consumer groups of the Kafka log hold, and what the silos said about Kafka: a message missing from

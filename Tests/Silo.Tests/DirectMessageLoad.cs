@@ -105,6 +105,18 @@ internal sealed class DirectMessageLoad : IAsyncDisposable
     public int PushedBetween(DateTime from, DateTime to, IReadOnlySet<string> except) =>
         listeners.Sum(l => l.Pushes.Count(p => p.At >= from && p.At < to && !except.Contains(p.MsgId)));
 
+    /// <summary>
+    /// One line for the test's output: how many acked messages their recipient has not had pushed (yet), and how many
+    /// it had pushed more than once. Not checked: a push is best effort (a client that missed one syncs).
+    /// </summary>
+    public string PushDigest()
+    {
+        var byUser = listeners.ToDictionary(l => l.User, l => l.Pushes.GroupBy(p => p.MsgId).ToDictionary(g => g.Key, g => g.Count()));
+        var missing = acks.Count(a => !byUser.TryGetValue(a.To, out var pushed) || !pushed.ContainsKey(a.Ack.MsgId));
+        var repeated = byUser.Values.Sum(pushed => pushed.Values.Count(c => c > 1));
+        return $"pushes: {missing} of {Acked} acked messages not pushed to their recipient; {repeated} pushed more than once";
+    }
+
     /// <summary>Pushes received by the recipients in all.</summary>
     public int Pushed => listeners.Sum(l => l.Pushes.Count);
 
