@@ -300,10 +300,13 @@ public sealed class ProcessCluster : IAsyncDisposable
         settings["CHATCLUSTER__STORAGE__POSTGRESCONNECTIONSTRING"] = database;
         if (ownKafka is not null)
         {
-            // The silos' defaults otherwise (replication 3, min.insync.replicas 2: the test broker has three brokers).
+            // The silos' defaults otherwise (replication 3, min.insync.replicas 2: the test broker has three brokers),
+            // except the fetch wait: the test broker holds every fetch for all of it, even when records arrive (as
+            // infra/cluster.sh sets it for the test broker).
             settings["CHATCLUSTER__STREAMS__PROVIDER"] = "Kafka";
             settings["CHATCLUSTER__KAFKA__BOOTSTRAPSERVERS"] = ownKafka.BootstrapServers;
             settings["CHATCLUSTER__KAFKA__TOPIC"] = KafkaTopic;
+            settings["CHATCLUSTER__KAFKA__FETCHWAIT"] = "00:00:00.005";
         }
 
         return SiloProcess.Start(settings);
