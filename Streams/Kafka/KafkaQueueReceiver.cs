@@ -84,6 +84,13 @@ internal sealed partial class KafkaQueueReceiver : IQueueAdapterReceiver
             }
 
             var offset = record.Offset.Value + 1;
+            if (offset > read + 1)
+            {
+                // The producer writes consecutive offsets: the ones between were deleted (retention) before this reader came to them.
+                LogRecordsLost(reader.ProviderName, queue, read + 1, offset - 1);
+                StreamMetrics.RecordsLost(reader.ProviderName, queue, offset - 1 - read);
+            }
+
             read = offset;
             if (!record.Message.Headers.TryGetLastBytes(KafkaLog.NamespaceHeader, out var ns) || !ns.AsSpan().SequenceEqual(sourceNamespace))
             {
@@ -218,6 +225,9 @@ internal sealed partial class KafkaQueueReceiver : IQueueAdapterReceiver
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reader {Reader} could not decode the record at offset {Offset} of partition {Queue}: it goes to the dead letters and is skipped")]
     private partial void LogDeadLetter(Exception exception, string reader, int queue, long offset);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Reader {Reader} lost records {From} to {To} of partition {Queue}: the topic no longer holds them (deleted by retention before the reader came to them)")]
+    private partial void LogRecordsLost(string reader, int queue, long from, long to);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reader {Reader} could not put the record at offset {Offset} of partition {Queue} in the dead letters; trying again before reading on")]
     private partial void LogDeadLetterFailed(Exception exception, string reader, int queue, long offset);

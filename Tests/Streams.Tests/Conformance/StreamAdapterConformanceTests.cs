@@ -166,7 +166,7 @@ public abstract class StreamAdapterConformanceTests : IAsyncLifetime
     [Fact]
     public async Task An_undecodable_record_is_dead_lettered_counted_and_skipped()
     {
-        using var deadLetters = new DeadLetterListener();
+        using var deadLetters = new StreamCounterListener(StreamMetrics.DeadLettersName);
         const int streams = 8, perStream = 10;
         var cluster = await StartClusterAsync();
         var silo = cluster.GetSiloServiceProvider();

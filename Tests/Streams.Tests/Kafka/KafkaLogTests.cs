@@ -1,6 +1,7 @@
 using ChatCluster.Streams.Tests.Conformance;
 using ChatCluster.Testing.Servers;
 using Confluent.Kafka;
+using Confluent.Kafka.Admin;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Orleans.Runtime;
@@ -139,6 +140,50 @@ public sealed class KafkaLogTests : IAsyncLifetime
         await receiver.Shutdown(TimeSpan.FromSeconds(5), CancellationToken.None);
         Assert.Empty(lag.HeldQueues);
         Assert.Empty(LagGauge.Read(lag));
+    }
+
+    [Fact]
+    public async Task Records_deleted_before_a_reader_came_to_them_are_reported_lost()
+    {
+        // What retention does to a reader that fell too far behind. A broker deletes the first records on request; the
+        // test broker cannot, but keeps only the last 5 MiB of a partition, so 12 records of 600 KB push the first out.
+        var log = await OpenAsync();
+        var large = new string('x', 600_000);
+        for (var i = 0; i < 12; i++)
+        {
+            await log.AppendAsync(2, StreamId.Create(TestNamespaces.Source, "s2"), Codec.Encode(LogRecordCodec.Body(new[] { new TestEvent("run", large, i) }, null)), new LogRecordBody());
+        }
+
+        using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrapServers }).Build())
+        {
+            try
+            {
+                await admin.DeleteRecordsAsync([new TopicPartitionOffset(topic, 2, 3)]);
+            }
+            catch (DeleteRecordsException ex) when (ex.Results.All(result => result.Error.Code == Confluent.Kafka.ErrorCode.Local_UnsupportedFeature))
+            {
+            }
+        }
+
+        using var lost = new StreamCounterListener(StreamMetrics.LostName);
+        var logger = new CapturingLogger();
+        var lag = new StreamConsumerLag(log, NullLogger.Instance);
+        lags.Add(lag);
+        var receiver = new KafkaQueueReceiver(log, Reader, 2, Codec, lag, logger);
+        await receiver.Initialize(TimeSpan.FromSeconds(30), CancellationToken.None);
+
+        var read = new List<LogBatchContainer>();
+        await Eventually.WaitAsync(async () =>
+        {
+            read.AddRange((await receiver.GetQueueMessagesAsync(100, CancellationToken.None)).Cast<LogBatchContainer>());
+            return read.Count > 0 && read[^1].Offset == 12;
+        }, () => $"read up to offset {read.LastOrDefault()?.Offset}");
+        var first = read[0].Offset;
+        Assert.True(first > 1, "No record was deleted: the test did not set up what it checks.");
+        Assert.Equal(Enumerable.Range((int)first, 13 - (int)first).Select(offset => (long)offset), read.Select(container => container.Offset));
+        Assert.Contains(logger.Messages, message => message.StartsWith($"Error: Reader persist lost records 1 to {first - 1} of partition 2", StringComparison.Ordinal));
+        Assert.Equal(first - 1, lost.CountOf(Reader.ProviderName));
+        await receiver.Shutdown(TimeSpan.FromSeconds(5), CancellationToken.None);
     }
 
     [Fact]

@@ -31,7 +31,7 @@ public sealed class SqliteQueueReceiverTests : IAsyncLifetime, IAsyncDisposable
     [Fact]
     public async Task A_corrupt_record_in_the_file_is_dead_lettered_and_the_others_delivered()
     {
-        using var deadLetters = new DeadLetterListener();
+        using var deadLetters = new StreamCounterListener(StreamMetrics.DeadLettersName);
         var log = await fixture.OpenAsync(queues: 2);
         await fixture.AppendAsync(log, 1, TestNamespaces.Source, "a", new TestEvent("run", "a", 0));
         byte[] garbage = [1, 2, 3, 4, 5];

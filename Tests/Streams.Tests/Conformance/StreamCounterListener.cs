@@ -3,17 +3,17 @@ using System.Diagnostics.Metrics;
 
 namespace ChatCluster.Streams.Tests.Conformance;
 
-/// <summary>Counts the dead-letter counter's increments per provider while it lives.</summary>
-public sealed class DeadLetterListener : IDisposable
+/// <summary>Counts the increments of one of the stream adapters' counters (<see cref="StreamMetrics"/>) per provider while it lives.</summary>
+public sealed class StreamCounterListener : IDisposable
 {
     private readonly MeterListener listener = new();
     private readonly ConcurrentDictionary<string, long> counts = new(StringComparer.Ordinal);
 
-    public DeadLetterListener()
+    public StreamCounterListener(string instrumentName)
     {
         listener.InstrumentPublished = (instrument, meterListener) =>
         {
-            if (instrument.Meter.Name == StreamMetrics.MeterName && instrument.Name == StreamMetrics.DeadLettersName)
+            if (instrument.Meter.Name == StreamMetrics.MeterName && instrument.Name == instrumentName)
             {
                 meterListener.EnableMeasurementEvents(instrument);
             }
