@@ -47,6 +47,10 @@ internal static class BacklogBench
             ["ChatCluster:Storage:PostgresConnectionString"] = connectionString,
             ["ChatCluster:Cluster:ClusterId"] = clusterId,
         };
+        if (settings.Partitions is { } count)
+        {
+            configuration["ChatCluster:Streams:Partitions"] = count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
 
         // Kafka: the test broker (librdkafka's in-memory mock cluster, 3 brokers, in a process of its own), which cannot
         // create topics through the admin API: the log's topic is created as it starts, with the silo's partition count.
@@ -58,6 +62,9 @@ internal static class BacklogBench
             configuration["ChatCluster:Streams:Provider"] = "Kafka";
             configuration["ChatCluster:Kafka:BootstrapServers"] = broker!.BootstrapServers;
             configuration["ChatCluster:Kafka:Topic"] = topic;
+
+            // The test broker holds a fetch for its whole wait even when records arrive (a real broker answers at once).
+            configuration["ChatCluster:Kafka:FetchWait"] = "00:00:00.005";
         }
         else
         {
@@ -271,6 +278,7 @@ internal static class BacklogBench
                 o.BootstrapServers = siloSettings.Kafka.BootstrapServers;
                 o.Topic = siloSettings.Kafka.Topic;
                 o.Queues = siloSettings.Streams.Partitions;
+                o.FetchWait = siloSettings.Kafka.FetchWait;
             }, readers)
             : silo.AddRedisLog(TimelineStreams.Provider, o =>
             {

@@ -9,6 +9,7 @@ namespace ChatCluster.Bench.Backlog;
 /// <param name="PersistOnly">Phase 2 without the push group (as the hand-written runtime's bench ran it).</param>
 /// <param name="RedisEndpoint">A Redis to use; null to start a private one with AOF.</param>
 /// <param name="Postgres">A PostgreSQL connection string to use; null to start a private server.</param>
+/// <param name="Partitions">The log's partitions; null for the silo's.</param>
 /// <param name="ProgressEvery">Time between progress lines.</param>
 internal sealed record BacklogSettings(
-    string Provider, int Messages, int Timelines, int Publishers, int? BatchSize, bool PersistOnly, string? RedisEndpoint, string? Postgres, TimeSpan ProgressEvery);
+    string Provider, int Messages, int Timelines, int Publishers, int? BatchSize, bool PersistOnly, string? RedisEndpoint, string? Postgres, int? Partitions, TimeSpan ProgressEvery);

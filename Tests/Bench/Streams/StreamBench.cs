@@ -57,6 +57,9 @@ internal static class StreamBench
                         o.BootstrapServers = broker!.BootstrapServers;
                         o.Topic = topic;
                         o.Queues = Queues;
+
+                        // The test broker holds a fetch for its whole wait even when records arrive (a real broker answers at once).
+                        o.FetchWait = TimeSpan.FromMilliseconds(5);
                     }, readers);
                 }
                 else
