@@ -26,8 +26,9 @@ internal sealed partial class KafkaLog : IMessageLog, IAsyncDisposable
     /// <summary>The header that carries a record's stream namespace.</summary>
     public const string NamespaceHeader = "namespace";
 
-    // Records fetched and not yet taken, per partition, before the partition is paused: more than Orleans' cache takes at once.
-    private const int GroupBufferLimit = 8192;
+    // Records fetched and not yet taken, per partition, before the partition is paused: a few of Orleans' reads (a tenth of
+    // its cache each), and not so many that a silo holding many partitions of a backlog fills its memory with them.
+    private const int GroupBufferLimit = 1024;
 
     private readonly Lock gate = new();
     private readonly KafkaLogOptions options;
