@@ -24,9 +24,8 @@ internal static class StreamBench
     public const string SecondNamespace = "bench-second";
 
     /// <summary>The Kafka topic's partitions: the Redis and SQLite logs' default queue count.</summary>
-    private const int Queues = 8;
 
-    public static async Task<int> RunAsync(string providerName, int publishers, double seconds, string? redisEndpoint, TextWriter output)
+    public static async Task<int> RunAsync(string providerName, int publishers, double seconds, int queues, string? redisEndpoint, TextWriter output)
     {
         var loadAtStart = LoadAverage.Now();
         // Redis: a private redis-server with appendonly yes (appendfsync everysec, its default) unless an endpoint is given.
@@ -34,7 +33,7 @@ internal static class StreamBench
         // Kafka: the test broker (librdkafka's in-memory mock cluster, 3 brokers, in a process of its own), which cannot create
         // topics through the admin API: the log's topic is created as it starts, with the log's queue count.
         var topic = $"bench-{Guid.NewGuid():N}"[..20];
-        await using var broker = providerName == "kafka" ? await KafkaTestBroker.StartAsync([(topic, Queues), ($"{topic}-dead-letters", 1)]) : null;
+        await using var broker = providerName == "kafka" ? await KafkaTestBroker.StartAsync([(topic, queues), ($"{topic}-dead-letters", 1)]) : null;
         var directory = Directory.CreateTempSubdirectory("chatcluster-bench-streams-").FullName;
         var counters = new DeliveryCounters();
         LogReader[] readers = [new("first", Namespace, FirstNamespace), new("second", Namespace, SecondNamespace)];
@@ -48,7 +47,11 @@ internal static class StreamBench
                 silo.UseLocalhostClustering(siloPort: FreePort.Get(), gatewayPort: 0);
                 if (providerName == "sqlite")
                 {
-                    silo.AddSqliteLog(Provider, o => o.DatabasePath = Path.Combine(directory, "log.db"), readers);
+                    silo.AddSqliteLog(Provider, o =>
+                    {
+                        o.DatabasePath = Path.Combine(directory, "log.db");
+                        o.Queues = queues;
+                    }, readers);
                 }
                 else if (providerName == "kafka")
                 {
@@ -56,7 +59,7 @@ internal static class StreamBench
                     {
                         o.BootstrapServers = broker!.BootstrapServers;
                         o.Topic = topic;
-                        o.Queues = Queues;
+                        o.Queues = queues;
 
                         // The test broker holds a fetch for its whole wait even when records arrive (a real broker answers at once).
                         o.FetchWait = TimeSpan.FromMilliseconds(5);
@@ -68,6 +71,7 @@ internal static class StreamBench
                     {
                         o.Configuration = redisEndpoint ?? server!.Endpoint;
                         o.KeyPrefix = $"bench-{Guid.NewGuid():N}"[..20];
+                        o.Queues = queues;
                     }, readers);
                 }
             });
@@ -75,7 +79,7 @@ internal static class StreamBench
             await host.StartAsync();
             var log = host.Services.GetRequiredService<IClusterClient>().GetStreamProvider(Provider);
             var streams = Enumerable.Range(0, publishers).Select(i => log.GetStream<BenchEvent>(StreamId.Create(Namespace, $"publisher-{i}"))).ToArray();
-            var queues = host.Services.GetRequiredService<IStreamLog>().Queues;
+            queues = host.Services.GetRequiredService<IStreamLog>().Queues;
 
             var where = server is not null ? " (private redis-server, appendonly yes)"
                 : broker is not null ? $" (test broker: librdkafka's in-memory mock cluster, 3 brokers, acks=all, {broker.BootstrapServers})" : "";
