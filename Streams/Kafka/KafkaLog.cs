@@ -68,7 +68,7 @@ internal sealed partial class KafkaLog : IMessageLog, IAsyncDisposable
         }
     }
 
-    public async Task AppendAsync(int queue, StreamId streamId, byte[] payload, LogRecordBody body)
+    public Task AppendAsync(int queue, StreamId streamId, byte[] payload, LogRecordBody body)
     {
         CheckQueue(queue);
         var message = new Message<byte[], byte[]>
@@ -80,7 +80,7 @@ internal sealed partial class KafkaLog : IMessageLog, IAsyncDisposable
 
         // ProduceAsync hands the record to the producer before it returns: one producer per silo keeps a grain's appends
         // in call order, and idempotence keeps them in order (and single) through the producer's retries.
-        await Producer.ProduceAsync(new TopicPartition(options.Topic, queue), message).ConfigureAwait(false);
+        return Producer.ProduceAsync(new TopicPartition(options.Topic, queue), message);
     }
 
     public IQueueAdapterReceiver CreateReceiver(LogReader reader, int queue, LogRecordCodec codec, StreamConsumerLag lag, ILoggerFactory loggerFactory) =>
@@ -247,6 +247,12 @@ internal sealed partial class KafkaLog : IMessageLog, IAsyncDisposable
     {
         get
         {
+            // Every append comes here: the common case (open, no fatal error since) takes no lock.
+            if (Volatile.Read(ref producer) is { } open && !Volatile.Read(ref producerFailed))
+            {
+                return open;
+            }
+
             lock (gate)
             {
                 ObjectDisposedException.ThrowIf(disposed, this);
