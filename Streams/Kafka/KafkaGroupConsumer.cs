@@ -49,7 +49,7 @@ internal sealed partial class KafkaGroupConsumer : IDisposable
             var buffer = new Buffer(this, partition);
             if (buffers.TryRemove(partition, out var previous))
             {
-                consumer.IncrementalUnassign([previous.TopicPartition]);
+                Release(previous);
             }
 
             buffers[partition] = buffer;
@@ -74,7 +74,7 @@ internal sealed partial class KafkaGroupConsumer : IDisposable
                 return;
             }
 
-            consumer.IncrementalUnassign([buffer.TopicPartition]);
+            Release(buffer);
         }
     }
 
@@ -145,27 +145,68 @@ internal sealed partial class KafkaGroupConsumer : IDisposable
         }
     }
 
-    private void Pause(Buffer buffer)
+    // Under the gate. librdkafka keeps a partition paused by the application through an unassign and a later assign, so a
+    // buffer given up while paused is resumed first: the partition's next holder here would otherwise never get a record.
+    private void Release(Buffer buffer)
+    {
+        if (buffer.Paused)
+        {
+            consumer.Resume([buffer.TopicPartition]);
+            buffer.Paused = false;
+        }
+
+        consumer.IncrementalUnassign([buffer.TopicPartition]);
+    }
+
+    // On the fetching thread, when the buffer has reached its limit. The pause and the resume are decided and made under the
+    // gate, on the buffer's count at that moment, so that the partition is paused exactly when the buffer says so: a receiver
+    // that drained the buffer between the fetching thread's check and its pause would otherwise leave it paused for good.
+    private void PauseIfFull(Buffer buffer)
     {
         lock (gate)
         {
-            if (!disposed && buffers.TryGetValue(buffer.Partition, out var current) && current == buffer)
+            if (disposed || buffer.Paused || !buffers.TryGetValue(buffer.Partition, out var current) || current != buffer)
             {
-                consumer.Pause([buffer.TopicPartition]);
+                return;
+            }
+
+            // Marked before the count is read (a full fence), so that every take after this read sees the mark and can resume.
+            buffer.Paused = true;
+            if (buffer.Count < bufferLimit)
+            {
+                buffer.Paused = false;
+                return;
+            }
+
+            consumer.Pause([buffer.TopicPartition]);
+        }
+    }
+
+    // On the receiver's thread, when it took from a paused buffer down to half its limit.
+    private void ResumeIfDrained(Buffer buffer)
+    {
+        lock (gate)
+        {
+            if (disposed || !buffer.Paused || buffer.Count > bufferLimit / 2 || !buffers.TryGetValue(buffer.Partition, out var current) || current != buffer)
+            {
+                return;
+            }
+
+            try
+            {
+                consumer.Resume([buffer.TopicPartition]);
+                buffer.Paused = false;
+            }
+            catch (KafkaException ex)
+            {
+                // Not thrown out of the take: the record taken is the receiver's, and its next take tries again.
+                LogResumeFailed(ex, group, buffer.Partition, ex.Error.Reason);
             }
         }
     }
 
-    private void Resume(Buffer buffer)
-    {
-        lock (gate)
-        {
-            if (!disposed && buffers.TryGetValue(buffer.Partition, out var current) && current == buffer)
-            {
-                consumer.Resume([buffer.TopicPartition]);
-            }
-        }
-    }
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The consumer of group {Group} could not resume partition {Partition}: {Reason}")]
+    private partial void LogResumeFailed(Exception exception, string group, int partition, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The consumer of group {Group} could not fetch: {Reason}")]
     private partial void LogFetchFailed(Exception exception, string group, string reason);
@@ -174,11 +215,23 @@ internal sealed partial class KafkaGroupConsumer : IDisposable
     internal sealed class Buffer(KafkaGroupConsumer owner, int partition)
     {
         private readonly ConcurrentQueue<ConsumeResult<byte[], byte[]>> records = new();
-        private int paused; // 1 while the partition is paused for a full buffer
+        private int paused; // 1 while the partition is paused (or about to be) for a full buffer; written under the owner's gate
 
         public int Partition { get; } = partition;
 
         public TopicPartition TopicPartition { get; } = new(owner.topic, partition);
+
+        /// <summary>The records fetched and not taken yet.</summary>
+        public int Count => records.Count;
+
+        /// <summary>Whether the partition is paused for a full buffer.</summary>
+        public bool Paused
+        {
+            get => Volatile.Read(ref paused) == 1;
+
+            // A full fence: the pause reads the count after it marks the buffer, and a take reads the mark after it dequeues.
+            internal set => Interlocked.Exchange(ref paused, value ? 1 : 0);
+        }
 
         /// <summary>The next record fetched, if any (never waits).</summary>
         public bool TryTake(out ConsumeResult<byte[], byte[]> record)
@@ -188,9 +241,9 @@ internal sealed partial class KafkaGroupConsumer : IDisposable
                 return false;
             }
 
-            if (Volatile.Read(ref paused) == 1 && records.Count <= owner.bufferLimit / 2 && Interlocked.Exchange(ref paused, 0) == 1)
+            if (Paused && records.Count <= owner.bufferLimit / 2)
             {
-                owner.Resume(this);
+                owner.ResumeIfDrained(this);
             }
 
             return true;
@@ -199,9 +252,9 @@ internal sealed partial class KafkaGroupConsumer : IDisposable
         internal void Add(ConsumeResult<byte[], byte[]> record)
         {
             records.Enqueue(record);
-            if (records.Count >= owner.bufferLimit && Interlocked.Exchange(ref paused, 1) == 0)
+            if (!Paused && records.Count >= owner.bufferLimit)
             {
-                owner.Pause(this);
+                owner.PauseIfFull(this);
             }
         }
     }

@@ -186,6 +186,42 @@ public sealed class KafkaLogTests : IAsyncLifetime
         await receiver.Shutdown(TimeSpan.FromSeconds(5), CancellationToken.None);
     }
 
+    /// <summary>
+    /// librdkafka keeps a partition paused by the application through an unassign: a queue that leaves a silo while its
+    /// buffer is full and comes back later is fetched again.
+    /// </summary>
+    [Fact]
+    public async Task A_partition_given_up_while_paused_is_fetched_again_when_assigned_anew()
+    {
+        var log = await OpenAsync();
+        for (var i = 0; i < 8; i++)
+        {
+            await AppendAsync(log, queue: 0, "s0", i);
+        }
+
+        var client = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = bootstrapServers, GroupId = $"{topic}-pausing", EnableAutoCommit = false }).Build();
+        using var group = new KafkaGroupConsumer(client, topic, $"{topic}-pausing", bufferLimit: 4, NullLogger.Instance);
+        var first = group.Assign(0, 0);
+        await Eventually.WaitAsync(() => first.Paused, () => $"the first buffer full ({first.Count} records)", TimeSpan.FromSeconds(30));
+        group.Unassign(first);
+
+        var second = group.Assign(0, 0);
+        var offsets = new List<long>();
+        await Eventually.WaitAsync(
+            () =>
+            {
+                while (second.TryTake(out var record))
+                {
+                    offsets.Add(record.Offset.Value);
+                }
+
+                return offsets.Count >= 8;
+            },
+            () => $"{offsets.Count} of 8 records fetched after the partition came back",
+            TimeSpan.FromSeconds(30));
+        Assert.Equal(Enumerable.Range(0, 8).Select(offset => (long)offset), offsets);
+    }
+
     [Fact]
     public void Bad_options_are_refused_each_naming_its_setting()
     {
