@@ -38,6 +38,11 @@ public sealed class GatewayMetrics : IDisposable
         // Process-wide, not per host: with the RSS it tells managed memory from native (sockets, pools, the runtime).
         Meter.CreateObservableGauge("chatcluster_process_gc_heap_bytes", () => GC.GetGCMemoryInfo().HeapSizeBytes, unit: "By",
             description: "Managed heap size at the last garbage collection, in bytes.");
+        // Per message sent, these two are the cost of a message, and steadier than a rate on a busy machine.
+        Meter.CreateObservableCounter("chatcluster_process_allocated_bytes_total", () => GC.GetTotalAllocatedBytes(), unit: "By",
+            description: "Bytes allocated on the managed heap since the process started.");
+        Meter.CreateObservableCounter("chatcluster_process_cpu_seconds_total", () => Environment.CpuUsage.TotalTime.TotalSeconds, unit: "s",
+            description: "CPU time the process has used (user and kernel), in seconds.");
         framesIn = Meter.CreateCounter<long>("chatcluster_gateway_frames_in_total", description: "Well-formed client frames, by type.");
         framesOut = Meter.CreateCounter<long>("chatcluster_gateway_frames_out_total", description: "Frames sent to clients, by type.");
         errors = Meter.CreateCounter<long>("chatcluster_gateway_errors_total", description: "Error frames sent to clients, by code.");

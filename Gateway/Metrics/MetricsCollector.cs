@@ -134,8 +134,9 @@ public sealed class MetricsCollector : IDisposable
             }
 
             var box = values.GetOrAdd(label, _ => new StrongBox<double>());
-            if (Kind == "gauge" && Instrument.IsObservable)
+            if (Instrument.IsObservable)
             {
+                // An observed gauge is its current value, and an observed counter its running total already.
                 Volatile.Write(ref box.Value, value);
                 return;
             }

@@ -55,6 +55,22 @@ public sealed class OperationsEndpointTests(GatewayFixture fixture) : IClassFixt
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task Metrics_report_the_process_running_totals_of_allocation_and_cpu()
+    {
+        // The host runs in this process: a reading must lie between the process's own figures before and after the scrape
+        // (a collector that added each reading to the last would report about twice the total from the second scrape on).
+        await ScrapeAsync();
+        var (allocatedBefore, cpuBefore) = (GC.GetTotalAllocatedBytes(), Environment.CpuUsage.TotalTime.TotalSeconds);
+        var scrape = await ScrapeAsync();
+        var (allocatedAfter, cpuAfter) = (GC.GetTotalAllocatedBytes(), Environment.CpuUsage.TotalTime.TotalSeconds);
+
+        Assert.Contains("# TYPE chatcluster_process_allocated_bytes_total counter", scrape.Text, StringComparison.Ordinal);
+        Assert.Contains("# TYPE chatcluster_process_cpu_seconds_total counter", scrape.Text, StringComparison.Ordinal);
+        Assert.InRange(Value(scrape, "chatcluster_process_allocated_bytes_total"), allocatedBefore, allocatedAfter);
+        Assert.InRange(Value(scrape, "chatcluster_process_cpu_seconds_total"), cpuBefore - 0.001, cpuAfter + 0.001);
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task Metrics_count_error_frames_by_code()
     {
         await using var client = await Host.ConnectAsync("metrics-carol");
