@@ -1,8 +1,9 @@
-using System.Security.Cryptography;
-
 namespace ChatCluster.Grains.Timelines;
 
-/// <summary>Message ids: ULIDs (48-bit millisecond time, 80 random bits, Crockford base32), sortable by time.</summary>
+/// <summary>
+/// Message ids: ULIDs (48-bit millisecond time, 80 random bits, Crockford base32), sortable by time. The random part only
+/// keeps ids apart, it guards nothing (access goes by membership), so it comes from the fast generator, not the OS's.
+/// </summary>
 internal static class MessageIds
 {
     private const string Alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -15,7 +16,7 @@ internal static class MessageIds
             bytes[5 - i] = (byte)(unixMilliseconds >> (8 * i));
         }
 
-        RandomNumberGenerator.Fill(bytes[6..]);
+        Random.Shared.NextBytes(bytes[6..]);
         Span<char> text = stackalloc char[26];
         // 128 bits as 26 five-bit digits, most significant first (the first digit carries 3 bits).
         var high = System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(bytes);
