@@ -126,9 +126,9 @@ public sealed partial class FrameDispatcher(IGrainFactory grains, GatewayMetrics
         _ => false,
     };
 
-    private IUserGrain User(string id) => grains.GetGrain<IUserGrain>(id);
+    private IUserGrain User(string id) => grains.GetGrainByKey<IUserGrain>(id);
 
-    private IGroupGrain Group(string id) => grains.GetGrain<IGroupGrain>(id);
+    private IGroupGrain Group(string id) => grains.GetGrainByKey<IGroupGrain>(id);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A {Frame} of user {User} found the cluster unavailable: {Reason}")]
     private static partial void LogUnavailable(ILogger logger, string frame, string user, string reason);

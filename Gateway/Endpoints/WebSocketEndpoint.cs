@@ -56,7 +56,7 @@ public sealed partial class WebSocketEndpoint(
 
         using var socket = await context.WebSockets.AcceptWebSocketAsync(acceptContext).ConfigureAwait(false);
         using var connection = registry.Open(userId, socket);
-        var user = grains.GetGrain<IUserGrain>(userId);
+        var user = grains.GetGrainByKey<IUserGrain>(userId);
         var connected = false;
         var writer = connection.RunWriterAsync();
         try

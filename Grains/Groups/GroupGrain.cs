@@ -80,7 +80,7 @@ public sealed partial class GroupGrain(
             await writer.WriteAsync();
             // Members learn of the group first, so that those online (their presence arrives here
             // meanwhile) are pushed the system messages.
-            await Task.WhenAll(all.Select(m => GrainFactory.GetGrain<IUserGrain>(m).JoinedGroup(GroupId)));
+            await Task.WhenAll(all.Select(m => GrainFactory.GetGrainByKey<IUserGrain>(m).JoinedGroup(GroupId)));
             // Taken in order in this turn, so the created message comes first; made durable together.
             var events = new List<Task<ChatMessage>> { AppendSystem("created", owner) };
             events.AddRange(all.Skip(1).Select(m => AppendSystem("joined", m)));
@@ -217,7 +217,7 @@ public sealed partial class GroupGrain(
         }
 
         var names = members.ToArray();
-        var online = await Task.WhenAll(names.Select(m => GrainFactory.GetGrain<IUserGrain>(m).Sessions()));
+        var online = await Task.WhenAll(names.Select(m => GrainFactory.GetGrainByKey<IUserGrain>(m).Sessions()));
         for (var i = 0; i < names.Length; i++)
         {
             if (online[i].Count > 0)
@@ -247,13 +247,13 @@ public sealed partial class GroupGrain(
             await writer.WriteAsync();
             if (tellUserFirst)
             {
-                await tellUser(GrainFactory.GetGrain<IUserGrain>(user));
+                await tellUser(GrainFactory.GetGrainByKey<IUserGrain>(user));
                 await AppendSystem(change, user);
             }
             else
             {
                 await AppendSystem(change, user);
-                await tellUser(GrainFactory.GetGrain<IUserGrain>(user));
+                await tellUser(GrainFactory.GetGrainByKey<IUserGrain>(user));
             }
 
             return OperationResult.Ok;

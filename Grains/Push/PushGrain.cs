@@ -65,8 +65,8 @@ public sealed partial class PushGrain(ILogger<PushGrain> logger) : TimelineParti
             if (item.Item.Recipients is null && !lookups.ContainsKey(name) && Timeline.TryParse(name, out var timeline))
             {
                 lookups[name] = timeline.Kind == TimelineKind.User
-                    ? GrainFactory.GetGrain<IUserGrain>(timeline.Id).Sessions()
-                    : GrainFactory.GetGrain<IGroupGrain>(timeline.Id).OnlineSessions();
+                    ? GrainFactory.GetGrainByKey<IUserGrain>(timeline.Id).Sessions()
+                    : GrainFactory.GetGrainByKey<IGroupGrain>(timeline.Id).OnlineSessions();
             }
         }
 
@@ -166,7 +166,7 @@ public sealed partial class PushGrain(ILogger<PushGrain> logger) : TimelineParti
         {
             if (Timeline.TryParse(name, out var timeline) && timeline.Kind == TimelineKind.User)
             {
-                _ = ForgetAsync(GrainFactory.GetGrain<IUserGrain>(timeline.Id), new Session(gatewayId, connectionId));
+                _ = ForgetAsync(GrainFactory.GetGrainByKey<IUserGrain>(timeline.Id), new Session(gatewayId, connectionId));
             }
         }
     }

@@ -93,7 +93,7 @@ public sealed partial class UserGrain(
                 ChatMessage theirs;
                 try
                 {
-                    theirs = await GrainFactory.GetGrain<IUserGrain>(recipient).AcceptDirect(me, msgId, clientMsgId, body, ts, null);
+                    theirs = await GrainFactory.GetGrainByKey<IUserGrain>(recipient).AcceptDirect(me, msgId, clientMsgId, body, ts, null);
                 }
                 catch (Exception ex)
                 {
@@ -141,7 +141,7 @@ public sealed partial class UserGrain(
     {
         var me = UserId;
         var groups = state.State.Groups.ToArray();
-        var lastSeqs = await Task.WhenAll(groups.Select(g => GrainFactory.GetGrain<IGroupGrain>(g).LastSeq(me)));
+        var lastSeqs = await Task.WhenAll(groups.Select(g => GrainFactory.GetGrainByKey<IGroupGrain>(g).LastSeq(me)));
         var items = new List<TimelineInfo>(groups.Length + 1) { new(log.Name, log.LastSeq, ReadCursor(log.Name)) };
         for (var i = 0; i < groups.Length; i++)
         {
@@ -231,7 +231,7 @@ public sealed partial class UserGrain(
     {
         var me = UserId;
         var snapshot = Online.ToArray();
-        return Task.WhenAll(groups.Select(g => GrainFactory.GetGrain<IGroupGrain>(g).UpdatePresence(me, snapshot)));
+        return Task.WhenAll(groups.Select(g => GrainFactory.GetGrainByKey<IGroupGrain>(g).UpdatePresence(me, snapshot)));
     }
 
     private long ReadCursor(string timeline) => state.State.ReadCursors.GetValueOrDefault(timeline);
