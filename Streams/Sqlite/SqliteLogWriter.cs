@@ -18,7 +18,7 @@ internal sealed class SqliteLogWriter : IAsyncDisposable
     private readonly SqliteConnection connection;
     private readonly int maxWritesPerCommit;
     private readonly Action<int, LogRecord> committed;
-    private readonly SqliteCommand insertRecord;
+    private readonly SqliteRowStatement insertRecord;
     private readonly SqliteCommand selectEnd;
     private readonly SqliteCommand upsertCheckpoint;
     private readonly SqliteCommand selectCheckpoint;
@@ -36,13 +36,13 @@ internal sealed class SqliteLogWriter : IAsyncDisposable
         this.connection = connection;
         this.maxWritesPerCommit = maxWritesPerCommit;
         this.committed = committed;
-        insertRecord = Prepare(
+        // Bound by position, without a SqliteCommand: the one statement run per record.
+        insertRecord = new SqliteRowStatement(
+            connection,
             """
             INSERT INTO log_records (queue_no, record_offset, stream_namespace, stream_key, payload, appended_at)
-            VALUES ($queue, $offset, $namespace, $key, $payload, $now)
-            """,
-            ("$queue", SqliteType.Integer), ("$offset", SqliteType.Integer), ("$namespace", SqliteType.Blob),
-            ("$key", SqliteType.Blob), ("$payload", SqliteType.Blob), ("$now", SqliteType.Integer));
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+            """);
         selectEnd = Prepare(
             "SELECT coalesce(max(record_offset), 0) FROM log_records WHERE queue_no = $queue",
             ("$queue", SqliteType.Integer));
@@ -91,7 +91,8 @@ internal sealed class SqliteLogWriter : IAsyncDisposable
     {
         pending.Writer.TryComplete();
         await loop.ConfigureAwait(false);
-        foreach (var command in new[] { insertRecord, selectEnd, upsertCheckpoint, selectCheckpoint, insertDeadLetter, deleteRecords })
+        insertRecord.Dispose();
+        foreach (var command in new[] { selectEnd, upsertCheckpoint, selectCheckpoint, insertDeadLetter, deleteRecords })
         {
             await command.DisposeAsync().ConfigureAwait(false);
         }
@@ -145,7 +146,7 @@ internal sealed class SqliteLogWriter : IAsyncDisposable
     {
         ends.Clear();
         using var transaction = connection.BeginTransaction(deferred: false);
-        foreach (var command in new[] { insertRecord, selectEnd, upsertCheckpoint, selectCheckpoint, insertDeadLetter, deleteRecords })
+        foreach (var command in new[] { selectEnd, upsertCheckpoint, selectCheckpoint, insertDeadLetter, deleteRecords })
         {
             command.Transaction = transaction;
         }
@@ -158,14 +159,13 @@ internal sealed class SqliteLogWriter : IAsyncDisposable
             {
                 case LogWriteKind.Append:
                     write.Offset = NextOffset(write.Queue);
-                    var parameters = insertRecord.Parameters;
-                    parameters[0].Value = write.Queue;
-                    parameters[1].Value = write.Offset;
-                    parameters[2].Value = write.Namespace;
-                    parameters[3].Value = write.Key;
-                    parameters[4].Value = write.Payload;
-                    parameters[5].Value = now;
-                    insertRecord.ExecuteNonQuery();
+                    insertRecord.Number(1, write.Queue);
+                    insertRecord.Number(2, write.Offset);
+                    insertRecord.Bytes(3, write.Namespace);
+                    insertRecord.Bytes(4, write.Key);
+                    insertRecord.Bytes(5, write.Payload);
+                    insertRecord.Number(6, now);
+                    insertRecord.Execute();
                     appended++;
                     break;
                 case LogWriteKind.Checkpoint:

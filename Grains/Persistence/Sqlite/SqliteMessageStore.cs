@@ -1,3 +1,4 @@
+using ChatCluster.Streams;
 using Microsoft.Data.Sqlite;
 
 namespace ChatCluster.Grains.Persistence.Sqlite;
@@ -12,7 +13,7 @@ public sealed class SqliteMessageStore : IMessageStore, IDisposable
 {
     private const string InsertSql = $"""
         INSERT INTO messages ({MessageRows.Columns})
-        VALUES ($timeline, $seq, $msg_id, $from_user, $to_timeline, $client_msg_id, $kind, $body, $ts)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
         ON CONFLICT DO NOTHING
         """;
 
@@ -50,35 +51,21 @@ public sealed class SqliteMessageStore : IMessageStore, IDisposable
             connection =>
             {
                 using var transaction = connection.BeginTransaction();
-                using var command = connection.CreateCommand();
-                command.Transaction = transaction;
-                command.CommandText = InsertSql;
-                var timeline = command.Parameters.Add("$timeline", SqliteType.Text);
-                var seq = command.Parameters.Add("$seq", SqliteType.Integer);
-                var msgId = command.Parameters.Add("$msg_id", SqliteType.Text);
-                var from = command.Parameters.Add("$from_user", SqliteType.Text);
-                var to = command.Parameters.Add("$to_timeline", SqliteType.Text);
-                var clientMsgId = command.Parameters.Add("$client_msg_id", SqliteType.Text);
-                var kind = command.Parameters.Add("$kind", SqliteType.Integer);
-                var body = command.Parameters.Add("$body", SqliteType.Text);
-                var ts = command.Parameters.Add("$ts", SqliteType.Integer);
-                // Compiled once, then only the values change from row to row.
-                command.Prepare();
-
-                // SQLite calls are synchronous (its async methods only wrap them), so plain calls cost less per row.
+                // Compiled once per batch, then only the values change from row to row.
+                using var insert = new SqliteRowStatement(connection, InsertSql);
                 foreach (var message in messages)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    timeline.Value = message.Timeline;
-                    seq.Value = message.Seq;
-                    msgId.Value = message.MsgId;
-                    from.Value = message.From;
-                    to.Value = message.To;
-                    clientMsgId.Value = message.ClientMsgId;
-                    kind.Value = (int)message.Kind;
-                    body.Value = message.Body;
-                    ts.Value = message.Ts;
-                    command.ExecuteNonQuery();
+                    insert.Text(1, message.Timeline);
+                    insert.Number(2, message.Seq);
+                    insert.Text(3, message.MsgId);
+                    insert.Text(4, message.From);
+                    insert.Text(5, message.To);
+                    insert.Text(6, message.ClientMsgId);
+                    insert.Number(7, (int)message.Kind);
+                    insert.Text(8, message.Body);
+                    insert.Number(9, message.Ts);
+                    insert.Execute();
                 }
 
                 transaction.Commit();
