@@ -43,6 +43,8 @@ public sealed class GatewayMetrics : IDisposable
             description: "Bytes allocated on the managed heap since the process started.");
         Meter.CreateObservableCounter("chatcluster_process_cpu_seconds_total", () => Environment.CpuUsage.TotalTime.TotalSeconds, unit: "s",
             description: "CPU time the process has used (user and kernel), in seconds.");
+        Meter.CreateObservableCounter("chatcluster_process_gc_pause_seconds_total", () => GC.GetTotalPauseDuration().TotalSeconds, unit: "s",
+            description: "Time the process was paused for garbage collections, in seconds.");
         framesIn = Meter.CreateCounter<long>("chatcluster_gateway_frames_in_total", description: "Well-formed client frames, by type.");
         framesOut = Meter.CreateCounter<long>("chatcluster_gateway_frames_out_total", description: "Frames sent to clients, by type.");
         errors = Meter.CreateCounter<long>("chatcluster_gateway_errors_total", description: "Error frames sent to clients, by code.");

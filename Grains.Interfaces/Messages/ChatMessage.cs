@@ -23,4 +23,8 @@ public sealed record ChatMessage(
     string ClientMsgId,
     MessageKind Kind,
     string Body,
-    long Ts);
+    long Ts)
+{
+    /// <summary>The message's ack: where it is in its timeline.</summary>
+    public SendAck ToAck() => new(Timeline, Seq, MsgId, Ts);
+}

@@ -17,8 +17,11 @@ public interface IUserGrain : IGrainWithStringKey
     /// </summary>
     Task<SendResult> SendDirect(string recipient, string clientMsgId, string body, Session? origin);
 
-    /// <summary>Appends a direct message that <paramref name="from"/> sent to this user. Called by the sender's grain only.</summary>
-    Task<ChatMessage> AcceptDirect(string from, string msgId, string clientMsgId, string body, long ts, Session? origin);
+    /// <summary>
+    /// Appends a direct message that <paramref name="from"/> sent to this user and returns this copy's ack (a resend gets the
+    /// first attempt's). Called by the sender's grain only.
+    /// </summary>
+    Task<SendAck> AcceptDirect(string from, string msgId, string clientMsgId, string body, long ts, Session? origin);
 
     /// <summary>Messages of this user's timeline after <paramref name="afterSeq"/>.</summary>
     Task<SyncResult> Sync(long afterSeq, int limit);

@@ -156,10 +156,10 @@ public sealed partial class GroupGrain(
 
         try
         {
-            var message = log.TryGetSent(from, clientMsgId, out var earlier)
+            var ack = log.TryGetSent(from, clientMsgId, out var earlier)
                 ? await earlier
-                : await AppendUserMessage(from, clientMsgId, body, origin);
-            return SendResult.Accepted(new SendAck(message.Timeline, message.Seq, message.MsgId, message.Ts));
+                : (await AppendUserMessage(from, clientMsgId, body, origin)).ToAck();
+            return SendResult.Accepted(ack);
         }
         catch (Exception ex)
         {

@@ -5,5 +5,5 @@ internal sealed class SendReservation((string From, string ClientMsgId) key)
 {
     public (string From, string ClientMsgId) Key { get; } = key;
 
-    public TaskCompletionSource<ChatMessage> Pending { get; } = new();
+    public TaskCompletionSource<SendAck> Pending { get; } = new();
 }

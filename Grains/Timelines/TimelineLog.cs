@@ -14,7 +14,8 @@ internal sealed class TimelineLog
     private readonly TimelineServices services;
     private readonly IAsyncStream<TimelineEvent> stream;
     private readonly List<ChatMessage> recent = [];
-    private readonly Dictionary<(string From, string ClientMsgId), Task<ChatMessage>> sent = [];
+    // Acks, not messages: a window of 100,000 sends per timeline would otherwise keep every body in memory.
+    private readonly Dictionary<(string From, string ClientMsgId), Task<SendAck>> sent = [];
     private readonly Queue<(string From, string ClientMsgId)> sentOrder = new();
     private readonly Action reload;
     private readonly Func<Session[]?> recipients;
@@ -60,7 +61,7 @@ internal sealed class TimelineLog
         foreach (var message in await store.ReadAsync(Name, Math.Max(0, last - keep), keep, cancellationToken))
         {
             recent.Add(message);
-            Remember(message, Task.FromResult(message));
+            Remember(message);
         }
 
         LastSeq = last;
@@ -68,9 +69,9 @@ internal sealed class TimelineLog
         sequence = new SequenceAllocator(Math.Max(persistedLimit, last), services.Options.SequenceStep, persistLimit);
     }
 
-    /// <summary>The message <paramref name="from"/> already sent with <paramref name="clientMsgId"/> (or is sending now), if any.</summary>
-    public bool TryGetSent(string from, string clientMsgId, out Task<ChatMessage> message) =>
-        sent.TryGetValue((from, clientMsgId), out message!);
+    /// <summary>The ack of the message <paramref name="from"/> already sent with <paramref name="clientMsgId"/> (or is sending now), if any.</summary>
+    public bool TryGetSent(string from, string clientMsgId, out Task<SendAck> ack) =>
+        sent.TryGetValue((from, clientMsgId), out ack!);
 
     /// <summary>
     /// Remembers that <paramref name="from"/> is sending <paramref name="clientMsgId"/> now, so that a
@@ -113,7 +114,7 @@ internal sealed class TimelineLog
             // Published in the same turn as the seq was taken: the log's order is the seq order.
             await stream.OnNextAsync(new TimelineEvent(message, origin, recipients()));
             AddRecent(message);
-            reservation?.Pending.TrySetResult(message);
+            reservation?.Pending.TrySetResult(message.ToAck());
             return message;
         }
         catch (Exception ex)
@@ -206,15 +207,15 @@ internal sealed class TimelineLog
         }
     }
 
-    private void Remember(ChatMessage message, Task<ChatMessage> task)
+    private void Remember(ChatMessage message)
     {
         if (message.Kind == MessageKind.User && message.ClientMsgId.Length > 0)
         {
-            Remember((message.From, message.ClientMsgId), task);
+            Remember((message.From, message.ClientMsgId), Task.FromResult(message.ToAck()));
         }
     }
 
-    private void Remember((string From, string ClientMsgId) key, Task<ChatMessage> task)
+    private void Remember((string From, string ClientMsgId) key, Task<SendAck> task)
     {
         if (sent.TryAdd(key, task))
         {

@@ -90,7 +90,7 @@ public sealed partial class UserGrain(
             {
                 // The recipient's copy first: its grain de-duplicates too, so a resend after a crash
                 // between the two appends gets the same msgId back instead of a second message.
-                ChatMessage theirs;
+                SendAck theirs;
                 try
                 {
                     theirs = await GrainFactory.GetGrainByKey<IUserGrain>(recipient).AcceptDirect(me, msgId, clientMsgId, body, ts, null);
@@ -109,7 +109,7 @@ public sealed partial class UserGrain(
             var appending = log.AppendAsync(
                 seq => new ChatMessage(myTimeline, seq, msgId, me, to, clientMsgId, MessageKind.User, body, ts), origin, reservation);
             ordered.TrySetResult();
-            return Ack(await appending);
+            return SendResult.Accepted((await appending).ToAck());
         }
         catch (Exception ex)
         {
@@ -122,7 +122,7 @@ public sealed partial class UserGrain(
         }
     }
 
-    public async Task<ChatMessage> AcceptDirect(string from, string msgId, string clientMsgId, string body, long ts, Session? origin)
+    public async Task<SendAck> AcceptDirect(string from, string msgId, string clientMsgId, string body, long ts, Session? origin)
     {
         if (log.TryGetSent(from, clientMsgId, out var earlier))
         {
@@ -130,8 +130,9 @@ public sealed partial class UserGrain(
         }
 
         var timeline = log.Name;
-        return await log.AppendAsync(
+        var message = await log.AppendAsync(
             seq => new ChatMessage(timeline, seq, msgId, from, timeline, clientMsgId, MessageKind.User, body, ts), origin, log.Reserve(from, clientMsgId));
+        return message.ToAck();
     }
 
     public Task<SyncResult> Sync(long afterSeq, int limit) =>
@@ -236,13 +237,11 @@ public sealed partial class UserGrain(
 
     private long ReadCursor(string timeline) => state.State.ReadCursors.GetValueOrDefault(timeline);
 
-    private static SendResult Ack(ChatMessage message) => SendResult.Accepted(new SendAck(message.Timeline, message.Seq, message.MsgId, message.Ts));
-
-    private static async Task<SendResult> AckOf(Task<ChatMessage> earlier)
+    private static async Task<SendResult> AckOf(Task<SendAck> earlier)
     {
         try
         {
-            return Ack(await earlier);
+            return SendResult.Accepted(await earlier);
         }
         catch (Exception)
         {

@@ -66,6 +66,7 @@ public sealed class OperationsEndpointTests(GatewayFixture fixture) : IClassFixt
 
         Assert.Contains("# TYPE chatcluster_process_allocated_bytes_total counter", scrape.Text, StringComparison.Ordinal);
         Assert.Contains("# TYPE chatcluster_process_cpu_seconds_total counter", scrape.Text, StringComparison.Ordinal);
+        Assert.Contains("# TYPE chatcluster_process_gc_pause_seconds_total counter", scrape.Text, StringComparison.Ordinal);
         Assert.InRange(Value(scrape, "chatcluster_process_allocated_bytes_total"), allocatedBefore, allocatedAfter);
         Assert.InRange(Value(scrape, "chatcluster_process_cpu_seconds_total"), cpuBefore - 0.001, cpuAfter + 0.001);
     }
