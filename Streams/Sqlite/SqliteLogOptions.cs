@@ -29,9 +29,11 @@ public sealed class SqliteLogOptions
 
     /// <summary>
     /// How often records that every reader has checkpointed past are deleted (the last record of each
-    /// queue is kept, so offsets are never reused); <see cref="TimeSpan.Zero"/> keeps everything.
+    /// queue is kept, so offsets are never reused); <see cref="TimeSpan.Zero"/> keeps everything. Often, so that each
+    /// delete is small: once a minute, a loaded silo deleted two million records in one transaction, which held every
+    /// append for it, and the file grew to a minute of traffic (250 MB after 45 s at 16,000 messages/s, 24 MB at 2 s).
     /// </summary>
-    public TimeSpan TrimPeriod { get; set; } = TimeSpan.FromMinutes(1);
+    public TimeSpan TrimPeriod { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>What is wrong with these options, each message naming the property; empty when they are valid.</summary>
     public IEnumerable<string> Validate()
