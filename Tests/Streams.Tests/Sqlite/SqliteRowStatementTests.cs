@@ -9,13 +9,7 @@ public sealed class SqliteRowStatementTests
     [Fact]
     public void Text_numbers_and_bytes_round_trip_and_empty_values_are_not_null()
     {
-        using var connection = new SqliteConnection("Data Source=:memory:");
-        connection.Open();
-        using (var create = connection.CreateCommand())
-        {
-            create.CommandText = "CREATE TABLE t (a TEXT NOT NULL, b INTEGER NOT NULL, c BLOB NOT NULL, d TEXT NOT NULL)";
-            create.ExecuteNonQuery();
-        }
+        using var connection = InMemory("CREATE TABLE t (a TEXT NOT NULL, b INTEGER NOT NULL, c BLOB NOT NULL, d TEXT NOT NULL)");
 
         using (var insert = new SqliteRowStatement(connection, "INSERT INTO t (a, b, c, d) VALUES (?1, ?2, ?3, ?4)"))
         {
@@ -43,13 +37,7 @@ public sealed class SqliteRowStatementTests
     [Fact]
     public void A_failed_row_throws_with_sqlite_s_message_and_the_statement_runs_again_after_it()
     {
-        using var connection = new SqliteConnection("Data Source=:memory:");
-        connection.Open();
-        using (var create = connection.CreateCommand())
-        {
-            create.CommandText = "CREATE TABLE t (k INTEGER PRIMARY KEY)";
-            create.ExecuteNonQuery();
-        }
+        using var connection = InMemory("CREATE TABLE t (k INTEGER PRIMARY KEY)");
 
         using var insert = new SqliteRowStatement(connection, "INSERT INTO t (k) VALUES (?1)");
         insert.Number(1, 7);
@@ -59,5 +47,15 @@ public sealed class SqliteRowStatementTests
         insert.Number(1, 8);
         Assert.Equal(1, insert.Execute());
         Assert.Throws<SqliteException>(() => new SqliteRowStatement(connection, "INSERT INTO missing VALUES (?1)").Dispose());
+    }
+
+    private static SqliteConnection InMemory(string schema)
+    {
+        var connection = new SqliteConnection("Data Source=:memory:");
+        connection.Open();
+        using var create = connection.CreateCommand();
+        create.CommandText = schema;
+        create.ExecuteNonQuery();
+        return connection;
     }
 }
