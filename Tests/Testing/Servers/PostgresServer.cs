@@ -54,20 +54,31 @@ public sealed partial class PostgresServer : IAsyncDisposable
     /// <summary>initdb in a new temporary directory, start, create the <c>chatcluster</c> database.</summary>
     public static async Task<PostgresServer> StartAsync(CancellationToken cancellationToken = default)
     {
-        var server = new PostgresServer(ServerDirectory.Create(ServerDirectory.PostgresPrefix), FreePort.Get());
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            await server.InitDbAsync(cancellationToken).ConfigureAwait(false);
-            await server.StartAgainAsync(cancellationToken).ConfigureAwait(false);
-            await server.CreateDatabaseAsync(DefaultDatabase, cancellationToken).ConfigureAwait(false);
-            return server;
-        }
-        catch
-        {
-            await server.DisposeAsync().ConfigureAwait(false);
-            throw;
+            var server = new PostgresServer(ServerDirectory.Create(ServerDirectory.PostgresPrefix), FreePort.Get());
+            try
+            {
+                await server.InitDbAsync(cancellationToken).ConfigureAwait(false);
+                await server.StartAgainAsync(cancellationToken).ConfigureAwait(false);
+                await server.CreateDatabaseAsync(DefaultDatabase, cancellationToken).ConfigureAwait(false);
+                return server;
+            }
+            catch (InvalidOperationException) when (attempt < 3 && server.PortWasTaken())
+            {
+                // The free port was taken by another process between choosing it and PostgreSQL binding it: another one.
+                await server.DisposeAsync().ConfigureAwait(false);
+            }
+            catch
+            {
+                await server.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
         }
     }
+
+    private bool PortWasTaken() =>
+        File.Exists(LogPath) && ServerProcess.ReadTail(LogPath).Contains("Address already in use", StringComparison.Ordinal);
 
     /// <summary>Connection string for <paramref name="database"/> on this server.</summary>
     public string ConnectionStringFor(string database)
