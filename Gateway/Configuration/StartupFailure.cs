@@ -23,6 +23,9 @@ public static class StartupFailure
                 case InvalidOperationException { Source: "Microsoft.Extensions.Configuration.Binder" }:
                 case IOException { InnerException: AddressInUseException }:
                     return ex.Message;
+                case DirectoryNotFoundException { Source: "Microsoft.Extensions.FileProviders.Physical" }:
+                    // The host's content root (where appsettings.json is read from) names a folder that is not there.
+                    return $"the content root {ex.Message.TrimEnd('/')} does not exist: check --contentRoot (or DOTNET_CONTENTROOT, ASPNETCORE_CONTENTROOT).";
                 case StackExchange.Redis.RedisConnectionException redis:
                     // Its own message suggests abortConnect=false, which would only hide the problem.
                     return $"Redis could not be reached ({redis.FailureType}): check ChatCluster:Redis:Configuration and that Redis is running.";

@@ -93,6 +93,18 @@ public sealed class SiloStartupTests
     }
 
     [Fact(Timeout = 120_000)]
+    public async Task A_missing_content_root_stops_startup_saying_so_without_a_stack_trace()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), $"chatcluster-missing-{Guid.NewGuid():N}");
+        await using var silo = SiloProcess.Start(contentRoot: missing);
+
+        Assert.Equal(2, await silo.WaitForExitAsync(StartTimeout));
+        Assert.Contains($"ChatCluster cannot start: the content root {missing} does not exist: check --contentRoot", silo.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", silo.Output, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(missing));
+    }
+
+    [Fact(Timeout = 120_000)]
     public async Task A_taken_port_stops_startup_with_a_message_and_no_stack_trace()
     {
         await using var first = SiloProcess.Start();

@@ -64,17 +64,22 @@ public sealed class SiloProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts <c>dotnet ChatCluster.Silo.dll</c> with <paramref name="environment"/> (and <c>Urls</c> on a free port).</summary>
-    public static SiloProcess Start(IDictionary<string, string>? environment = null) => StartProcess("silo", "ChatCluster.Silo.dll", environment);
+    /// <summary>
+    /// Starts <c>dotnet ChatCluster.Silo.dll</c> with <paramref name="environment"/> (and <c>Urls</c> on a free port), its
+    /// content root the test's output folder unless <paramref name="contentRoot"/> names another.
+    /// </summary>
+    public static SiloProcess Start(IDictionary<string, string>? environment = null, string? contentRoot = null) =>
+        StartProcess("silo", "ChatCluster.Silo.dll", environment, contentRoot);
 
     /// <summary>
     /// Starts the stand-alone gateway, <c>dotnet ChatCluster.Gateway.dll</c>, with <paramref name="environment"/> (and
     /// <c>Urls</c> on a free port): an Orleans client that needs <c>CHATCLUSTER__CLUSTER__CLUSTERID</c>,
     /// <c>CHATCLUSTER__REDIS__CONFIGURATION</c> and silos with a <c>CHATCLUSTER__CLUSTER__GATEWAYPORT</c>.
     /// </summary>
-    public static SiloProcess StartGateway(IDictionary<string, string>? environment = null) => StartProcess("gateway", "ChatCluster.Gateway.dll", environment);
+    public static SiloProcess StartGateway(IDictionary<string, string>? environment = null, string? contentRoot = null) =>
+        StartProcess("gateway", "ChatCluster.Gateway.dll", environment, contentRoot);
 
-    private static SiloProcess StartProcess(string name, string assembly, IDictionary<string, string>? environment)
+    private static SiloProcess StartProcess(string name, string assembly, IDictionary<string, string>? environment, string? contentRoot)
     {
         var port = FreePort.Get();
         var workingDirectory = Directory.CreateTempSubdirectory($"chatcluster-{name}-").FullName;
@@ -87,7 +92,7 @@ public sealed class SiloProcess : IAsyncDisposable
         };
         startInfo.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, assembly));
         startInfo.ArgumentList.Add("--contentRoot");
-        startInfo.ArgumentList.Add(AppContext.BaseDirectory);
+        startInfo.ArgumentList.Add(contentRoot ?? AppContext.BaseDirectory);
         startInfo.Environment["Urls"] = $"http://127.0.0.1:{port}";
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
