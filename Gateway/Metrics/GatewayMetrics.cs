@@ -38,7 +38,7 @@ public sealed class GatewayMetrics : IDisposable
         // Process-wide, not per host: with the RSS it tells managed memory from native (sockets, pools, the runtime).
         Meter.CreateObservableGauge("chatcluster_process_gc_heap_bytes", () => GC.GetGCMemoryInfo().HeapSizeBytes, unit: "By",
             description: "Managed heap size at the last garbage collection, in bytes.");
-        // Per message sent, these two are the cost of a message, and steadier than a rate on a busy machine.
+        // Read before and after a load and divided by the messages sent: what a message costs, steadier than a rate on a busy machine.
         Meter.CreateObservableCounter("chatcluster_process_allocated_bytes_total", () => GC.GetTotalAllocatedBytes(), unit: "By",
             description: "Bytes allocated on the managed heap since the process started.");
         Meter.CreateObservableCounter("chatcluster_process_cpu_seconds_total", () => Environment.CpuUsage.TotalTime.TotalSeconds, unit: "s",

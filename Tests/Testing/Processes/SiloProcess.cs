@@ -76,8 +76,8 @@ public sealed class SiloProcess : IAsyncDisposable
     /// <c>Urls</c> on a free port): an Orleans client that needs <c>CHATCLUSTER__CLUSTER__CLUSTERID</c>,
     /// <c>CHATCLUSTER__REDIS__CONFIGURATION</c> and silos with a <c>CHATCLUSTER__CLUSTER__GATEWAYPORT</c>.
     /// </summary>
-    public static SiloProcess StartGateway(IDictionary<string, string>? environment = null, string? contentRoot = null) =>
-        StartProcess("gateway", "ChatCluster.Gateway.dll", environment, contentRoot);
+    public static SiloProcess StartGateway(IDictionary<string, string>? environment = null) =>
+        StartProcess("gateway", "ChatCluster.Gateway.dll", environment, contentRoot: null);
 
     private static SiloProcess StartProcess(string name, string assembly, IDictionary<string, string>? environment, string? contentRoot)
     {
