@@ -33,8 +33,11 @@ public sealed partial class KafkaLogOptions
     /// <summary>How long an append may wait for its acks before it fails (the producer's <c>message.timeout.ms</c>).</summary>
     public TimeSpan AppendTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>How long the producer holds an append to batch it with others (<c>linger.ms</c>).</summary>
-    public TimeSpan Linger { get; set; } = TimeSpan.FromMilliseconds(1);
+    /// <summary>
+    /// How long the producer holds an append to batch it with others (<c>linger.ms</c>). 5 ms, Kafka's own default
+    /// since 4.0: an ack waits at most that much longer, and the topic gets fewer, larger record batches.
+    /// </summary>
+    public TimeSpan Linger { get; set; } = TimeSpan.FromMilliseconds(5);
 
     /// <summary>
     /// How long a reader's fetch may wait at the broker for new records (<c>fetch.wait.max.ms</c>). A Kafka broker answers

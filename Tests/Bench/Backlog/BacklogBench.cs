@@ -279,6 +279,7 @@ internal static class BacklogBench
                 o.Topic = siloSettings.Kafka.Topic;
                 o.Queues = siloSettings.Streams.Partitions;
                 o.FetchWait = siloSettings.Kafka.FetchWait;
+                o.Linger = siloSettings.Kafka.Linger;
             }, readers)
             : silo.AddRedisLog(TimelineStreams.Provider, o =>
             {
