@@ -13,7 +13,7 @@ internal sealed class TimelineLog
 
     private readonly TimelineServices services;
     private readonly IAsyncStream<TimelineEvent> stream;
-    private readonly List<ChatMessage> recent = [];
+    private readonly RecentWindow recent;
     // Acks, not messages: a window of 100,000 sends per timeline would otherwise keep every body in memory.
     private readonly Dictionary<(string From, string ClientMsgId), Task<SendAck>> sent = [];
     private readonly Queue<(string From, string ClientMsgId)> sentOrder = new();
@@ -37,6 +37,7 @@ internal sealed class TimelineLog
         this.reload = reload;
         this.recipients = recipients;
         this.stream = stream;
+        recent = new RecentWindow(services.Options.RecentMessages);
     }
 
     public string Name { get; }
@@ -161,7 +162,7 @@ internal sealed class TimelineLog
             afterSeq = page.Count > 0 ? page[^1].Seq : afterSeq;
         }
 
-        for (var i = FirstAfter(afterSeq); i < recent.Count && page.Count <= limit; i++)
+        for (var i = recent.FirstAfter(afterSeq); i < recent.Count && page.Count <= limit; i++)
         {
             page.Add(recent[i]);
         }
@@ -175,35 +176,12 @@ internal sealed class TimelineLog
         return new SyncResult(page, LastSeq, hasMore, null);
     }
 
-    private int FirstAfter(long seq)
-    {
-        var low = 0;
-        var high = recent.Count;
-        while (low < high)
-        {
-            var middle = (low + high) / 2;
-            if (recent[middle].Seq <= seq)
-            {
-                low = middle + 1;
-            }
-            else
-            {
-                high = middle;
-            }
-        }
-
-        return low;
-    }
-
     private void AddRecent(ChatMessage message)
     {
-        // Concurrent appends may finish out of order; keep the list sorted by seq.
-        recent.Insert(FirstAfter(message.Seq), message);
         LastSeq = Math.Max(LastSeq, message.Seq);
-        while (recent.Count > services.Options.RecentMessages)
+        if (recent.Add(message) is { } evicted)
         {
-            evictedUpTo = Math.Max(evictedUpTo, recent[0].Seq);
-            recent.RemoveAt(0);
+            evictedUpTo = Math.Max(evictedUpTo, evicted.Seq);
         }
     }
 
