@@ -42,6 +42,14 @@ public sealed class LogChaosTests(ITestOutputHelper output)
         await load.WaitForAcksAsync(200, ChaosCluster.Settle);
         await load.StopAsync();
         output.WriteLine($"while PostgreSQL was down ({Outage.TotalSeconds:F0} s): {ackedDuring} sends acked, {pushedDuring} pushes of new messages received");
+        if (pushedDuring == 0)
+        {
+            // Seen once on a loaded machine (Kafka, 0 sends acked): what the processes logged most tells stalled appends
+            // from grains reloading or waiting for the database.
+            output.WriteLine(load.Summary());
+            output.WriteLine("logged most:\n" + load.LoggedDigest());
+        }
+
         Assert.True(pushedDuring > 0, "no push of a new message arrived while PostgreSQL was down");
         await ChaosCluster.VerifyAsync(cluster, load, output, LongestWaitAllowed);
     }
