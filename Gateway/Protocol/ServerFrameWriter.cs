@@ -11,35 +11,44 @@ namespace ChatCluster.Gateway.Protocol;
 /// </summary>
 public static class ServerFrameWriter
 {
+    private const int MaxKeptBufferBytes = 64 * 1024;
+
+    // Per thread, so that a frame costs only its byte array: the writer and scratch buffer are reused.
+    [ThreadStatic]
+    private static Utf8JsonWriter? threadWriter;
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? threadBuffer;
+
     public static void WriteAck(IBufferWriter<byte> output, string? id, SendAck ack)
     {
         ArgumentNullException.ThrowIfNull(ack);
-        using var json = Start(output, "ack", id);
+        var json = Start(output, "ack", id);
         json.WriteString("timeline", ack.Timeline);
         json.WriteNumber("seq", ack.Seq);
         json.WriteString("msgId", ack.MsgId);
         json.WriteNumber("ts", ack.Ts);
-        json.WriteEndObject();
+        End(json);
     }
 
-    public static byte[] Ack(string? id, SendAck ack) => ToBytes(output => WriteAck(output, id, ack));
+    public static byte[] Ack(string? id, SendAck ack) => ToBytes((id, ack), static (output, s) => WriteAck(output, s.id, s.ack));
 
     /// <summary>A pushed message: <c>msg</c> with the message's fields; the body is copied as raw JSON.</summary>
     public static void WriteMsg(IBufferWriter<byte> output, ChatMessage message)
     {
-        using var json = Start(output, "msg", id: null);
+        var json = Start(output, "msg", id: null);
         WriteMessageFields(json, message);
-        json.WriteEndObject();
+        End(json);
     }
 
-    public static byte[] Msg(ChatMessage message) => ToBytes(output => WriteMsg(output, message));
+    public static byte[] Msg(ChatMessage message) => ToBytes(message, static (output, m) => WriteMsg(output, m));
 
     /// <summary>A <c>sync</c> reply; each message is a <c>msg</c> object without <c>type</c>.</summary>
     public static void WriteMessages(
         IBufferWriter<byte> output, string? id, string timeline, IReadOnlyList<ChatMessage> messages, long lastSeq, bool hasMore)
     {
         ArgumentNullException.ThrowIfNull(messages);
-        using var json = Start(output, "messages", id);
+        var json = Start(output, "messages", id);
         json.WriteString("timeline", timeline);
         json.WriteStartArray("messages");
         foreach (var message in messages)
@@ -52,16 +61,16 @@ public static class ServerFrameWriter
         json.WriteEndArray();
         json.WriteNumber("lastSeq", lastSeq);
         json.WriteBoolean("hasMore", hasMore);
-        json.WriteEndObject();
+        End(json);
     }
 
     public static byte[] Messages(string? id, string timeline, IReadOnlyList<ChatMessage> messages, long lastSeq, bool hasMore) =>
-        ToBytes(output => WriteMessages(output, id, timeline, messages, lastSeq, hasMore));
+        ToBytes((id, timeline, messages, lastSeq, hasMore), static (output, s) => WriteMessages(output, s.id, s.timeline, s.messages, s.lastSeq, s.hasMore));
 
     public static void WriteTimelines(IBufferWriter<byte> output, string? id, IReadOnlyList<TimelineInfo> items)
     {
         ArgumentNullException.ThrowIfNull(items);
-        using var json = Start(output, "timelines", id);
+        var json = Start(output, "timelines", id);
         json.WriteStartArray("items");
         foreach (var item in items)
         {
@@ -73,15 +82,15 @@ public static class ServerFrameWriter
         }
 
         json.WriteEndArray();
-        json.WriteEndObject();
+        End(json);
     }
 
-    public static byte[] Timelines(string? id, IReadOnlyList<TimelineInfo> items) => ToBytes(output => WriteTimelines(output, id, items));
+    public static byte[] Timelines(string? id, IReadOnlyList<TimelineInfo> items) => ToBytes((id, items), static (output, s) => WriteTimelines(output, s.id, s.items));
 
     public static void WriteMembers(IBufferWriter<byte> output, string? id, string group, IReadOnlyList<string> members, string owner)
     {
         ArgumentNullException.ThrowIfNull(members);
-        using var json = Start(output, "members", id);
+        var json = Start(output, "members", id);
         json.WriteString("group", group);
         json.WriteStartArray("members");
         foreach (var member in members)
@@ -91,30 +100,30 @@ public static class ServerFrameWriter
 
         json.WriteEndArray();
         json.WriteString("owner", owner);
-        json.WriteEndObject();
+        End(json);
     }
 
     public static byte[] Members(string? id, string group, IReadOnlyList<string> members, string owner) =>
-        ToBytes(output => WriteMembers(output, id, group, members, owner));
+        ToBytes((id, group, members, owner), static (output, s) => WriteMembers(output, s.id, s.group, s.members, s.owner));
 
     public static void WriteOk(IBufferWriter<byte> output, string? id) => WriteEmpty(output, "ok", id);
 
-    public static byte[] Ok(string? id) => ToBytes(output => WriteOk(output, id));
+    public static byte[] Ok(string? id) => ToBytes(id, static (output, i) => WriteOk(output, i));
 
     public static void WritePong(IBufferWriter<byte> output, string? id) => WriteEmpty(output, "pong", id);
 
-    public static byte[] Pong(string? id) => ToBytes(output => WritePong(output, id));
+    public static byte[] Pong(string? id) => ToBytes(id, static (output, i) => WritePong(output, i));
 
     /// <summary>An <c>error</c>; <paramref name="code"/> is one of <see cref="ErrorCodes"/>.</summary>
     public static void WriteError(IBufferWriter<byte> output, string? id, string code, string message)
     {
-        using var json = Start(output, "error", id);
+        var json = Start(output, "error", id);
         json.WriteString("code", code);
         json.WriteString("message", message);
-        json.WriteEndObject();
+        End(json);
     }
 
-    public static byte[] Error(string? id, string code, string message) => ToBytes(output => WriteError(output, id, code, message));
+    public static byte[] Error(string? id, string code, string message) => ToBytes((id, code, message), static (output, s) => WriteError(output, s.id, s.code, s.message));
 
     public static byte[] Error(FrameError error)
     {
@@ -130,8 +139,8 @@ public static class ServerFrameWriter
 
     private static void WriteEmpty(IBufferWriter<byte> output, string type, string? id)
     {
-        using var json = Start(output, type, id);
-        json.WriteEndObject();
+        var json = Start(output, type, id);
+        End(json);
     }
 
     private static void WriteMessageFields(Utf8JsonWriter json, ChatMessage message)
@@ -150,11 +159,13 @@ public static class ServerFrameWriter
         json.WriteNumber("ts", message.Ts);
     }
 
-    /// <summary>Opens the frame object with <c>type</c> and, when there is one, <c>id</c>.</summary>
+    /// <summary>Opens the frame object with <c>type</c> and, when there is one, <c>id</c>; close it with <see cref="End"/>.</summary>
     private static Utf8JsonWriter Start(IBufferWriter<byte> output, string type, string? id)
     {
         ArgumentNullException.ThrowIfNull(output);
-        var json = new Utf8JsonWriter(output);
+        // One writer per thread, reset for each frame: a frame is written in one go, without awaiting.
+        var json = threadWriter ??= new Utf8JsonWriter(output);
+        json.Reset(output);
         json.WriteStartObject();
         json.WriteString("type", type);
         if (id is not null)
@@ -165,10 +176,24 @@ public static class ServerFrameWriter
         return json;
     }
 
-    private static byte[] ToBytes(Action<IBufferWriter<byte>> write)
+    /// <summary>Closes the frame object and flushes it to the output; the writer stays usable for the next frame.</summary>
+    private static void End(Utf8JsonWriter json)
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        write(buffer);
-        return buffer.WrittenSpan.ToArray();
+        json.WriteEndObject();
+        json.Flush();
+    }
+
+    private static byte[] ToBytes<TState>(TState state, Action<IBufferWriter<byte>, TState> write)
+    {
+        var buffer = threadBuffer ??= new ArrayBufferWriter<byte>(1024);
+        buffer.ResetWrittenCount();
+        write(buffer, state);
+        var bytes = buffer.WrittenSpan.ToArray();
+        if (buffer.Capacity > MaxKeptBufferBytes)
+        {
+            threadBuffer = null; // a rare large frame (a sync page) does not stay with the thread
+        }
+
+        return bytes;
     }
 }

@@ -156,6 +156,29 @@ public class ServerFrameWriterTests
     }
 
     [Fact]
+    public void Frames_written_one_after_another_on_a_thread_are_whole_and_separate()
+    {
+        // The writer and its scratch buffer are reused per thread: a long frame must not leave bytes in a shorter one.
+        var page = ServerFrameWriter.Messages("9", "user:bob", [.. Enumerable.Range(1, 50).Select(i => Message with { Seq = i })], 50, false);
+        var pong = ServerFrameWriter.Pong("8");
+        var ack = ServerFrameWriter.Ack(null, new SendAck("user:alice", 2, "01K", 5));
+        Assert.Equal(50, Read(page).GetProperty("messages").GetArrayLength());
+        Assert.Equal("""{"type":"pong","id":"8"}""", Encoding.UTF8.GetString(pong));
+        Assert.Equal("""{"type":"ack","timeline":"user:alice","seq":2,"msgId":"01K","ts":5}""", Encoding.UTF8.GetString(ack));
+    }
+
+    [Fact]
+    public void A_frame_that_fails_midway_does_not_spoil_the_next()
+    {
+        // A stored body that is not JSON: the frame is refused, and the thread's writer starts clean for the next one.
+        Assert.ThrowsAny<Exception>(() => ServerFrameWriter.Msg(Message with { Body = "{\"broken\":" }));
+        Assert.Equal("""{"type":"ok","id":"3"}""", Encoding.UTF8.GetString(ServerFrameWriter.Ok("3")));
+        var buffer = new ArrayBufferWriter<byte>();
+        Assert.ThrowsAny<Exception>(() => ServerFrameWriter.WriteMsg(buffer, Message with { Body = "[1," }));
+        AssertMessage(Message, Read(ServerFrameWriter.Msg(Message)));
+    }
+
+    [Fact]
     public void A_parsed_body_is_written_back_byte_for_byte()
     {
         var frame = Frames.Valid<SendFrame>("{\"type\":\"send\",\"to\":\"user:bob\",\"clientMsgId\":\"c\",\"body\":" + Body + "}");
