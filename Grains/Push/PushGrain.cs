@@ -38,14 +38,20 @@ public sealed partial class PushGrain(ILogger<PushGrain> logger) : TimelineParti
                 continue;
             }
 
-            foreach (var (gatewayId, connectionIds) in ByGateway(sessions, origin))
+            if (sessions.Count == 1)
             {
-                if (!byGateway.TryGetValue(gatewayId, out var pushes))
+                // Most timelines have one device online: no grouping needed.
+                if (sessions[0] != origin)
                 {
-                    byGateway[gatewayId] = pushes = [];
+                    Add(byGateway, sessions[0].GatewayId, new PushedMessage(message, [sessions[0].ConnectionId]));
                 }
 
-                pushes.Add(new PushedMessage(message, connectionIds));
+                continue;
+            }
+
+            foreach (var (gatewayId, connectionIds) in ByGateway(sessions, origin))
+            {
+                Add(byGateway, gatewayId, new PushedMessage(message, connectionIds));
             }
         }
 
@@ -181,6 +187,16 @@ public sealed partial class PushGrain(ILogger<PushGrain> logger) : TimelineParti
         {
             LogForgetFailed(logger, ex, session.GatewayId, session.ConnectionId);
         }
+    }
+
+    private static void Add(Dictionary<string, List<PushedMessage>> byGateway, string gatewayId, PushedMessage push)
+    {
+        if (!byGateway.TryGetValue(gatewayId, out var pushes))
+        {
+            byGateway[gatewayId] = pushes = [];
+        }
+
+        pushes.Add(push);
     }
 
     private static Dictionary<string, string[]> ByGateway(IReadOnlyList<Session> sessions, Session? origin)

@@ -44,6 +44,24 @@ public sealed class ChatTests(GatewayFixture fixture) : IClassFixture<GatewayFix
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task A_sender_with_one_device_gets_the_ack_and_no_msg_of_its_own_send()
+    {
+        await using var alice = await Host.ConnectAsync("solo-alice");
+        await using var bob = await Host.ConnectAsync("solo-bob");
+
+        await alice.SendAsync("""{"type":"send","id":"1","to":"user:solo-bob","clientMsgId":"s-1","body":{"n":1}}""");
+        Assert.Equal(1, (await alice.ExpectAsync("ack")).GetProperty("seq").GetInt64());
+        await bob.ExpectAsync("msg");
+        Assert.Equal("ack", Type(await bob.RequestAsync("""{"type":"send","id":"2","to":"user:solo-alice","clientMsgId":"s-2","body":{"n":2}}""")));
+
+        // Bob's reply follows alice's own send in user:solo-alice, and a timeline's pushes keep their order on a
+        // connection: a push of alice's send to the connection it came from would arrive first.
+        var pushed = await alice.ExpectAsync("msg");
+        Assert.Equal(2, pushed.GetProperty("seq").GetInt64());
+        Assert.Equal("solo-bob", pushed.GetProperty("from").GetString());
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task Pipelined_frames_are_each_answered_once_and_sends_keep_their_order()
     {
         const int Sends = 40; // 80 sends: within the default burst of 100
