@@ -50,7 +50,9 @@ public sealed class LogBatchContainer : IBatchContainer
         {
             if (Events[i] is T item)
             {
-                yield return Tuple.Create<T, StreamSequenceToken>(item, new LogSequenceToken(Token.SequenceNumber, i, Token.Offset));
+                // The record's token is its first event's: most records hold one event, which then needs no token of its own.
+                StreamSequenceToken token = i == 0 ? Token : new LogSequenceToken(Token.SequenceNumber, i, Token.Offset);
+                yield return Tuple.Create(item, token);
             }
         }
     }
