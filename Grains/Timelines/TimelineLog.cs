@@ -100,17 +100,43 @@ internal sealed class TimelineLog
     public bool IsReloading { get; private set; }
 
     /// <summary>Appends a message built from its new seq, publishes it and returns it once durable.</summary>
-    /// <exception cref="StorageUnavailableException">The publish failed, or an earlier one did and the timeline is reloading.</exception>
+    /// <exception cref="StorageUnavailableException">
+    /// No seq could be taken (nothing published; the timeline stays loaded), the publish failed, or an earlier one did and
+    /// the timeline is reloading.
+    /// </exception>
     public async Task<ChatMessage> AppendAsync(Func<long, ChatMessage> build, Session? origin, SendReservation? reservation = null)
     {
-        try
+        if (IsReloading)
         {
-            if (IsReloading)
+            var reloading = new StorageUnavailableException($"Timeline {Name} is reloading after a failed publish; retry shortly.");
+            if (reservation is not null)
             {
-                throw new StorageUnavailableException($"Timeline {Name} is reloading after a failed publish; retry shortly.");
+                Release(reservation, reloading);
             }
 
-            var seq = await sequence!.NextAsync();
+            throw reloading;
+        }
+
+        long seq;
+        try
+        {
+            seq = await sequence!.NextAsync();
+        }
+        catch (Exception ex)
+        {
+            // Nothing was published (the sequence's bound could not be raised: the grain storage is down): the timeline
+            // is exactly as memory says, so it stays loaded and a resend tries again. A reload would wait for the
+            // persistence group, which during a database outage waits for the database too.
+            if (reservation is not null)
+            {
+                Release(reservation, ex);
+            }
+
+            throw new StorageUnavailableException($"Timeline {Name} could not take a sequence number now: {ex.Message}");
+        }
+
+        try
+        {
             var message = build(seq);
             // Published in the same turn as the seq was taken: the log's order is the seq order.
             await stream.OnNextAsync(new TimelineEvent(message, origin, recipients()));

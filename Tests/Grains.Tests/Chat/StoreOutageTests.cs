@@ -4,7 +4,10 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace ChatCluster.Grains.Tests.Chat;
 
-/// <summary>The persist and push consumer groups are independent: a stalled message store holds back persistence only.</summary>
+/// <summary>
+/// The persist and push consumer groups are independent: a stalled message store holds back persistence only; and a
+/// timeline that cannot raise its sequence bound (grain storage down) refuses sends until it can, without reloading.
+/// </summary>
 public sealed class StoreOutageTests
 {
     [Fact(Timeout = 180_000)]
@@ -55,5 +58,64 @@ public sealed class StoreOutageTests
         var alices = await held.ReadAsync("user:alice", 0, 100, CancellationToken.None);
         Assert.Equal(21, alices.Count);
         Assert.Equal(alices.Count, alices.Select(m => m.ClientMsgId).Distinct().Count());
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task A_timeline_that_cannot_raise_its_sequence_bound_refuses_sends_and_takes_the_resend_once_storage_is_back()
+    {
+        using var store = await ChatStore.CreateAsync("sqlite");
+        HeldMessageStore? held = null;
+        FailingGrainStorage? grainStorage = null;
+        // A step of 4: a timeline needs a new bound every few sends.
+        await using var silo = await ChatSilo.StartAsync(store, chat: new Dictionary<string, string?> { ["SequenceStep"] = "4" }, configure: s =>
+        {
+            s.Services.AddSingleton<IMessageStore>(_ => held = new HeldMessageStore(new SqliteMessageStore(Path.Combine(store.Directory, "messages.db"))));
+            FailingGrainStorage.Wrap(s.Services, ChatStorage.Name, created => grainStorage = created);
+        });
+        var alice = silo.User("alice");
+        Assert.NotNull((await alice.SendDirect("bob", "before", "{}", null)).Ack);
+
+        // The database goes down: grain storage refuses writes and the persistence group cannot store.
+        held!.Hold();
+        grainStorage!.Failing = true;
+        var acked = new List<string> { "before" };
+        string? refused = null;
+        for (var i = 0; i < 20 && refused is null; i++)
+        {
+            var result = await alice.SendDirect("bob", $"down-{i}", "{}", null);
+            if (result.Ack is null)
+            {
+                Assert.Equal(ChatErrorCode.Unavailable, result.Error!.Code);
+                refused = $"down-{i}";
+            }
+            else
+            {
+                acked.Add($"down-{i}");
+            }
+        }
+
+        Assert.True(refused is not null, "20 sends were acked without a new sequence bound: the test did not run the timelines out of numbers");
+        Assert.True(grainStorage.FailedWrites > 0);
+
+        // Grain storage is back while the store still holds its writes. A timeline that had reloaded would now wait for the
+        // persistence group; one that stayed loaded takes the resend at once, and the sends after it.
+        grainStorage.Failing = false;
+        var resent = await alice.SendDirect("bob", refused!, "{}", null).WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.NotNull(resent.Ack);
+        acked.Add(refused!);
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.NotNull((await alice.SendDirect("bob", $"after-{i}", "{}", null).WaitAsync(TimeSpan.FromSeconds(20))).Ack);
+            acked.Add($"after-{i}");
+        }
+
+        // Both timelines hold every acked send once, in the order sent, with no seq skipped.
+        held.Release();
+        foreach (var user in new[] { "alice", "bob" })
+        {
+            var page = await silo.User(user).Sync(0, 100);
+            Assert.Equal(acked, page.Messages.Select(m => m.ClientMsgId));
+            Assert.Equal(Enumerable.Range(1, acked.Count).Select(n => (long)n), page.Messages.Select(m => m.Seq));
+        }
     }
 }
