@@ -101,8 +101,8 @@ internal sealed class TimelineLog
 
     /// <summary>Appends a message built from its new seq, publishes it and returns it once durable.</summary>
     /// <exception cref="StorageUnavailableException">
-    /// No seq could be taken (nothing published; the timeline stays loaded), the publish failed, or an earlier one did and
-    /// the timeline is reloading.
+    /// The grain storage could not raise the sequence's bound (nothing published; the timeline stays loaded), the publish
+    /// failed, or an earlier failure left the timeline reloading.
     /// </exception>
     public async Task<ChatMessage> AppendAsync(Func<long, ChatMessage> build, Session? origin, SendReservation? reservation = null)
     {
@@ -124,15 +124,23 @@ internal sealed class TimelineLog
         }
         catch (Exception ex)
         {
-            // Nothing was published (the sequence's bound could not be raised: the grain storage is down): the timeline
-            // is exactly as memory says, so it stays loaded and a resend tries again. A reload would wait for the
-            // persistence group, which during a database outage waits for the database too.
             if (reservation is not null)
             {
                 Release(reservation, ex);
             }
 
-            throw new StorageUnavailableException($"Timeline {Name} could not take a sequence number now: {ex.Message}");
+            if (ex is StorageUnavailableException || ex.InnerException is StorageUnavailableException)
+            {
+                // The grain storage is down, so the sequence's bound could not be raised and nothing was published: the
+                // timeline is exactly as memory says. It stays loaded and a resend tries again; a reload would wait for
+                // the persistence group, which during a database outage waits for the database too.
+                throw new StorageUnavailableException($"Timeline {Name} could not take a sequence number now: {ex.Message}");
+            }
+
+            // Anything else leaves memory in doubt; above all a stale etag: another activation of this grain wrote its
+            // state, and may have handed out numbers. Only a reload from storage can tell.
+            StartReload();
+            throw;
         }
 
         try
@@ -151,13 +159,8 @@ internal sealed class TimelineLog
                 Release(reservation, ex);
             }
 
-            if (!IsReloading)
-            {
-                // A publish whose reply was lost may have stored the message: only the store can tell a resend.
-                IsReloading = true;
-                reload();
-            }
-
+            // A publish whose reply was lost may have stored the message: only the store can tell a resend.
+            StartReload();
             throw;
         }
     }
@@ -200,6 +203,15 @@ internal sealed class TimelineLog
         }
 
         return new SyncResult(page, LastSeq, hasMore, null);
+    }
+
+    private void StartReload()
+    {
+        if (!IsReloading)
+        {
+            IsReloading = true;
+            reload();
+        }
     }
 
     private void AddRecent(ChatMessage message)

@@ -4,8 +4,8 @@ using Orleans.Storage;
 namespace ChatCluster.Grains.Tests.Chat;
 
 /// <summary>
-/// Wraps a silo's named grain storage so that a test can make its writes fail, as a database that went down would;
-/// reads and everything else go to the real storage.
+/// Wraps a silo's named grain storage so that a test can make its writes fail, as a database that went down would, or
+/// write a grain's state behind its back, as a second activation would; everything else goes to the real storage.
 /// </summary>
 internal sealed class FailingGrainStorage(IGrainStorage inner) : IGrainStorage, ILifecycleParticipant<ISiloLifecycle>
 {
@@ -33,6 +33,14 @@ internal sealed class FailingGrainStorage(IGrainStorage inner) : IGrainStorage, 
             created(wrapper);
             return wrapper;
         });
+    }
+
+    /// <summary>Rewrites a grain's stored state as it is, as another activation of the grain would: the grain's etag goes stale.</summary>
+    public async Task RewriteBehindTheGrainAsync<T>(string stateName, GrainId grainId) where T : new()
+    {
+        var state = new GrainState<T>(new T());
+        await inner.ReadStateAsync(stateName, grainId, state);
+        await inner.WriteStateAsync(stateName, grainId, state);
     }
 
     public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>

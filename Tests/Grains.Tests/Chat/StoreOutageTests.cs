@@ -1,5 +1,6 @@
 using ChatCluster.Grains.Persistence;
 using ChatCluster.Grains.Persistence.Sqlite;
+using ChatCluster.Grains.Users;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace ChatCluster.Grains.Tests.Chat;
@@ -117,5 +118,39 @@ public sealed class StoreOutageTests
             Assert.Equal(acked, page.Messages.Select(m => m.ClientMsgId));
             Assert.Equal(Enumerable.Range(1, acked.Count).Select(n => (long)n), page.Messages.Select(m => m.Seq));
         }
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task A_timeline_whose_stored_state_was_written_by_another_activation_reloads_and_takes_the_resend()
+    {
+        using var store = await ChatStore.CreateAsync("sqlite");
+        FailingGrainStorage? grainStorage = null;
+        await using var silo = await ChatSilo.StartAsync(store, chat: new Dictionary<string, string?> { ["SequenceStep"] = "4" }, configure: s =>
+            FailingGrainStorage.Wrap(s.Services, ChatStorage.Name, created => grainStorage = created));
+        var alice = silo.User("alice");
+        Assert.NotNull((await alice.SendDirect("bob", "before", "{}", null)).Ack);
+
+        // Alice's etag goes stale: her next raise of the sequence bound is refused with a version conflict, which must
+        // not be taken for an outage (staying loaded would refuse every send from then on).
+        await grainStorage!.RewriteBehindTheGrainAsync<UserState>("user", GrainId.Create("user", "alice"));
+        var acked = new List<string> { "before" };
+        for (var i = 0; i < 20; i++)
+        {
+            var clientMsgId = $"send-{i}";
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            SendResult result;
+            while ((result = await alice.SendDirect("bob", clientMsgId, "{}", null)).Ack is null)
+            {
+                Assert.Equal(ChatErrorCode.Unavailable, result.Error!.Code);
+                Assert.True(DateTime.UtcNow < deadline, $"{clientMsgId} was refused for 30 s: {result.Error.Message}");
+                await Task.Delay(100);
+            }
+
+            acked.Add(clientMsgId);
+        }
+
+        var page = await alice.Sync(0, 100);
+        Assert.Equal(acked, page.Messages.Select(m => m.ClientMsgId));
+        Assert.Equal(page.Messages.Select(m => m.Seq).Order(), page.Messages.Select(m => m.Seq));
     }
 }
