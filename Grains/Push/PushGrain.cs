@@ -51,7 +51,7 @@ public sealed partial class PushGrain(ILogger<PushGrain> logger) : TimelineParti
 
             foreach (var (gatewayId, connectionIds) in ByGateway(sessions, origin))
             {
-                Add(byGateway, gatewayId, new PushedMessage(message, connectionIds));
+                Add(byGateway, gatewayId, new PushedMessage(message, [.. connectionIds]));
             }
         }
 
@@ -199,7 +199,7 @@ public sealed partial class PushGrain(ILogger<PushGrain> logger) : TimelineParti
         pushes.Add(push);
     }
 
-    private static Dictionary<string, string[]> ByGateway(IReadOnlyList<Session> sessions, Session? origin)
+    private static Dictionary<string, List<string>> ByGateway(IReadOnlyList<Session> sessions, Session? origin)
     {
         var byGateway = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         foreach (var session in sessions)
@@ -217,7 +217,7 @@ public sealed partial class PushGrain(ILogger<PushGrain> logger) : TimelineParti
             ids.Add(session.ConnectionId);
         }
 
-        return byGateway.ToDictionary(g => g.Key, g => g.Value.ToArray(), StringComparer.Ordinal);
+        return byGateway;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Partition {Partition}: asking who is online failed; those messages are not pushed")]

@@ -129,7 +129,8 @@ internal sealed class TimelineLog
                 Release(reservation, ex);
             }
 
-            if (ex is StorageUnavailableException || ex.InnerException is StorageUnavailableException)
+            // Orleans' storage bridge passes it as it is (an OrleansException); it wraps only other exceptions.
+            if (ex is StorageUnavailableException)
             {
                 // The grain storage is down, so the sequence's bound could not be raised and nothing was published: the
                 // timeline is exactly as memory says. It stays loaded and a resend tries again; a reload would wait for
