@@ -6,9 +6,11 @@ using ChatCluster.Gateway.Endpoints;
 using ChatCluster.Gateway.Limits;
 using ChatCluster.Gateway.Metrics;
 using ChatCluster.Gateway.Push;
+using ChatCluster.Gateway.Upgrades;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -48,6 +50,12 @@ public static class GatewayExtensions
         services.AddSingleton<MetricsCollector>();
         services.AddSingleton<ConnectionRegistry>();
         services.AddHostedService<GatewayObserverRegistration>();
+        if (options.UpgradeOnConnection)
+        {
+            services.Configure<KestrelServerOptions>(kestrel => kestrel.ConfigureEndpointDefaults(listen =>
+                listen.Use(next => new ConnectionUpgradeMiddleware(next, listen.ApplicationServices).OnConnectionAsync)));
+        }
+
         return services;
     }
 

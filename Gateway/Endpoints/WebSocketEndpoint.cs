@@ -2,6 +2,7 @@ using System.Net.WebSockets;
 using ChatCluster.Gateway.Auth;
 using ChatCluster.Gateway.Connections;
 using ChatCluster.Gateway.Limits;
+using ChatCluster.Gateway.Metrics;
 using ChatCluster.Gateway.Protocol;
 using ChatCluster.Grains;
 using Microsoft.AspNetCore.Http;
@@ -21,6 +22,7 @@ public sealed partial class WebSocketEndpoint(
     IGrainFactory grains,
     GatewayOptions options,
     SendRateLimiter sendLimiter,
+    GatewayMetrics metrics,
     TimeProvider time,
     ILogger<WebSocketEndpoint> logger)
 {
@@ -33,6 +35,14 @@ public sealed partial class WebSocketEndpoint(
     // client is never closed: PROTOCOL.md has no close code for idleness.
     private readonly WebSocketAcceptContext acceptContext = new()
     {
+        KeepAliveInterval = options.KeepAliveInterval,
+        KeepAliveTimeout = options.KeepAliveInterval > TimeSpan.Zero ? options.IdleTimeout : Timeout.InfiniteTimeSpan,
+    };
+
+    // The same, for sockets made from a stream.
+    private readonly WebSocketCreationOptions creationOptions = new()
+    {
+        IsServer = true,
         KeepAliveInterval = options.KeepAliveInterval,
         KeepAliveTimeout = options.KeepAliveInterval > TimeSpan.Zero ? options.IdleTimeout : Timeout.InfiniteTimeSpan,
     };
@@ -55,6 +65,25 @@ public sealed partial class WebSocketEndpoint(
         }
 
         using var socket = await context.WebSockets.AcceptWebSocketAsync(acceptContext).ConfigureAwait(false);
+        metrics.UpgradeAccepted(onConnection: false);
+        await ServeAsync(userId, socket).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Serves a WebSocket of <paramref name="userId"/> whose upgrade <see cref="Upgrades.ConnectionUpgradeMiddleware"/>
+    /// accepted on the connection itself: <paramref name="upgraded"/> carries its frames. Same settings and the same
+    /// handling as an upgrade through <see cref="HandleAsync"/>.
+    /// </summary>
+    public async Task ServeAsync(string userId, Stream upgraded)
+    {
+        using var socket = WebSocket.CreateFromStream(upgraded, creationOptions);
+        metrics.UpgradeAccepted(onConnection: true);
+        await ServeAsync(userId, socket).ConfigureAwait(false);
+    }
+
+    /// <summary>Serves an open WebSocket until it ends: registers it, tells the user's grain, reads its frames, and unregisters it.</summary>
+    private async Task ServeAsync(string userId, WebSocket socket)
+    {
         using var connection = registry.Open(userId, socket);
         var user = grains.GetGrainByKey<IUserGrain>(userId);
         var connected = false;

@@ -30,11 +30,14 @@ public sealed class GatewayMetrics : IDisposable
     private readonly Histogram<double> ackLatency;
 
     private readonly UpDownCounter<long> connections;
+    private readonly Counter<long> upgrades;
 
     public GatewayMetrics()
     {
         Meter = new Meter(MeterName);
         connections = Meter.CreateUpDownCounter<long>("chatcluster_gateway_connections", description: "Open WebSocket connections.");
+        upgrades = Meter.CreateCounter<long>("chatcluster_gateway_upgrades_total",
+            description: "WebSocket upgrades accepted, by where: on the connection (no HTTP state kept) or through Kestrel's HTTP layer.");
         // Process-wide, not per host: with the RSS it tells managed memory from native (sockets, pools, the runtime).
         Meter.CreateObservableGauge("chatcluster_process_gc_heap_bytes", () => GC.GetGCMemoryInfo().HeapSizeBytes, unit: "By",
             description: "Managed heap size at the last garbage collection, in bytes.");
@@ -61,6 +64,9 @@ public sealed class GatewayMetrics : IDisposable
     public void ConnectionOpened() => connections.Add(1);
 
     public void ConnectionClosed() => connections.Add(-1);
+
+    /// <summary>Counts an accepted upgrade: <paramref name="onConnection"/> when the connection middleware took it, else Kestrel's HTTP layer.</summary>
+    public void UpgradeAccepted(bool onConnection) => upgrades.Add(1, new KeyValuePair<string, object?>("via", onConnection ? "connection" : "http"));
 
     public void FrameIn(ClientFrame frame) => framesIn.Add(1, new KeyValuePair<string, object?>("type", InTypeOf(frame)));
 

@@ -113,6 +113,15 @@ public sealed class GatewayHost : IAsyncDisposable
         return int.Parse(line.AsSpan(Gauge.Length), CultureInfo.InvariantCulture);
     }
 
+    /// <summary>Upgrades accepted <paramref name="via"/> <c>connection</c> or <c>http</c>, from <c>chatcluster_gateway_upgrades_total</c>.</summary>
+    public async Task<long> UpgradesAsync(string via)
+    {
+        var prefix = $"chatcluster_gateway_upgrades_total{{via=\"{via}\"}} ";
+        var text = await Http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        var line = text.Split('\n').SingleOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal));
+        return line is null ? 0 : long.Parse(line.AsSpan(prefix.Length), CultureInfo.InvariantCulture);
+    }
+
     /// <summary>The open connections once the count stayed the same for half a second, so closes of earlier tests are not in flight.</summary>
     public async Task<int> SettledOpenConnectionsAsync()
     {
