@@ -4,10 +4,10 @@ using System.Net.WebSockets;
 namespace ChatCluster.Gateway.Connections;
 
 /// <summary>
-/// Reads client messages without holding a buffer while the connection is idle: it waits with a
+/// Reads client messages without holding a buffer while the connection is idle: the caller waits with a
 /// zero-byte receive (which also lets the socket answer pings and notice pongs), and only when a
-/// message has started rents a small pooled buffer, doubling it as needed up to one byte more than
-/// the frame limit (so a message of exactly the limit fits and a larger one shows).
+/// message has started does this rent a small pooled buffer, doubling it as needed up to one byte more
+/// than the frame limit (so a message of exactly the limit fits and a larger one shows).
 /// </summary>
 public sealed class FrameReader(int maxFrameBytes)
 {
@@ -17,13 +17,13 @@ public sealed class FrameReader(int maxFrameBytes)
     private readonly int capacity = maxFrameBytes + 1;
 
     /// <summary>
-    /// Waits for the next message and reads it, or as much of it as the limit allows. Null when the
-    /// client sent a close frame. The caller must <see cref="ReceivedFrame.Dispose"/> the result.
+    /// Reads the message that <paramref name="first"/>, the result of a zero-byte receive, announced, or as
+    /// much of it as the limit allows. Null when it is the client's close frame. The caller must
+    /// <see cref="ReceivedFrame.Dispose"/> the result.
     /// </summary>
-    public async Task<ReceivedFrame?> ReadAsync(WebSocket socket, CancellationToken cancellationToken)
+    public async ValueTask<ReceivedFrame?> ReadAsync(WebSocket socket, ValueWebSocketReceiveResult first)
     {
         ArgumentNullException.ThrowIfNull(socket);
-        var first = await socket.ReceiveAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false);
         if (first.MessageType == WebSocketMessageType.Close)
         {
             return null;
@@ -41,7 +41,7 @@ public sealed class FrameReader(int maxFrameBytes)
                     buffer = Grow(buffer, count);
                 }
 
-                result = await socket.ReceiveAsync(buffer.AsMemory(count, Math.Min(buffer.Length, capacity) - count), cancellationToken).ConfigureAwait(false);
+                result = await socket.ReceiveAsync(buffer.AsMemory(count, Math.Min(buffer.Length, capacity) - count), CancellationToken.None).ConfigureAwait(false);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
                     ArrayPool<byte>.Shared.Return(buffer);

@@ -1,25 +1,31 @@
 using System.Net.WebSockets;
-using System.Threading.Channels;
 using ChatCluster.Gateway.Metrics;
 using ChatCluster.Grains;
 
 namespace ChatCluster.Gateway.Connections;
 
 /// <summary>
-/// One client's WebSocket: its session and a bounded outbound queue that one writer task drains in
-/// order. Replies and pushes are only queued, so no caller ever waits for a slow client; a full
-/// queue closes the connection with 1008.
+/// One client's WebSocket: its session and a bounded outbound queue, sent in order. Replies and pushes are only queued,
+/// so no caller ever waits for a slow client; a full queue closes the connection with 1008.
+/// <para>
+/// The queue is drained by a loop that runs only while there is something to send: the first frame queued to an idle
+/// connection starts it on the thread pool, and it stops when the queue is empty. An idle connection holds no task
+/// and no pending wait, only the queue (memory per connection is what bounds how many one gateway holds).
+/// </para>
 /// </summary>
-public sealed class GatewayConnection : IDisposable
+public sealed class GatewayConnection : IThreadPoolWorkItem
 {
     /// <summary>How long a closing connection may take to send its close frame before it is aborted.</summary>
     private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(5);
 
     private readonly WebSocket socket;
-    private readonly Channel<byte[]> outbound;
-    private readonly CancellationTokenSource abort = new();
-    private int closing;
-    private int ended;
+    private readonly int queueLength;
+    private readonly Queue<byte[]> outbound = new(); // guarded by itself
+    private bool draining; // a drain loop runs or is queued
+    private bool closing; // Close was called: queued frames are dropped, the close frame goes next
+    private bool ended; // the receive loop ended: nothing more will be queued
+    private bool done; // the last drain ran: nothing more will be sent
+    private TaskCompletionSource? lastDrain; // made only when CompleteAsync has to wait for a running drain
     private WebSocketCloseStatus closeStatus;
     private string closeDescription = "";
 
@@ -28,11 +34,7 @@ public sealed class GatewayConnection : IDisposable
         UserId = userId;
         Session = session;
         this.socket = socket;
-        outbound = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(queueLength)
-        {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait, // TryWrite then fails instead of dropping silently
-        });
+        this.queueLength = queueLength;
     }
 
     /// <summary>The token's subject: the sender of everything this connection sends.</summary>
@@ -40,89 +42,183 @@ public sealed class GatewayConnection : IDisposable
 
     public Session Session { get; }
 
-    /// <summary>Counts what the writer sends, pushes included; null for a connection built without metrics.</summary>
+    /// <summary>Counts what is sent, pushes included; null for a connection built without metrics.</summary>
     public GatewayMetrics? Metrics { get; init; }
 
-    /// <summary>Cancelled when the connection must stop now: its close took too long, or it ended.</summary>
-    public CancellationToken Aborted => abort.Token;
+    public bool IsClosing
+    {
+        get
+        {
+            lock (outbound)
+            {
+                return closing;
+            }
+        }
+    }
 
-    public bool IsClosing => Volatile.Read(ref closing) != 0;
-
-    /// <summary>Queues one frame; never waits. False (and the connection closing with 1008) when the queue is full.</summary>
+    /// <summary>Queues one frame; never waits. False when the connection is closing or ended, or its queue is full (it then closes with 1008).</summary>
     public bool TryEnqueue(byte[] frame)
     {
-        if (outbound.Writer.TryWrite(frame))
+        bool full;
+        lock (outbound)
         {
-            return true;
+            if (closing || ended || done)
+            {
+                return false; // the frame is dropped: the client is going away
+            }
+
+            full = outbound.Count >= queueLength;
+            if (!full)
+            {
+                outbound.Enqueue(frame);
+                StartDrainLocked();
+                return true;
+            }
         }
 
-        if (Volatile.Read(ref ended) == 0)
-        {
-            Close(WebSocketCloseStatus.PolicyViolation, "slow consumer: outbound queue full");
-        }
-
-        return false; // full, or the connection ended while the reply was on its way: it is dropped
+        Close(WebSocketCloseStatus.PolicyViolation, "slow consumer: outbound queue full");
+        return false;
     }
 
-    /// <summary>Starts closing: queued frames are dropped, the writer sends the close frame, and the socket is aborted after a grace period.</summary>
+    /// <summary>Starts closing: queued frames are dropped, the close frame is sent next, and the socket is aborted after a grace period.</summary>
     public void Close(WebSocketCloseStatus status, string description)
     {
-        if (Interlocked.Exchange(ref closing, 1) != 0)
+        lock (outbound)
         {
-            return;
+            if (closing || done)
+            {
+                return;
+            }
+
+            closing = true;
+            closeStatus = status;
+            closeDescription = description;
+            outbound.Clear();
+            StartDrainLocked();
         }
 
-        closeStatus = status;
-        closeDescription = description;
-        outbound.Writer.TryComplete();
-        try
+        _ = AbortAfterGraceAsync();
+    }
+
+    /// <summary>
+    /// After the receive loop ended: sends what is still queued, then completes the close handshake (the client's close,
+    /// or this side's). Completes when nothing more will be sent.
+    /// </summary>
+    public Task CompleteAsync()
+    {
+        lock (outbound)
         {
-            abort.CancelAfter(CloseGrace);
+            ended = true;
+            if (done)
+            {
+                return Task.CompletedTask;
+            }
+
+            if (draining)
+            {
+                lastDrain ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                return lastDrain.Task;
+            }
+
+            draining = true;
         }
-        catch (ObjectDisposedException)
+
+        _ = AbortAfterGraceAsync();
+        return DrainAsync();
+    }
+
+    void IThreadPoolWorkItem.Execute() => _ = DrainAsync(); // it handles its own errors
+
+    /// <summary>
+    /// Aborts the socket if it has not closed within <see cref="CloseGrace"/>: a client that reads nothing would hold a
+    /// send, and with it the close, forever. The abort ends whatever send or receive is pending. Started only when
+    /// closing, so an open connection holds no timer and no cancellation source for it.
+    /// </summary>
+    private async Task AbortAfterGraceAsync()
+    {
+        await Task.Delay(CloseGrace).ConfigureAwait(false);
+        if (socket.State != WebSocketState.Closed)
         {
-            // The connection already ended.
+            socket.Abort();
         }
     }
 
-    /// <summary>Sends queued frames in order until the connection closes; then the close frame, if one was asked for.</summary>
-    public async Task RunWriterAsync()
+    private void StartDrainLocked()
+    {
+        if (!draining)
+        {
+            draining = true;
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        }
+    }
+
+    /// <summary>Sends queued frames in order until the queue is empty; on closing or ending, then the close frame. One runs at a time.</summary>
+    private async Task DrainAsync()
     {
         try
         {
-            // WaitToReadAsync + TryRead rather than ReadAllAsync: no enumerator object kept per idle connection.
-            while (!IsClosing && await outbound.Reader.WaitToReadAsync(abort.Token).ConfigureAwait(false))
+            while (true)
             {
-                while (!IsClosing && outbound.Reader.TryRead(out var frame))
+                byte[]? frame;
+                lock (outbound)
                 {
-                    await socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, abort.Token).ConfigureAwait(false);
-                    Metrics?.FrameOut(frame);
+                    if (closing || !outbound.TryDequeue(out frame))
+                    {
+                        if (!closing && !ended)
+                        {
+                            draining = false; // idle: the next frame queued starts another drain
+                            return;
+                        }
+
+                        break;
+                    }
                 }
+
+                // Mostly completes at once: the frame goes into the connection's output pipe, not to the network.
+                await socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
+                Metrics?.FrameOut(frame);
             }
 
-            if (IsClosing && socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
-            {
-                await socket.CloseOutputAsync(closeStatus, closeDescription, abort.Token).ConfigureAwait(false);
-            }
-            else if (socket.State == WebSocketState.CloseReceived)
-            {
-                // The client closed: complete the handshake.
-                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", abort.Token).ConfigureAwait(false);
-            }
+            await SendCloseAsync().ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or ObjectDisposedException)
         {
             // The socket is gone or was aborted; the receive loop ends too.
         }
+        catch (Exception)
+        {
+            // Nothing else is expected; whatever it was, this connection can send no more, so it must not linger.
+            socket.Abort();
+        }
+
+        TaskCompletionSource? waiting;
+        lock (outbound)
+        {
+            done = true;
+            draining = false;
+            outbound.Clear();
+            waiting = lastDrain;
+        }
+
+        waiting?.TrySetResult();
     }
 
-    /// <summary>Ends the writer after the receive loop ended: no more frames will be sent.</summary>
-    public void Complete()
+    private async Task SendCloseAsync()
     {
-        Volatile.Write(ref ended, 1);
-        outbound.Writer.TryComplete();
-        abort.CancelAfter(CloseGrace);
-    }
+        bool closeAsked;
+        lock (outbound)
+        {
+            closeAsked = closing;
+        }
 
-    public void Dispose() => abort.Dispose();
+        if (closeAsked && socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+        {
+            await socket.CloseOutputAsync(closeStatus, closeDescription, CancellationToken.None).ConfigureAwait(false);
+        }
+        else if (socket.State == WebSocketState.CloseReceived)
+        {
+            // The client closed: complete the handshake.
+            await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", CancellationToken.None).ConfigureAwait(false);
+        }
+    }
 }

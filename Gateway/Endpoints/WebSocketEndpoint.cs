@@ -64,7 +64,7 @@ public sealed partial class WebSocketEndpoint(
             return;
         }
 
-        using var socket = await context.WebSockets.AcceptWebSocketAsync(acceptContext).ConfigureAwait(false);
+        var socket = await context.WebSockets.AcceptWebSocketAsync(acceptContext).ConfigureAwait(false);
         metrics.UpgradeAccepted(onConnection: false);
         await ServeAsync(userId, socket).ConfigureAwait(false);
     }
@@ -74,27 +74,30 @@ public sealed partial class WebSocketEndpoint(
     /// accepted on the connection itself: <paramref name="upgraded"/> carries its frames. Same settings and the same
     /// handling as an upgrade through <see cref="HandleAsync"/>.
     /// </summary>
-    public async Task ServeAsync(string userId, Stream upgraded)
+    public Task ServeAsync(string userId, Stream upgraded)
     {
-        using var socket = WebSocket.CreateFromStream(upgraded, creationOptions);
+        var socket = WebSocket.CreateFromStream(upgraded, creationOptions);
         metrics.UpgradeAccepted(onConnection: true);
-        await ServeAsync(userId, socket).ConfigureAwait(false);
+        return ServeAsync(userId, socket);
     }
 
-    /// <summary>Serves an open WebSocket until it ends: registers it, tells the user's grain, reads its frames, and unregisters it.</summary>
+    /// <summary>
+    /// Serves an open WebSocket until it ends, and disposes it: registers it, tells the user's grain, reads its frames,
+    /// and unregisters it.
+    /// </summary>
     private async Task ServeAsync(string userId, WebSocket socket)
     {
-        using var connection = registry.Open(userId, socket);
+        using var owned = socket;
+        var connection = registry.Open(userId, socket);
         var user = grains.GetGrainByKey<IUserGrain>(userId);
         var connected = false;
-        var writer = connection.RunWriterAsync();
         try
         {
             await user.Connect(connection.Session).ConfigureAwait(false);
             connected = true;
-            // Only the connection's own token: a client that goes away fails the receive anyway, so a
-            // linked token source with RequestAborted would cost memory per connection for nothing.
-            await ReceiveLoopAsync(socket, connection, connection.Aborted).ConfigureAwait(false);
+            // No cancellation token: a client that goes away fails the receive, and a connection that must stop is
+            // aborted (GatewayConnection), which ends it too. A token source would cost memory per connection.
+            await ReceiveLoopAsync(socket, connection).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
         {
@@ -108,8 +111,7 @@ public sealed partial class WebSocketEndpoint(
         finally
         {
             registry.Remove(connection);
-            connection.Complete();
-            await writer.ConfigureAwait(false);
+            await connection.CompleteAsync().ConfigureAwait(false);
             if (connected)
             {
                 await DisconnectAsync(user, connection).ConfigureAwait(false);
@@ -122,12 +124,19 @@ public sealed partial class WebSocketEndpoint(
     /// they complete, matched by their <c>id</c>, so one slow request does not hold up the next. At the limit the
     /// connection is read no further until one completes (backpressure through TCP).
     /// </summary>
-    private async Task ReceiveLoopAsync(WebSocket socket, GatewayConnection connection, CancellationToken cancellationToken)
+    private async Task ReceiveLoopAsync(WebSocket socket, GatewayConnection connection)
     {
         var abuse = new AbuseMeter(options.AbuseThreshold, options.AbuseWindow, time);
         SemaphoreSlim? inFlight = null; // made at the first frame that does not complete at once
-        while (await reader.ReadAsync(socket, cancellationToken).ConfigureAwait(false) is { } frame)
+        while (true)
         {
+            // Waited for here rather than in the reader, so an idle connection holds one pending wait, not two.
+            var start = await socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None).ConfigureAwait(false);
+            if (await reader.ReadAsync(socket, start).ConfigureAwait(false) is not { } frame)
+            {
+                return; // the client's close frame
+            }
+
             Task<byte[]> reply;
             using (frame)
             {
@@ -155,7 +164,7 @@ public sealed partial class WebSocketEndpoint(
             }
 
             inFlight ??= new SemaphoreSlim(options.MaxFramesInFlight);
-            await inFlight.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await inFlight.WaitAsync().ConfigureAwait(false);
             _ = ReplyWhenDoneAsync(connection, reply, inFlight);
         }
     }

@@ -41,6 +41,32 @@ public sealed class ConnectionUpgradeMiddleware
     public async Task OnConnectionAsync(ConnectionContext connection)
     {
         ArgumentNullException.ThrowIfNull(connection);
+        // A method of its own, so that what the handshake needed is not kept for the connection's life.
+        var userId = await TryAcceptAsync(connection).ConfigureAwait(false);
+        if (userId is null)
+        {
+            await next(connection).ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            await endpoint.ServeAsync(userId, new DuplexPipeStream(connection.Transport)).ConfigureAwait(false);
+        }
+        finally
+        {
+            await connection.Transport.Input.CompleteAsync().ConfigureAwait(false);
+            await connection.Transport.Output.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Reads the connection's first bytes; for an upgrade this middleware takes, consumes its head, answers 101 and
+    /// returns the user id. Otherwise returns null with nothing consumed, or aborts a connection that sent nothing in
+    /// time (as Kestrel would have).
+    /// </summary>
+    private async Task<string?> TryAcceptAsync(ConnectionContext connection)
+    {
         var input = connection.Transport.Input;
         ReadResult first;
         using (var timeout = new CancellationTokenSource(firstRequestTimeout))
@@ -52,7 +78,7 @@ public sealed class ConnectionUpgradeMiddleware
             catch (OperationCanceledException) when (timeout.IsCancellationRequested)
             {
                 connection.Abort(new ConnectionAbortedException("no request came within the keep-alive timeout"));
-                return;
+                return null;
             }
         }
 
@@ -63,21 +89,11 @@ public sealed class ConnectionUpgradeMiddleware
         {
             // Nothing consumed and nothing examined, so Kestrel's first read returns these same bytes at once.
             input.AdvanceTo(buffer.Start, buffer.Start);
-            await next(connection).ConfigureAwait(false);
-            return;
+            return null;
         }
 
         input.AdvanceTo(buffer.GetPosition(request.HeadLength));
-        var output = connection.Transport.Output;
-        try
-        {
-            await output.WriteAsync(request.SwitchingProtocols()).ConfigureAwait(false);
-            await endpoint.ServeAsync(userId, new DuplexPipeStream(connection.Transport)).ConfigureAwait(false);
-        }
-        finally
-        {
-            await input.CompleteAsync().ConfigureAwait(false);
-            await output.CompleteAsync().ConfigureAwait(false);
-        }
+        await connection.Transport.Output.WriteAsync(request.SwitchingProtocols()).ConfigureAwait(false);
+        return userId;
     }
 }
