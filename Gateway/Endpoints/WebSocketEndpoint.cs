@@ -163,9 +163,11 @@ public sealed partial class WebSocketEndpoint(
                 continue;
             }
 
+            // Started before the wait (the semaphore has no maximum, so a release before the wait is fine), so that the
+            // reply is not kept across the await: an idle connection would hold its last reply.
             inFlight ??= new SemaphoreSlim(options.MaxFramesInFlight);
-            await inFlight.WaitAsync().ConfigureAwait(false);
             _ = ReplyWhenDoneAsync(connection, reply, inFlight);
+            await inFlight.WaitAsync().ConfigureAwait(false);
         }
     }
 
