@@ -106,6 +106,7 @@ public sealed class GatewayConnection : IThreadPoolWorkItem
     /// </summary>
     public Task CompleteAsync()
     {
+        Task? running;
         lock (outbound)
         {
             ended = true;
@@ -117,14 +118,18 @@ public sealed class GatewayConnection : IThreadPoolWorkItem
             if (draining)
             {
                 lastDrain ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                return lastDrain.Task;
+                running = lastDrain.Task;
             }
-
-            draining = true;
+            else
+            {
+                draining = true;
+                running = null;
+            }
         }
 
+        // Also when a drain is running: it may be stuck on a client that stopped reading.
         _ = AbortAfterGraceAsync();
-        return DrainAsync();
+        return running ?? DrainAsync();
     }
 
     void IThreadPoolWorkItem.Execute() => _ = DrainAsync(); // it handles its own errors

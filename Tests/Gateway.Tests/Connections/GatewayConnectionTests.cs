@@ -154,6 +154,20 @@ public sealed class GatewayConnectionTests : IDisposable
         await connection.CompleteAsync();
     }
 
+    [Fact(Timeout = 30_000)]
+    public async Task Ending_while_a_send_is_stuck_on_a_client_that_reads_nothing_is_bounded_by_the_grace_period()
+    {
+        var connection = Connection(queueLength: 1024);
+        Assert.True(connection.TryEnqueue(new byte[8192])); // stuck: more than the pipe takes, and the client reads nothing
+        await client.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
+        var closed = await server.ReceiveAsync(new byte[16], CancellationToken.None);
+        Assert.Equal(WebSocketMessageType.Close, closed.MessageType);
+
+        // The receive loop has ended; the end must not wait for the stuck send forever.
+        await connection.CompleteAsync();
+        Assert.Equal(WebSocketState.Aborted, server.State);
+    }
+
     public void Dispose()
     {
         server.Dispose();
