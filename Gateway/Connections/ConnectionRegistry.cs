@@ -69,7 +69,7 @@ public sealed class ConnectionRegistry(GatewayOptions options, GatewayMetrics me
         {
             if (connections.TryGetValue(id, out var connection))
             {
-                // Written once and shared: the writer only reads it.
+                // Written once and shared: the connections only read it.
                 frame ??= ServerFrameWriter.Msg(message);
                 connection.TryEnqueue(frame);
             }

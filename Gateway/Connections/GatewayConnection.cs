@@ -45,21 +45,12 @@ public sealed class GatewayConnection : IThreadPoolWorkItem
     /// <summary>Counts what is sent, pushes included; null for a connection built without metrics.</summary>
     public GatewayMetrics? Metrics { get; init; }
 
-    public bool IsClosing
-    {
-        get
-        {
-            lock (outbound)
-            {
-                return closing;
-            }
-        }
-    }
+    /// <summary>Read for every received frame, so without the lock (the flag is only ever set, under it).</summary>
+    public bool IsClosing => Volatile.Read(ref closing);
 
     /// <summary>Queues one frame; never waits. False when the connection is closing or ended, or its queue is full (it then closes with 1008).</summary>
     public bool TryEnqueue(byte[] frame)
     {
-        bool full;
         lock (outbound)
         {
             if (closing || ended || done)
@@ -67,8 +58,7 @@ public sealed class GatewayConnection : IThreadPoolWorkItem
                 return false; // the frame is dropped: the client is going away
             }
 
-            full = outbound.Count >= queueLength;
-            if (!full)
+            if (outbound.Count < queueLength)
             {
                 outbound.Enqueue(frame);
                 StartDrainLocked();
@@ -90,7 +80,7 @@ public sealed class GatewayConnection : IThreadPoolWorkItem
                 return;
             }
 
-            closing = true;
+            Volatile.Write(ref closing, true);
             closeStatus = status;
             closeDescription = description;
             outbound.Clear();

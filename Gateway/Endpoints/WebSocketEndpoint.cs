@@ -36,7 +36,7 @@ public sealed partial class WebSocketEndpoint(
     private readonly WebSocketAcceptContext acceptContext = new()
     {
         KeepAliveInterval = options.KeepAliveInterval,
-        KeepAliveTimeout = options.KeepAliveInterval > TimeSpan.Zero ? options.IdleTimeout : Timeout.InfiniteTimeSpan,
+        KeepAliveTimeout = PongTimeout(options),
     };
 
     // The same, for sockets made from a stream.
@@ -44,7 +44,7 @@ public sealed partial class WebSocketEndpoint(
     {
         IsServer = true,
         KeepAliveInterval = options.KeepAliveInterval,
-        KeepAliveTimeout = options.KeepAliveInterval > TimeSpan.Zero ? options.IdleTimeout : Timeout.InfiniteTimeSpan,
+        KeepAliveTimeout = PongTimeout(options),
     };
 
     public async Task HandleAsync(HttpContext context)
@@ -204,6 +204,9 @@ public sealed partial class WebSocketEndpoint(
 
         return dispatcher.HandleAsync(connection, parsed.Frame);
     }
+
+    private static TimeSpan PongTimeout(GatewayOptions options) =>
+        options.KeepAliveInterval > TimeSpan.Zero ? options.IdleTimeout : Timeout.InfiniteTimeSpan;
 
     private async Task DisconnectAsync(IUserGrain user, GatewayConnection connection)
     {

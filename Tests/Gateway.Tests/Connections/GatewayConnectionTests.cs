@@ -2,6 +2,7 @@ using System.IO.Pipelines;
 using System.Net.WebSockets;
 using System.Text;
 using ChatCluster.Gateway.Connections;
+using ChatCluster.Gateway.Tests.Upgrades;
 using ChatCluster.Gateway.Upgrades;
 using ChatCluster.Grains;
 
@@ -20,10 +21,10 @@ public sealed class GatewayConnectionTests : IDisposable
     {
         var noPings = TimeSpan.Zero;
         server = WebSocket.CreateFromStream(
-            new DuplexPipeStream(new DuplexPipe(toServer.Reader, toClient.Writer)),
+            new DuplexPipeStream(new TestDuplexPipe(toServer.Reader, toClient.Writer)),
             new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = noPings });
         client = WebSocket.CreateFromStream(
-            new DuplexPipeStream(new DuplexPipe(toClient.Reader, toServer.Writer)),
+            new DuplexPipeStream(new TestDuplexPipe(toClient.Reader, toServer.Writer)),
             new WebSocketCreationOptions { IsServer = false, KeepAliveInterval = noPings });
     }
 
@@ -185,12 +186,5 @@ public sealed class GatewayConnectionTests : IDisposable
         Assert.Equal(WebSocketMessageType.Text, result.MessageType);
         Assert.True(result.EndOfMessage);
         return Encoding.UTF8.GetString(buffer, 0, result.Count);
-    }
-
-    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
-    {
-        public PipeReader Input { get; } = input;
-
-        public PipeWriter Output { get; } = output;
     }
 }

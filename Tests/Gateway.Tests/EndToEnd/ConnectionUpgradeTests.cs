@@ -51,7 +51,7 @@ public sealed class ConnectionUpgradeTests(GatewayFixture fixture) : IClassFixtu
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task An_upgrade_after_a_request_on_a_kept_alive_connection_is_served_by_kestrel()
+    public async Task An_upgrade_after_a_request_on_a_kept_alive_connection_is_upgraded_by_kestrel()
     {
         var before = await Host.UpgradesAsync("http");
         var first = Encoding.ASCII.GetBytes($"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{Host.Port}\r\n\r\n");

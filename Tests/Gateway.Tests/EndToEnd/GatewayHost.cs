@@ -105,21 +105,18 @@ public sealed class GatewayHost : IAsyncDisposable
     public async Task<WsClient> ConnectAsync(string user) => await WsClient.ConnectAsync(WebSocketUri, await TokenAsync(user));
 
     /// <summary>The open connections, from the <c>chatcluster_gateway_connections</c> gauge in <c>GET /metrics</c>.</summary>
-    public async Task<int> OpenConnectionsAsync()
-    {
-        const string Gauge = "chatcluster_gateway_connections ";
-        var text = await Http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
-        var line = text.Split('\n').Single(l => l.StartsWith(Gauge, StringComparison.Ordinal));
-        return int.Parse(line.AsSpan(Gauge.Length), CultureInfo.InvariantCulture);
-    }
+    public async Task<int> OpenConnectionsAsync() => (int)(await MetricAsync("chatcluster_gateway_connections") ?? throw new InvalidOperationException("no connections gauge"));
 
     /// <summary>Upgrades accepted <paramref name="via"/> <c>connection</c> or <c>http</c>, from <c>chatcluster_gateway_upgrades_total</c>.</summary>
-    public async Task<long> UpgradesAsync(string via)
+    public async Task<long> UpgradesAsync(string via) => await MetricAsync($"chatcluster_gateway_upgrades_total{{via=\"{via}\"}}") ?? 0;
+
+    /// <summary>The value of the <c>GET /metrics</c> line for <paramref name="series"/> (name and labels), or null when there is none.</summary>
+    private async Task<long?> MetricAsync(string series)
     {
-        var prefix = $"chatcluster_gateway_upgrades_total{{via=\"{via}\"}} ";
+        var prefix = series + " ";
         var text = await Http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
         var line = text.Split('\n').SingleOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal));
-        return line is null ? 0 : long.Parse(line.AsSpan(prefix.Length), CultureInfo.InvariantCulture);
+        return line is null ? null : long.Parse(line.AsSpan(prefix.Length), CultureInfo.InvariantCulture);
     }
 
     /// <summary>The open connections once the count stayed the same for half a second, so closes of earlier tests are not in flight.</summary>

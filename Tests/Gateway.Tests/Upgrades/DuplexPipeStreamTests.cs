@@ -9,7 +9,7 @@ public sealed class DuplexPipeStreamTests
     private readonly Pipe fromClient = new();
     private readonly Pipe toClient = new();
 
-    private DuplexPipeStream Stream() => new(new DuplexPipe(fromClient.Reader, toClient.Writer));
+    private DuplexPipeStream Stream() => new(new TestDuplexPipe(fromClient.Reader, toClient.Writer));
 
     [Fact(Timeout = 10_000)]
     public async Task A_zero_byte_read_waits_for_data_and_takes_none_of_it()
@@ -74,12 +74,5 @@ public sealed class DuplexPipeStreamTests
         // Not completed by the stream: the connection that owns the pipes completes them.
         var flushed = await fromClient.Writer.WriteAsync(new byte[] { 1 });
         Assert.False(flushed.IsCompleted, "the stream completed the connection's input");
-    }
-
-    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
-    {
-        public PipeReader Input { get; } = input;
-
-        public PipeWriter Output { get; } = output;
     }
 }
