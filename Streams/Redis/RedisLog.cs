@@ -26,20 +26,26 @@ internal sealed partial class RedisLog : IMessageLog, IAsyncDisposable
     internal const string KeyField = "key";
     internal const string PayloadField = "payload";
 
-    // INCR and XADD in one script: offsets follow entry ids, and an entry never lacks its offset. First the fence: a
-    // silo that Orleans' membership (in this Redis, KEYS[3]) declared dead may still run for a moment (frozen, then
-    // resumed) and its old grain activations, which Orleans does not fence, would ack sends their new activations never
-    // see; its appends are refused instead (Status 6 is SiloStatus.Dead; no row or no fence: allowed).
+    // INCRBY and the XADDs of a batch in one script: offsets follow entry ids, consecutive within the batch, and an entry
+    // never lacks its offset. First the fence: a silo that Orleans' membership (in this Redis, KEYS[3]) declared dead may
+    // still run for a moment (frozen, then resumed) and its old grain activations, which Orleans does not fence, would ack
+    // sends their new activations never see; its appends are refused instead (Status 6 is SiloStatus.Dead; no row or no
+    // fence: allowed). ARGV[1] is the silo's row, then namespace, key and payload of each record; returns the last offset.
     private const string AppendScript = """
-        if ARGV[4] ~= '' then
-            local row = redis.call('HGET', KEYS[3], ARGV[4])
+        if ARGV[1] ~= '' then
+            local row = redis.call('HGET', KEYS[3], ARGV[1])
             if row and cjson.decode(row)['Status'] == 6 then
                 return redis.error_reply('FENCED: this silo is dead in the cluster membership; its appends are refused')
             end
         end
-        local offset = redis.call('INCR', KEYS[2])
-        redis.call('XADD', KEYS[1], '*', 'offset', offset, 'namespace', ARGV[1], 'key', ARGV[2], 'payload', ARGV[3])
-        return offset
+        local count = (#ARGV - 1) / 3
+        local last = redis.call('INCRBY', KEYS[2], count)
+        local offset = last - count
+        for i = 2, #ARGV, 3 do
+            offset = offset + 1
+            redis.call('XADD', KEYS[1], '*', 'offset', offset, 'namespace', ARGV[i], 'key', ARGV[i + 1], 'payload', ARGV[i + 2])
+        end
+        return last
         """;
 
     // XACK of what needs no more delivery, then the checkpoint: the highest offset with nothing unacknowledged at or below
@@ -89,6 +95,7 @@ internal sealed partial class RedisLog : IMessageLog, IAsyncDisposable
     private readonly ILogger logger;
     private readonly string[] readers;
     private readonly long[] knownEnds;
+    private readonly RedisAppendBatcher[] appenders;
     private readonly CancellationTokenSource closing = new();
     private Task? opening;
     private Task? trimming;
@@ -109,6 +116,12 @@ internal sealed partial class RedisLog : IMessageLog, IAsyncDisposable
         readers = readerProviders.Distinct(StringComparer.Ordinal).ToArray();
         QueueMapper = LogQueueAdapterFactory.CreateQueueMapper(Queues);
         knownEnds = new long[Queues];
+        appenders = new RedisAppendBatcher[Queues];
+        for (var queue = 0; queue < Queues; queue++)
+        {
+            var q = queue;
+            appenders[queue] = new RedisAppendBatcher(batch => AppendBatchAsync(q, batch));
+        }
     }
 
     public string KeyPrefix { get; }
@@ -155,17 +168,38 @@ internal sealed partial class RedisLog : IMessageLog, IAsyncDisposable
         }
     }
 
-    /// <summary>Appends one record to <paramref name="queue"/>; the command is sent before this returns, and the task completes with the record's offset once Redis ran it.</summary>
-    public async Task<long> AppendAsync(int queue, StreamId streamId, byte[] payload)
+    /// <summary>
+    /// Appends one record to <paramref name="queue"/>: queued in call order before this returns, sent with the other
+    /// records waiting for the queue (<see cref="RedisAppendBatcher"/>); the task completes with the record's offset once Redis ran it.
+    /// </summary>
+    public Task<long> AppendAsync(int queue, StreamId streamId, byte[] payload)
     {
         CheckQueue(queue);
+        return appenders[queue].Enqueue(streamId, payload);
+    }
+
+    /// <summary>Append scripts sent so far, over every queue (each appends one or more records).</summary>
+    public long AppendBatches => appenders.Sum(appender => appender.Batches);
+
+    private async Task<long> AppendBatchAsync(int queue, IReadOnlyList<RedisAppendBatcher.Append> batch)
+    {
+        var args = new RedisValue[1 + 3 * batch.Count];
+        args[0] = fence?.SiloRow ?? string.Empty;
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var append = batch[i];
+            args[1 + 3 * i] = append.StreamId.Namespace.ToArray();
+            args[2 + 3 * i] = append.StreamId.Key.ToArray();
+            args[3 + 3 * i] = append.Payload;
+        }
+
         var result = await Database.ScriptEvaluateAsync(
             AppendScript,
             fence is null ? [StreamKey(queue), OffsetKey(queue)] : [StreamKey(queue), OffsetKey(queue), fence.MembershipKey],
-            [streamId.Namespace.ToArray(), streamId.Key.ToArray(), payload, fence?.SiloRow ?? string.Empty]).ConfigureAwait(false);
-        var offset = (long)result;
-        ObserveEnd(queue, offset);
-        return offset;
+            args).ConfigureAwait(false);
+        var last = (long)result;
+        ObserveEnd(queue, last);
+        return last;
     }
 
     Task IMessageLog.AppendAsync(int queue, StreamId streamId, byte[] payload, LogRecordBody body) => AppendAsync(queue, streamId, payload);

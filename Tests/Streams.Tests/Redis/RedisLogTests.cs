@@ -103,6 +103,54 @@ public sealed class RedisLogTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Appends_made_while_a_script_runs_go_together_in_call_order_with_consecutive_offsets()
+    {
+        var log = await OpenAsync();
+        const int Count = 2_000;
+        // All queued at once: the first goes alone, the rest wait for it and go in batches of at most MaxRecords.
+        var appends = Enumerable.Range(0, Count).Select(i => AppendAsync(log, queue: 2, $"s{i % 7}", i)).ToArray();
+        var offsets = await Task.WhenAll(appends);
+
+        Assert.Equal(Enumerable.Range(1, Count).Select(i => (long)i), offsets);
+        Assert.InRange(log.AppendBatches, 1 + Count / RedisAppendBatcher.MaxRecords, Count / 2);
+        Assert.Equal(Count, await log.GetEndAsync(2, CancellationToken.None));
+
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(server!.Endpoint);
+        var entries = await connection.GetDatabase().StreamRangeAsync($"{keyPrefix}:log:2");
+        Assert.Equal(Count, entries.Length);
+        for (var i = 0; i < Count; i++)
+        {
+            Assert.Equal(i + 1, (long)entries[i]["offset"]);
+            Assert.Equal($"s{i % 7}", (string?)entries[i]["key"]);
+            Assert.Equal(i, Assert.IsType<TestEvent>(Assert.Single(Codec.Decode((byte[])entries[i]["payload"]!).Events)).Counter);
+        }
+    }
+
+    [Fact]
+    public async Task A_failed_batch_fails_each_of_its_appends_and_the_next_batch_goes_on()
+    {
+        // Fenced between two batches: every append of the refused batch fails, none is stored, and the queue is not stuck.
+        var membership = $"{keyPrefix}-chatcluster/members/tests";
+        var fence = new WriterFence(membership, "S127.0.0.1:11111:1");
+        var log = Create(fence: fence);
+        await log.OpenAsync(CancellationToken.None);
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(server!.Endpoint);
+        var redis = connection.GetDatabase();
+        await redis.HashSetAsync(membership, fence.SiloRow, """{"SiloAddress":"127.0.0.1:11111@1","Status":6}""");
+
+        var refused = Enumerable.Range(0, 50).Select(i => AppendAsync(log, queue: 3, "s3", i)).ToArray();
+        foreach (var append in refused)
+        {
+            Assert.Contains("FENCED", (await Assert.ThrowsAsync<RedisServerException>(() => append)).Message, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(0, await redis.StreamLengthAsync($"{keyPrefix}:log:3"));
+        await redis.HashSetAsync(membership, fence.SiloRow, """{"SiloAddress":"127.0.0.1:11111@1","Status":3}""");
+        var accepted = await Task.WhenAll(Enumerable.Range(0, 3).Select(i => AppendAsync(log, queue: 3, "s3", i)));
+        Assert.Equal([1L, 2, 3], accepted);
+    }
+
+    [Fact]
     public async Task Pending_entries_of_a_consumer_that_went_away_are_delivered_by_the_next_one()
     {
         // The next owner reads once Redis has not seen the first one for ClaimIdleTime.
