@@ -19,8 +19,12 @@ public sealed class PostgresMessageStore(NpgsqlDataSource dataSource) : IMessage
     private const string InsertSql = $"""
         INSERT INTO messages ({MessageRows.Columns})
         SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::smallint[], $8::text[], $9::bigint[])
-        ON CONFLICT DO NOTHING
         """;
+
+    // ON CONFLICT DO NOTHING first looks each row up in both unique indexes, then inserts it into them: twice the index
+    // work of a plain INSERT, whose insertion checks uniqueness on its way. A third of PostgreSQL's CPU in cluster-dm, for
+    // a case that arises only when a batch is delivered again; so the plain statement goes first, this one after it fails.
+    private const string InsertSkippingStoredSql = $"{InsertSql} ON CONFLICT DO NOTHING";
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
@@ -85,7 +89,17 @@ public sealed class PostgresMessageStore(NpgsqlDataSource dataSource) : IMessage
         command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = timestamps });
         try
         {
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
+            {
+                // Some of the batch is stored already (a redelivery after a crash, or a second copy of a client's
+                // message): the same rows again, skipping those.
+                command.CommandText = InsertSkippingStoredSql;
+                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (NpgsqlException ex) when (ex.IsTransient)
         {

@@ -55,6 +55,21 @@ public sealed class MessageStoreTests
         Assert.Equal(8, await test.Store.GetLastSeqAsync("user:alice", None));
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task In_postgres_a_second_copy_of_a_clients_message_under_another_seq_is_skipped_and_the_rest_of_its_batch_stored()
+    {
+        // Two activations of one timeline (a silo declared dead that still ran) both published the client's message.
+        await using var test = await TestMessageStore.CreateAsync(TestMessageStore.Postgres);
+        await test.Store.InsertAsync([Message("user:bob", 1, from: "alice", clientMsgId: "c-1")], None);
+
+        ChatMessage[] batch = [Message("user:bob", 2, from: "alice", clientMsgId: "c-1"), Message("user:bob", 3, from: "alice", clientMsgId: "c-2")];
+        await test.Store.InsertAsync(batch, None);
+
+        var read = await test.Store.ReadAsync("user:bob", 0, 100, None);
+        Assert.Equal([1L, 3], read.Select(m => m.Seq));
+        Assert.Equal(["c-1", "c-2"], read.Select(m => m.ClientMsgId));
+    }
+
     [Theory(Timeout = 60_000)]
     [MemberData(nameof(Stores))]
     public async Task Reads_page_by_afterSeq_and_limit(string kind)
