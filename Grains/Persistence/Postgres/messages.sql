@@ -1,11 +1,14 @@
 -- Messages for the PostgreSQL store (cluster mode). Applied at every start, under an advisory lock; idempotent.
+-- The indexed text columns compare bytewise (COLLATE "C"): queries only test them for equality, which a locale's
+-- collation answers the same way, at the cost of a strcoll per comparison in every index descent. Tables made by
+-- older builds keep their database's collation; both work.
 CREATE TABLE IF NOT EXISTS messages (
-    timeline      text     NOT NULL,  -- user:ID or group:ID
+    timeline      text     COLLATE "C" NOT NULL,  -- user:ID or group:ID
     seq           bigint   NOT NULL,  -- from 1, strictly increasing per timeline
     msg_id        text     NOT NULL,
-    from_user     text     NOT NULL,
+    from_user     text     COLLATE "C" NOT NULL,
     to_timeline   text     NOT NULL,
-    client_msg_id text     NOT NULL,  -- empty for system messages
+    client_msg_id text     COLLATE "C" NOT NULL,  -- empty for system messages
     kind          smallint NOT NULL,  -- MessageKind: 0 user, 1 system (no CHECK, so a newer kind needs no migration)
     -- text, not jsonb: the body comes back byte for byte as it was pushed (jsonb reorders keys and
     -- rewrites spacing), jsonb would refuse a valid "\u0000" and stall the persist stream on it, and
