@@ -16,6 +16,10 @@ public sealed class RedisLogTests : IAsyncLifetime
 {
     private static readonly LogReader Reader = new("persist", TestNamespaces.Source, TestNamespaces.Persist);
 
+    // SiloStatus in Orleans' membership rows.
+    private const int Active = 3;
+    private const int Dead = 6;
+
     private readonly string keyPrefix = $"redislog-{Guid.NewGuid():N}";
     private readonly ServiceProvider services = new ServiceCollection()
         .AddSerializer(serializer => serializer.AddAssembly(typeof(RedisLog).Assembly).AddAssembly(typeof(TestEvent).Assembly))
@@ -23,6 +27,7 @@ public sealed class RedisLogTests : IAsyncLifetime
 
     private readonly List<RedisLog> logs = [];
     private readonly List<StreamConsumerLag> lags = [];
+    private readonly List<ConnectionMultiplexer> connections = [];
     private RedisServer? server;
 
     private LogRecordCodec Codec => new(services.GetRequiredService<Serializer>());
@@ -41,25 +46,24 @@ public sealed class RedisLogTests : IAsyncLifetime
             await log.DisposeAsync();
         }
 
+        foreach (var connection in connections)
+        {
+            await connection.DisposeAsync();
+        }
+
         await services.DisposeAsync();
     }
 
     [Fact]
     public async Task A_silo_the_membership_declared_dead_cannot_append_and_changes_nothing()
     {
-        // Rows as Orleans' Redis membership table writes them (Newtonsoft JSON; Status 3 Active, 6 Dead).
-        var membership = $"{keyPrefix}-chatcluster/members/tests";
-        var fence = new WriterFence(membership, "S127.0.0.1:11111:1");
-        var log = Create(fence: fence);
-        await log.OpenAsync(CancellationToken.None);
-        await using var connection = await ConnectionMultiplexer.ConnectAsync(server!.Endpoint);
-        var redis = connection.GetDatabase();
+        var (log, fence, redis) = await OpenFencedAsync();
 
         Assert.Equal(1, await AppendAsync(log, queue: 0, "s0", 0)); // no row yet (joining, or membership elsewhere): allowed
-        await redis.HashSetAsync(membership, fence.SiloRow, """{"SiloAddress":"127.0.0.1:11111@1","Status":3}""");
+        await SetStatusAsync(redis, fence, Active);
         Assert.Equal(2, await AppendAsync(log, queue: 0, "s0", 1));
 
-        await redis.HashSetAsync(membership, fence.SiloRow, """{"SiloAddress":"127.0.0.1:11111@1","Status":6}""");
+        await SetStatusAsync(redis, fence, Dead);
         var refused = await Assert.ThrowsAsync<RedisServerException>(() => AppendAsync(log, queue: 0, "s0", 2));
         Assert.Contains("FENCED", refused.Message, StringComparison.Ordinal);
         Assert.Equal(2, await redis.StreamLengthAsync($"{keyPrefix}:log:0"));
@@ -130,13 +134,8 @@ public sealed class RedisLogTests : IAsyncLifetime
     public async Task A_failed_batch_fails_each_of_its_appends_and_the_next_batch_goes_on()
     {
         // Fenced between two batches: every append of the refused batch fails, none is stored, and the queue is not stuck.
-        var membership = $"{keyPrefix}-chatcluster/members/tests";
-        var fence = new WriterFence(membership, "S127.0.0.1:11111:1");
-        var log = Create(fence: fence);
-        await log.OpenAsync(CancellationToken.None);
-        await using var connection = await ConnectionMultiplexer.ConnectAsync(server!.Endpoint);
-        var redis = connection.GetDatabase();
-        await redis.HashSetAsync(membership, fence.SiloRow, """{"SiloAddress":"127.0.0.1:11111@1","Status":6}""");
+        var (log, fence, redis) = await OpenFencedAsync();
+        await SetStatusAsync(redis, fence, Dead);
 
         var refused = Enumerable.Range(0, 50).Select(i => AppendAsync(log, queue: 3, "s3", i)).ToArray();
         foreach (var append in refused)
@@ -145,7 +144,7 @@ public sealed class RedisLogTests : IAsyncLifetime
         }
 
         Assert.Equal(0, await redis.StreamLengthAsync($"{keyPrefix}:log:3"));
-        await redis.HashSetAsync(membership, fence.SiloRow, """{"SiloAddress":"127.0.0.1:11111@1","Status":3}""");
+        await SetStatusAsync(redis, fence, Active);
         var accepted = await Task.WhenAll(Enumerable.Range(0, 3).Select(i => AppendAsync(log, queue: 3, "s3", i)));
         Assert.Equal([1L, 2, 3], accepted);
     }
@@ -469,6 +468,21 @@ public sealed class RedisLogTests : IAsyncLifetime
         logs.Add(log);
         return log;
     }
+
+    // A log fenced by this test's membership row, and a direct connection to write the row.
+    private async Task<(RedisLog Log, WriterFence Fence, IDatabase Redis)> OpenFencedAsync()
+    {
+        var fence = new WriterFence($"{keyPrefix}-chatcluster/members/tests", "S127.0.0.1:11111:1");
+        var log = Create(fence: fence);
+        await log.OpenAsync(CancellationToken.None);
+        var connection = await ConnectionMultiplexer.ConnectAsync(server!.Endpoint);
+        connections.Add(connection);
+        return (log, fence, connection.GetDatabase());
+    }
+
+    // The silo's row as Orleans' Redis membership table writes it (Newtonsoft JSON).
+    private static Task<bool> SetStatusAsync(IDatabase redis, WriterFence fence, int status) =>
+        redis.HashSetAsync(fence.MembershipKey, fence.SiloRow, $$"""{"SiloAddress":"127.0.0.1:11111@1","Status":{{status}}}""");
 
     private async Task<RedisLog> OpenAsync(int queues = 4, Action<RedisLogOptions>? configure = null)
     {
