@@ -66,7 +66,9 @@ internal sealed class OrphanWatchdog : IDisposable
         {
             if (!process.HasExited)
             {
-                process.Kill(entireProcessTree: true);
+                // One SIGKILL to the shell; its sleep ends by itself. Killing the tree first SIGSTOPs the shell, and a test
+                // host torn down before the SIGKILL that follows left it stopped for ever, watching nothing (seen after CI).
+                process.Kill();
             }
         }
         catch (InvalidOperationException)
