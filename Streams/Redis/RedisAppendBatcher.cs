@@ -28,7 +28,7 @@ internal sealed class RedisAppendBatcher(Func<IReadOnlyList<RedisAppendBatcher.A
     /// <summary>Queues a record in call order; the task completes with its offset once Redis appended it, or with the batch's error.</summary>
     public Task<long> Enqueue(StreamId streamId, byte[] payload)
     {
-        var append = new Append(streamId, payload);
+        var append = new Append(streamId, payload, new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously));
         lock (gate)
         {
             waiting.Add(append);
@@ -101,13 +101,6 @@ internal sealed class RedisAppendBatcher(Func<IReadOnlyList<RedisAppendBatcher.A
         }
     }
 
-    /// <summary>One record waiting for its batch.</summary>
-    internal sealed class Append(StreamId streamId, byte[] payload)
-    {
-        public StreamId StreamId { get; } = streamId;
-
-        public byte[] Payload { get; } = payload;
-
-        public TaskCompletionSource<long> Offset { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
+    /// <summary>One record waiting for its batch, and its caller's offset.</summary>
+    internal readonly record struct Append(StreamId StreamId, byte[] Payload, TaskCompletionSource<long> Offset);
 }

@@ -61,7 +61,7 @@ public sealed class OrphanWatchdogTests
                 continue; // gone meanwhile
             }
 
-            if (arguments.Contains("chatcluster-watchdog") && arguments.Length > 0 && directories.Contains(arguments[^1]))
+            if (arguments.Contains("chatcluster-watchdog") && directories.Contains(arguments[^1]))
             {
                 found.Add(pid);
             }
