@@ -13,7 +13,8 @@ namespace ChatCluster.Streams;
 /// Queue <c>q</c> is the stream <c>{prefix}:log:{q}</c>; each entry carries its offset (from the counter
 /// <c>{prefix}:offset:{q}</c>, taken in the same script as the XADD), namespace, key and payload. Each reader
 /// provider is a consumer group of every queue; its checkpoints are the hash <c>{prefix}:checkpoints:{reader}</c>,
-/// its dead letters the stream <c>{prefix}:deadletter:{reader}</c>.
+/// its dead letters the stream <c>{prefix}:deadletter:{reader}</c>, and the consumer that holds queue <c>q</c> (the one
+/// reader of it, see <see cref="HoldQueueAsync"/>) the key <c>{prefix}:owner:{reader}:{q}</c>.
 /// </summary>
 /// <remarks>
 /// Durability is Redis': an append is acked once Redis ran the XADD; with <c>appendonly yes</c> and
@@ -90,6 +91,25 @@ internal sealed partial class RedisLog : IMessageLog, IAsyncDisposable
         return current
         """;
 
+    // A reader's hold on a queue: taken (or renewed) unless another consumer holds it, or by force. Redis' own record
+    // of a consumer's last read does not do: an XREADGROUP that finds nothing new does not count as seen (Redis 7.0), so
+    // an owner whose queue is quiet looked gone. ARGV: consumer, hold time (ms), '1' to take it from another holder.
+    private const string HoldScript = """
+        local holder = redis.call('GET', KEYS[1])
+        if holder and holder ~= ARGV[1] and ARGV[3] ~= '1' then
+            return 0
+        end
+        redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+        return 1
+        """;
+
+    private const string ReleaseScript = """
+        if redis.call('GET', KEYS[1]) == ARGV[1] then
+            return redis.call('DEL', KEYS[1])
+        end
+        return 0
+        """;
+
     private readonly Lock gate = new();
     private readonly RedisLogOptions options;
     private readonly ILogger logger;
@@ -150,6 +170,8 @@ internal sealed partial class RedisLog : IMessageLog, IAsyncDisposable
     public RedisKey OffsetKey(int queue) => $"{KeyPrefix}:offset:{queue.ToString(CultureInfo.InvariantCulture)}";
 
     public RedisKey CheckpointsKey(string reader) => $"{KeyPrefix}:checkpoints:{reader}";
+
+    public RedisKey HolderKey(string reader, int queue) => $"{KeyPrefix}:owner:{reader}:{queue.ToString(CultureInfo.InvariantCulture)}";
 
     public RedisKey DeadLetterKey(string reader) => $"{KeyPrefix}:deadletter:{reader}";
 
@@ -237,6 +259,21 @@ internal sealed partial class RedisLog : IMessageLog, IAsyncDisposable
 
         return (long)await Database.ScriptEvaluateAsync(AcknowledgeScript, [StreamKey(queue), CheckpointsKey(reader)], args).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Takes or renews <paramref name="consumer"/>'s hold on <paramref name="queue"/> for <paramref name="reader"/>
+    /// (<see cref="RedisLogOptions.QueueHoldTime"/>); false if another consumer holds it, unless <paramref name="force"/>.
+    /// </summary>
+    public async Task<bool> HoldQueueAsync(string reader, int queue, string consumer, bool force)
+    {
+        var holdMs = Math.Max(1, (long)Math.Ceiling(options.QueueHoldTime.TotalMilliseconds));
+        var result = await Database.ScriptEvaluateAsync(HoldScript, [HolderKey(reader, queue)], [consumer, holdMs, force ? "1" : "0"]).ConfigureAwait(false);
+        return (long)result == 1;
+    }
+
+    /// <summary>Lets go of <paramref name="consumer"/>'s hold on <paramref name="queue"/>, if it still has it: the next owner reads at once.</summary>
+    public Task ReleaseQueueAsync(string reader, int queue, string consumer) =>
+        Database.ScriptEvaluateAsync(ReleaseScript, [HolderKey(reader, queue)], [consumer]);
 
     public Task DeadLetterAsync(string reader, int queue, StreamEntry entry, string error)
     {

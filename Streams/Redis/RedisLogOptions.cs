@@ -25,10 +25,10 @@ public sealed class RedisLogOptions
 
     /// <summary>
     /// How long an entry must have been pending with another consumer of the group (another silo) before the receiver
-    /// running on its queue takes it over. A receiver starting on a queue takes every such entry at once; while it runs,
-    /// it takes those left this long, every <see cref="ClaimPeriod"/>: an earlier owner that still read for a while as
-    /// the queue moved (both believed they owned it) may have left some undelivered. Taking an entry its consumer still
-    /// holds only delivers it twice.
+    /// running on its queue takes it over, every <see cref="ClaimPeriod"/>: an earlier owner that read on after a
+    /// forced takeover (<see cref="TakeoverTimeout"/>) may have left some undelivered. Taking an entry its consumer
+    /// still holds only delivers it twice. (A receiver starting on a queue takes every entry the others left, however
+    /// recently they read it.)
     /// </summary>
     public TimeSpan ClaimIdleTime { get; set; } = TimeSpan.FromSeconds(2);
 
@@ -36,12 +36,20 @@ public sealed class RedisLogOptions
     public TimeSpan ClaimPeriod { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
-    /// How long a receiver starting on a queue waits, at most, for the other consumers of its group that still read the
-    /// queue (an earlier owner not yet told it lost it: Redis saw it within <see cref="ClaimIdleTime"/>) to stop before it
-    /// takes over their pending entries and reads. Waiting keeps the queue's order when it moves; past this time both
-    /// read, and what they read is delivered at least once, not always in order.
+    /// How long a receiver waits, at most, for the queue's hold (<see cref="QueueHoldTime"/>) of another consumer of its
+    /// group (an earlier owner not yet told it lost the queue, and still reading) before it takes the queue all the same.
+    /// Waiting keeps the queue's order when it moves; the earlier owner stops reading new entries at its next renewal,
+    /// and what both read meanwhile is delivered at least once, not always in order.
     /// </summary>
     public TimeSpan TakeoverTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long a receiver's hold on its queue in its group lasts unless renewed (the key <c>{prefix}:owner:{reader}:{queue}</c>).
+    /// Only the holder reads new entries: it renews every quarter of this, before it reads, and lets go when Orleans
+    /// stops it. A receiver starting on the queue reads once the earlier owner let go, or its hold lapsed (it died or
+    /// stalled this long), or after <see cref="TakeoverTimeout"/>.
+    /// </summary>
+    public TimeSpan QueueHoldTime { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>How often each queue's stream is trimmed to what every reader has acknowledged; <see cref="TimeSpan.Zero"/> keeps everything.</summary>
     public TimeSpan TrimPeriod { get; set; } = TimeSpan.FromMinutes(1);
@@ -93,6 +101,11 @@ public sealed class RedisLogOptions
         if (TakeoverTimeout < TimeSpan.Zero)
         {
             yield return $"{nameof(RedisLogOptions)}.{nameof(TakeoverTimeout)} cannot be negative (was {TakeoverTimeout}).";
+        }
+
+        if (QueueHoldTime <= TimeSpan.Zero)
+        {
+            yield return $"{nameof(RedisLogOptions)}.{nameof(QueueHoldTime)} must be positive (was {QueueHoldTime}).";
         }
 
         if (TrimPeriod < TimeSpan.Zero)

@@ -10,11 +10,13 @@ namespace ChatCluster.Streams;
 
 /// <summary>
 /// Reads one queue of the log for one reader provider, as the consumer of this silo in the reader's consumer group.
-/// On start it waits until no other consumer of the group still reads the queue (an earlier owner that has not let go
-/// yet; at most <see cref="RedisLogOptions.TakeoverTimeout"/>), takes over every entry the others read and did not
-/// acknowledge, hands on its own pending entries, then new ones (XREADGROUP). While it runs it keeps taking over what
-/// other consumers leave pending for <see cref="RedisLogOptions.ClaimIdleTime"/>: an earlier owner that read on past the
-/// takeover would otherwise leave what it read and never delivered waiting for ever. It hands the records of the source namespace
+/// Only the consumer that holds the queue (<see cref="RedisLog.HoldQueueAsync"/>) reads new entries: on start the
+/// receiver waits until the earlier owner let go or its hold lapsed (at most <see cref="RedisLogOptions.TakeoverTimeout"/>),
+/// takes over every entry the others read and did not acknowledge, hands on its own pending entries, then new ones
+/// (XREADGROUP); it renews its hold before it reads, stops reading if another consumer took the queue, and lets go on
+/// shutdown. While it runs it keeps taking over what other consumers leave pending for <see cref="RedisLogOptions.ClaimIdleTime"/>:
+/// an earlier owner that read on past a forced takeover would otherwise leave what it read and never delivered waiting for ever.
+/// It hands the records of the source namespace
 /// to Orleans' cache on the reader's stream for the queue, skips (and acks) the others, dead-letters (and acks) the ones
 /// it cannot decode, and acks what Orleans reports delivered. The checkpoint is computed by Redis from the group's pending
 /// entries (<see cref="RedisLog.AcknowledgeAsync"/>), so it never passes an entry some consumer has not acknowledged.
@@ -48,6 +50,7 @@ internal sealed partial class RedisQueueReceiver : IQueueAdapterReceiver
     private long lastClaim;
     private long handedOrder;  // the order of the last record handed to Orleans' cache (see LogSequenceToken)
     private long ownPending;                                   // this consumer's pending entries, as the last claim saw them
+    private long held;                                         // when the last hold that succeeded was asked for
 
     public RedisQueueReceiver(RedisLog log, LogReader reader, int queue, string consumer, LogRecordCodec codec, StreamConsumerLag lag, ILogger logger)
     {
@@ -85,6 +88,11 @@ internal sealed partial class RedisQueueReceiver : IQueueAdapterReceiver
         var count = maxCount > 0 ? Math.Min(maxCount, log.Options.ReadBatchSize) : log.Options.ReadBatchSize;
         var now = Stopwatch.GetTimestamp();
         if (!takenOver && !await TakeOverAsync(now, cancellationToken).ConfigureAwait(false))
+        {
+            return [];
+        }
+
+        if (Stopwatch.GetElapsedTime(held, now) >= log.Options.QueueHoldTime / 4 && !await RenewHoldAsync(now, cancellationToken).ConfigureAwait(false))
         {
             return [];
         }
@@ -191,7 +199,7 @@ internal sealed partial class RedisQueueReceiver : IQueueAdapterReceiver
 
     public Task Shutdown(TimeSpan timeout) => Shutdown(timeout, CancellationToken.None);
 
-    public Task Shutdown(TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task Shutdown(TimeSpan timeout, CancellationToken cancellationToken)
     {
         if (holding)
         {
@@ -199,8 +207,25 @@ internal sealed partial class RedisQueueReceiver : IQueueAdapterReceiver
             lag.Release(reader, queue);
         }
 
+        if (takenOver)
+        {
+            // Let go, so that the next owner reads at once rather than when the hold lapses.
+            takenOver = false;
+            try
+            {
+                await log.ReleaseQueueAsync(reader.ProviderName, queue, consumer).WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ObjectDisposedException)
+            {
+                // The log closed first: the silo stops without stopping its streams (killed); the hold lapses.
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException or OperationCanceledException)
+            {
+                LogReleaseFailed(ex, reader.ProviderName, queue);
+            }
+        }
+
         LogStopped(reader.ProviderName, queue, checkpoint, handed.Count);
-        return Task.CompletedTask;
     }
 
     // Acknowledges what Orleans reported delivered, with what an earlier call failed to. Orleans ignores a failed
@@ -234,9 +259,9 @@ internal sealed partial class RedisQueueReceiver : IQueueAdapterReceiver
         LogStarted(reader.ProviderName, queue, consumer, checkpoint);
     }
 
-    // The queue is ours once no other consumer of the group still reads it (Redis saw none within ClaimIdleTime), or
-    // after TakeoverTimeout: then what the others read and did not acknowledge is taken over however recently they read
-    // it, and reading starts with this consumer's pending entries. Asked every ExternalPollPeriod meanwhile.
+    // The queue is ours once we hold it: the earlier owner let go, or its hold lapsed, or after TakeoverTimeout we take it
+    // all the same. Then what the others read and did not acknowledge is taken over however recently they read it, and
+    // reading starts with this consumer's pending entries. Asked every ExternalPollPeriod meanwhile.
     private async Task<bool> TakeOverAsync(long now, CancellationToken cancellationToken)
     {
         if (Stopwatch.GetElapsedTime(lastRead, now) < log.Options.ExternalPollPeriod)
@@ -246,16 +271,13 @@ internal sealed partial class RedisQueueReceiver : IQueueAdapterReceiver
 
         lastRead = now;
         var waited = Stopwatch.GetElapsedTime(started, now);
-        if (waited < log.Options.TakeoverTimeout)
+        var asked = Stopwatch.GetTimestamp();
+        if (!await log.HoldQueueAsync(reader.ProviderName, queue, consumer, force: waited >= log.Options.TakeoverTimeout).WaitAsync(cancellationToken).ConfigureAwait(false))
         {
-            var consumers = await log.Database.StreamConsumerInfoAsync(key, reader.ProviderName).WaitAsync(cancellationToken).ConfigureAwait(false);
-            if (consumers.Any(other => !string.Equals(other.Name, consumer, StringComparison.Ordinal)
-                && other.IdleTimeInMilliseconds < log.Options.ClaimIdleTime.TotalMilliseconds))
-            {
-                return false;
-            }
+            return false;
         }
 
+        held = asked;
         var claimed = await ClaimFromOthersAsync(TimeSpan.Zero, withEntries: false, cancellationToken).ConfigureAwait(false);
         readingPending = true;
         pendingCursor = "0-0";
@@ -263,6 +285,23 @@ internal sealed partial class RedisQueueReceiver : IQueueAdapterReceiver
         takenOver = true;
         LogTookOver(reader.ProviderName, queue, claimed.Count, waited.TotalMilliseconds);
         return true;
+    }
+
+    // Renews the hold before a read. Lost (another consumer took the queue after TakeoverTimeout): read nothing new until
+    // it is ours again; what is in Orleans' cache is still delivered and acknowledged.
+    private async Task<bool> RenewHoldAsync(long now, CancellationToken cancellationToken)
+    {
+        var asked = Stopwatch.GetTimestamp();
+        if (await log.HoldQueueAsync(reader.ProviderName, queue, consumer, force: false).WaitAsync(cancellationToken).ConfigureAwait(false))
+        {
+            held = asked;
+            return true;
+        }
+
+        takenOver = false;
+        started = now;
+        LogLostQueue(reader.ProviderName, queue);
+        return false;
     }
 
     // Takes over the entries other consumers of the group have left pending at least minIdle (XCLAIM re-checks the idle
@@ -400,8 +439,14 @@ internal sealed partial class RedisQueueReceiver : IQueueAdapterReceiver
     [LoggerMessage(Level = LogLevel.Debug, Message = "Reader {Reader} starts queue {Queue} as consumer {Consumer} at checkpoint {Checkpoint}")]
     private partial void LogStarted(string reader, int queue, string consumer, long checkpoint);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Reader {Reader} reads queue {Queue} after waiting {WaitedMs} ms for other consumers to stop, having taken over {Claimed} entries they left pending")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Reader {Reader} reads queue {Queue} after waiting {WaitedMs} ms for its earlier owner to let go, having taken over {Claimed} entries other consumers left pending")]
     private partial void LogTookOver(string reader, int queue, int claimed, double waitedMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reader {Reader} lost queue {Queue} to another consumer that took it after waiting for it; it reads nothing new until the queue is its own again")]
+    private partial void LogLostQueue(string reader, int queue);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reader {Reader} could not let go of queue {Queue} as it stopped; its next owner reads once the hold lapses")]
+    private partial void LogReleaseFailed(Exception exception, string reader, int queue);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Reader {Reader} took over {Claimed} entries of queue {Queue} that another consumer left pending")]
     private partial void LogClaimed(string reader, int queue, int claimed);

@@ -152,8 +152,8 @@ public sealed class RedisLogTests : IAsyncLifetime
     [Fact]
     public async Task Pending_entries_of_a_consumer_that_went_away_are_delivered_by_the_next_one()
     {
-        // The next owner reads once Redis has not seen the first one for ClaimIdleTime.
-        var log = await OpenAsync(configure: options => options.ClaimIdleTime = TimeSpan.FromMilliseconds(200));
+        // The next owner reads once the first one's hold on the queue lapsed.
+        var log = await OpenAsync(configure: options => options.QueueHoldTime = TimeSpan.FromMilliseconds(100));
         for (var i = 0; i < 6; i++)
         {
             await AppendAsync(log, queue: 2, "s2", i);
@@ -185,6 +185,90 @@ public sealed class RedisLogTests : IAsyncLifetime
     }
 
     /// <summary>
+    /// The queue moves while its earlier owner still runs and its queue is quiet (Redis 7.0 does not count an XREADGROUP
+    /// that finds nothing as the consumer seen): the new owner reads nothing until the earlier one lets go, then at once.
+    /// </summary>
+    [Fact]
+    public async Task A_new_owner_waits_for_a_quiet_earlier_owner_to_let_go_then_reads_at_once()
+    {
+        const int queue = 1;
+        var log = await OpenAsync(configure: options => options.ClaimIdleTime = TimeSpan.FromMilliseconds(200));
+        var earlier = Receiver(log, queue, "silo-a");
+        await earlier.Initialize(TimeSpan.FromSeconds(30), CancellationToken.None);
+        Assert.Empty(await ReadAllAsync(earlier));
+
+        // Both poll the quiet queue for longer than ClaimIdleTime; the earlier one keeps the queue.
+        var later = Receiver(log, queue, "silo-b");
+        await later.Initialize(TimeSpan.FromSeconds(30), CancellationToken.None);
+        for (var poll = 0; poll < 10; poll++)
+        {
+            Assert.Empty(await earlier.GetQueueMessagesAsync(100, CancellationToken.None));
+            Assert.Empty(await later.GetQueueMessagesAsync(100, CancellationToken.None));
+            await Task.Delay(100);
+        }
+
+        for (var i = 0; i < 5; i++)
+        {
+            await AppendAsync(log, queue, "s1", i);
+        }
+
+        Assert.Empty(await later.GetQueueMessagesAsync(100, CancellationToken.None));
+        var read = await ReadAllAsync(earlier);
+        Assert.Equal(Offsets(1, 5), read.Select(container => container.Offset));
+        Assert.Empty(await ReadAllAsync(later));
+        await earlier.MessagesDeliveredAsync([.. read], CancellationToken.None);
+
+        // Its shutdown lets go of the queue (no hold left to lapse), and the new owner reads on from there.
+        await earlier.Shutdown(TimeSpan.FromSeconds(5), CancellationToken.None);
+        Assert.False(await log.Database.KeyExistsAsync(log.HolderKey(Reader.ProviderName, queue)));
+        for (var i = 5; i < 8; i++)
+        {
+            await AppendAsync(log, queue, "s1", i);
+        }
+
+        Assert.Equal(Offsets(6, 8), (await ReadAllAsync(later)).Select(container => container.Offset));
+        Assert.Equal("silo-b", (string?)await log.Database.StringGetAsync(log.HolderKey(Reader.ProviderName, queue)));
+    }
+
+    /// <summary>
+    /// A new owner that waited its TakeoverTimeout takes the queue from an earlier one that still renews its hold: the
+    /// earlier one reads nothing new from its next renewal on, and new entries go to the new owner only.
+    /// </summary>
+    [Fact]
+    public async Task An_owner_whose_queue_was_taken_after_the_timeout_reads_nothing_new()
+    {
+        const int queue = 2;
+        var earlierLog = await OpenAsync(configure: options => options.QueueHoldTime = TimeSpan.FromMilliseconds(400));
+        var laterLog = await OpenAsync(configure: options => options.TakeoverTimeout = TimeSpan.Zero);
+        for (var i = 0; i < 3; i++)
+        {
+            await AppendAsync(earlierLog, queue, "s2", i);
+        }
+
+        var earlier = Receiver(earlierLog, queue, "silo-a");
+        await earlier.Initialize(TimeSpan.FromSeconds(30), CancellationToken.None);
+        var read = await ReadAllAsync(earlier);
+        Assert.Equal(Offsets(1, 3), read.Select(container => container.Offset));
+        await earlier.MessagesDeliveredAsync([.. read], CancellationToken.None);
+
+        var later = Receiver(laterLog, queue, "silo-b");
+        await later.Initialize(TimeSpan.FromSeconds(30), CancellationToken.None);
+        Assert.Empty(await later.GetQueueMessagesAsync(100, CancellationToken.None));
+        Assert.Equal("silo-b", (string?)await laterLog.Database.StringGetAsync(laterLog.HolderKey(Reader.ProviderName, queue)));
+
+        // Past a quarter of its hold time, the earlier owner renews before it reads, and finds the queue taken.
+        await Task.Delay(150);
+        for (var i = 3; i < 6; i++)
+        {
+            await AppendAsync(earlierLog, queue, "s2", i);
+        }
+
+        Assert.Empty(await earlier.GetQueueMessagesAsync(100, CancellationToken.None));
+        Assert.Equal(Offsets(4, 6), (await ReadAllAsync(later)).Select(container => container.Offset));
+        Assert.Empty(await ReadAllAsync(earlier));
+    }
+
+    /// <summary>
     /// The queue moves while its earlier owner still runs: both receivers read at once, each delivers only part of what it
     /// read, the earlier one stops without delivering the rest. Every entry is delivered at least once, and neither the
     /// checkpoint nor the trim ever passes an entry not yet delivered.
@@ -197,7 +281,8 @@ public sealed class RedisLogTests : IAsyncLifetime
         {
             options.ClaimIdleTime = TimeSpan.FromSeconds(2);
             options.ClaimPeriod = TimeSpan.FromMilliseconds(100);
-            options.TakeoverTimeout = TimeSpan.Zero;  // the new owner reads alongside the earlier one at once
+            options.TakeoverTimeout = TimeSpan.Zero;  // the new owner takes the queue at once...
+            options.QueueHoldTime = TimeSpan.FromHours(1);  // ...and the earlier one, not renewing its hold in this test, reads on
         });
         var delivered = new HashSet<long>();
         for (var i = 0; i < 10; i++)
@@ -398,6 +483,7 @@ public sealed class RedisLogTests : IAsyncLifetime
     [InlineData("ClaimBatchSize")]
     [InlineData("ClaimPeriod")]
     [InlineData("TakeoverTimeout")]
+    [InlineData("QueueHoldTime")]
     public void Each_bad_option_is_named(string property)
     {
         var options = new RedisLogOptions { Configuration = "127.0.0.1:6379" };
@@ -413,6 +499,7 @@ public sealed class RedisLogTests : IAsyncLifetime
             case "ClaimBatchSize": options.ClaimBatchSize = 0; break;
             case "ClaimPeriod": options.ClaimPeriod = TimeSpan.Zero; break;
             case "TakeoverTimeout": options.TakeoverTimeout = TimeSpan.FromSeconds(-1); break;
+            case "QueueHoldTime": options.QueueHoldTime = TimeSpan.Zero; break;
         }
 
         var error = Assert.Single(options.Validate());
