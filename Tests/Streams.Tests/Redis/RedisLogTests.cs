@@ -160,16 +160,14 @@ public sealed class RedisLogTests : IAsyncLifetime
         }
 
         // The first owner reads everything, gets two records delivered, and goes away.
-        var first = Receiver(log, 2, "silo-a");
-        await first.Initialize(TimeSpan.FromSeconds(30), CancellationToken.None);
+        var first = await StartedReceiverAsync(log, 2, "silo-a");
         var read = await ReadAllAsync(first);
         Assert.Equal([1L, 2, 3, 4, 5, 6], read.Select(container => container.Offset));
         await first.MessagesDeliveredAsync([.. read.Take(2)], CancellationToken.None);
         Assert.Equal(2, await log.GetCheckpointAsync(Reader.ProviderName, 2, CancellationToken.None));
 
         // The next owner (another silo) takes over what the first one left pending.
-        var second = Receiver(log, 2, "silo-b");
-        await second.Initialize(TimeSpan.FromSeconds(30), CancellationToken.None);
+        var second = await StartedReceiverAsync(log, 2, "silo-b");
         var again = await ReadAllAsync(second);
         Assert.Equal([3L, 4, 5, 6], again.Select(container => container.Offset));
         Assert.All(again, container => Assert.Equal(StreamId.Create(TestNamespaces.Persist, "2"), container.StreamId));
@@ -193,13 +191,11 @@ public sealed class RedisLogTests : IAsyncLifetime
     {
         const int queue = 1;
         var log = await OpenAsync(configure: options => options.ClaimIdleTime = TimeSpan.FromMilliseconds(200));
-        var earlier = Receiver(log, queue, "silo-a");
-        await earlier.Initialize(TimeSpan.FromSeconds(30), CancellationToken.None);
+        var earlier = await StartedReceiverAsync(log, queue, "silo-a");
         Assert.Empty(await ReadAllAsync(earlier));
 
         // Both poll the quiet queue for longer than ClaimIdleTime; the earlier one keeps the queue.
-        var later = Receiver(log, queue, "silo-b");
-        await later.Initialize(TimeSpan.FromSeconds(30), CancellationToken.None);
+        var later = await StartedReceiverAsync(log, queue, "silo-b");
         for (var poll = 0; poll < 10; poll++)
         {
             Assert.Empty(await earlier.GetQueueMessagesAsync(100, CancellationToken.None));
@@ -207,10 +203,7 @@ public sealed class RedisLogTests : IAsyncLifetime
             await Task.Delay(100);
         }
 
-        for (var i = 0; i < 5; i++)
-        {
-            await AppendAsync(log, queue, "s1", i);
-        }
+        await AppendRangeAsync(log, queue, "s1", 0, 5);
 
         Assert.Empty(await later.GetQueueMessagesAsync(100, CancellationToken.None));
         var read = await ReadAllAsync(earlier);
@@ -221,10 +214,7 @@ public sealed class RedisLogTests : IAsyncLifetime
         // Its shutdown lets go of the queue (no hold left to lapse), and the new owner reads on from there.
         await earlier.Shutdown(TimeSpan.FromSeconds(5), CancellationToken.None);
         Assert.False(await log.Database.KeyExistsAsync(log.HolderKey(Reader.ProviderName, queue)));
-        for (var i = 5; i < 8; i++)
-        {
-            await AppendAsync(log, queue, "s1", i);
-        }
+        await AppendRangeAsync(log, queue, "s1", 5, 8);
 
         Assert.Equal(Offsets(6, 8), (await ReadAllAsync(later)).Select(container => container.Offset));
         Assert.Equal("silo-b", (string?)await log.Database.StringGetAsync(log.HolderKey(Reader.ProviderName, queue)));
@@ -240,28 +230,20 @@ public sealed class RedisLogTests : IAsyncLifetime
         const int queue = 2;
         var earlierLog = await OpenAsync(configure: options => options.QueueHoldTime = TimeSpan.FromMilliseconds(400));
         var laterLog = await OpenAsync(configure: options => options.TakeoverTimeout = TimeSpan.Zero);
-        for (var i = 0; i < 3; i++)
-        {
-            await AppendAsync(earlierLog, queue, "s2", i);
-        }
+        await AppendRangeAsync(earlierLog, queue, "s2", 0, 3);
 
-        var earlier = Receiver(earlierLog, queue, "silo-a");
-        await earlier.Initialize(TimeSpan.FromSeconds(30), CancellationToken.None);
+        var earlier = await StartedReceiverAsync(earlierLog, queue, "silo-a");
         var read = await ReadAllAsync(earlier);
         Assert.Equal(Offsets(1, 3), read.Select(container => container.Offset));
         await earlier.MessagesDeliveredAsync([.. read], CancellationToken.None);
 
-        var later = Receiver(laterLog, queue, "silo-b");
-        await later.Initialize(TimeSpan.FromSeconds(30), CancellationToken.None);
+        var later = await StartedReceiverAsync(laterLog, queue, "silo-b");
         Assert.Empty(await later.GetQueueMessagesAsync(100, CancellationToken.None));
         Assert.Equal("silo-b", (string?)await laterLog.Database.StringGetAsync(laterLog.HolderKey(Reader.ProviderName, queue)));
 
         // Past a quarter of its hold time, the earlier owner renews before it reads, and finds the queue taken.
         await Task.Delay(150);
-        for (var i = 3; i < 6; i++)
-        {
-            await AppendAsync(earlierLog, queue, "s2", i);
-        }
+        await AppendRangeAsync(earlierLog, queue, "s2", 3, 6);
 
         Assert.Empty(await earlier.GetQueueMessagesAsync(100, CancellationToken.None));
         Assert.Equal(Offsets(4, 6), (await ReadAllAsync(later)).Select(container => container.Offset));
@@ -285,27 +267,19 @@ public sealed class RedisLogTests : IAsyncLifetime
             options.QueueHoldTime = TimeSpan.FromHours(1);  // ...and the earlier one, not renewing its hold in this test, reads on
         });
         var delivered = new HashSet<long>();
-        for (var i = 0; i < 10; i++)
-        {
-            await AppendAsync(log, queue, "s1", i);
-        }
+        await AppendRangeAsync(log, queue, "s1", 0, 10);
 
-        var earlier = Receiver(log, queue, "silo-a");
-        await earlier.Initialize(TimeSpan.FromSeconds(30), CancellationToken.None);
+        var earlier = await StartedReceiverAsync(log, queue, "silo-a");
         var earlierRead = await ReadAllAsync(earlier);
         Assert.Equal(Offsets(1, 10), earlierRead.Select(container => container.Offset));
 
         // The new owner starts while the earlier one runs on: it takes over what the earlier one holds.
-        var later = Receiver(log, queue, "silo-b");
-        await later.Initialize(TimeSpan.FromSeconds(30), CancellationToken.None);
+        var later = await StartedReceiverAsync(log, queue, "silo-b");
         var laterRead = await ReadAllAsync(later);
         Assert.Equal(Offsets(1, 10), laterRead.Select(container => container.Offset));
 
         // Both read on; Redis gives each new entry to one of them.
-        for (var i = 10; i < 30; i++)
-        {
-            await AppendAsync(log, queue, "s1", i);
-        }
+        await AppendRangeAsync(log, queue, "s1", 10, 30);
 
         earlierRead.AddRange((await earlier.GetQueueMessagesAsync(5, CancellationToken.None)).Cast<LogBatchContainer>());
         laterRead.AddRange(await ReadAllAsync(later));
@@ -389,8 +363,7 @@ public sealed class RedisLogTests : IAsyncLifetime
         await log.AppendAsync(0, StreamId.Create(TestNamespaces.Other, "x"), Codec.Encode(LogRecordCodec.Body(new[] { new TestEvent("r", "x", 0) }, null)));
         await log.AppendAsync(0, StreamId.Create(TestNamespaces.Other, "x"), Codec.Encode(LogRecordCodec.Body(new[] { new TestEvent("r", "x", 1) }, null)));
 
-        var receiver = Receiver(log, 0, "silo-a");
-        await receiver.Initialize(TimeSpan.FromSeconds(30), CancellationToken.None);
+        var receiver = await StartedReceiverAsync(log, 0, "silo-a");
         var read = await ReadAllAsync(receiver);
         Assert.Equal([1L], read.Select(container => container.Offset));
         Assert.Equal(0, await log.GetCheckpointAsync(Reader.ProviderName, 0, CancellationToken.None));
@@ -408,8 +381,7 @@ public sealed class RedisLogTests : IAsyncLifetime
             await AppendAsync(log, queue: 3, "s3", i);
         }
 
-        var receiver = Receiver(log, 3, "silo-a");
-        await receiver.Initialize(TimeSpan.FromSeconds(30), CancellationToken.None);
+        var receiver = await StartedReceiverAsync(log, 3, "silo-a");
         var read = await ReadAllAsync(receiver);
         Assert.Equal(5, read.Count);
 
@@ -583,6 +555,22 @@ public sealed class RedisLogTests : IAsyncLifetime
         var lag = new StreamConsumerLag(log, NullLogger.Instance);
         lags.Add(lag);
         return new RedisQueueReceiver(log, Reader, queue, consumer, Codec, lag, NullLogger.Instance);
+    }
+
+    private async Task<RedisQueueReceiver> StartedReceiverAsync(RedisLog log, int queue, string consumer)
+    {
+        var receiver = Receiver(log, queue, consumer);
+        await receiver.Initialize(TimeSpan.FromSeconds(30), CancellationToken.None);
+        return receiver;
+    }
+
+    // Appends events from to to - 1 of stream key, one at a time.
+    private async Task AppendRangeAsync(RedisLog log, int queue, string key, int from, int to)
+    {
+        for (var counter = from; counter < to; counter++)
+        {
+            await AppendAsync(log, queue, key, counter);
+        }
     }
 
     private Task<long> AppendAsync(RedisLog log, int queue, string key, int counter) =>
