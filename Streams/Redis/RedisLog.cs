@@ -22,10 +22,11 @@ namespace ChatCluster.Streams;
 /// </remarks>
 internal sealed partial class RedisLog : IMessageLog, IAsyncDisposable
 {
-    internal const string OffsetField = "offset";
-    internal const string NamespaceField = "namespace";
-    internal const string KeyField = "key";
-    internal const string PayloadField = "payload";
+    // The fields of an entry, named as bytes: names read back from Redis are bytes, and RedisValue compares bytes with
+    // bytes as they are, where a string name would be encoded again at each comparison (several per entry read).
+    internal static readonly RedisValue OffsetField = "offset"u8.ToArray();
+    internal static readonly RedisValue NamespaceField = "namespace"u8.ToArray();
+    internal static readonly RedisValue PayloadField = "payload"u8.ToArray();
 
     // INCRBY and the XADDs of a batch in one script: offsets follow entry ids, consecutive within the batch, and an entry
     // never lacks its offset. First the fence: a silo that Orleans' membership (in this Redis, KEYS[3]) declared dead may
@@ -210,8 +211,8 @@ internal sealed partial class RedisLog : IMessageLog, IAsyncDisposable
         for (var i = 0; i < batch.Count; i++)
         {
             var append = batch[i];
-            args[1 + 3 * i] = append.StreamId.Namespace.ToArray();
-            args[2 + 3 * i] = append.StreamId.Key.ToArray();
+            args[1 + 3 * i] = append.StreamId.Namespace;
+            args[2 + 3 * i] = append.StreamId.Key;
             args[3 + 3 * i] = append.Payload;
         }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text;
 using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
 using Orleans.Streams;
@@ -35,6 +36,7 @@ internal sealed partial class RedisQueueReceiver : IQueueAdapterReceiver
     private readonly ILogger logger;
     private readonly RedisKey key;
     private readonly StreamId deliveredStream;
+    private readonly RedisValue sourceNamespace;  // as bytes, as entries carry it
     private readonly Dictionary<long, RedisValue> handed = [];  // offset -> entry id: handed to Orleans' cache, not yet reported delivered
     private readonly Dictionary<long, RedisValue> unacknowledged = [];  // offset -> entry id: reported delivered, the XACK failed
     private RedisValue pendingCursor = "0-0";                  // while re-reading this consumer's pending entries
@@ -63,6 +65,7 @@ internal sealed partial class RedisQueueReceiver : IQueueAdapterReceiver
         this.logger = logger;
         key = log.StreamKey(queue);
         deliveredStream = StreamId.Create(reader.DeliveredNamespace, queue.ToString(CultureInfo.InvariantCulture));
+        sourceNamespace = Encoding.UTF8.GetBytes(reader.SourceNamespace);
     }
 
     public Task Initialize(TimeSpan timeout) => Initialize(timeout, CancellationToken.None);
@@ -396,7 +399,7 @@ internal sealed partial class RedisQueueReceiver : IQueueAdapterReceiver
                 continue;
             }
 
-            if (!string.Equals((string?)streamEntry[RedisLog.NamespaceField], reader.SourceNamespace, StringComparison.Ordinal))
+            if (streamEntry[RedisLog.NamespaceField] != sourceNamespace)
             {
                 done.Add(streamEntry.Id);
                 continue;

@@ -92,6 +92,7 @@ internal static class StreamBench
             var secondBefore = counters.Second.Delivered;
             counters.Recording = true;
             var gen0Before = GC.CollectionCount(0);
+            var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
             var stopwatch = Stopwatch.StartNew();
             var appends = await PublishAsync(streams, seq, TimeSpan.FromSeconds(seconds));
             var elapsed = stopwatch.Elapsed.TotalSeconds;
@@ -108,6 +109,7 @@ internal static class StreamBench
             }
 
             var caughtUp = counters.First.Delivered >= published && counters.Second.Delivered >= published;
+            var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
             output.WriteLine($"appends (durable): {appends:N0} in {elapsed:F2} s = {appends / elapsed:N0}/s");
             output.WriteLine($"delivered to group 1: {firstDelivered:N0} = {firstDelivered / elapsed:N0}/s; latency p50 {counters.First.PercentileMilliseconds(0.5):F1} ms, "
                 + $"p99 {counters.First.PercentileMilliseconds(0.99):F1} ms");
@@ -115,6 +117,7 @@ internal static class StreamBench
                 + $"p99 {counters.Second.PercentileMilliseconds(0.99):F1} ms");
             output.WriteLine($"both groups caught up {drain.Elapsed.TotalMilliseconds:N0} ms after publishing stopped"
                 + (caughtUp ? "" : $" (NOT caught up: gave up waiting; {counters.First.Delivered:N0} and {counters.Second.Delivered:N0} of {published:N0})"));
+            output.WriteLine($"allocated in the window and the drain: {allocated / Math.Max(1, appends):N0} B per event (published and delivered to both groups, all in this process)");
             output.WriteLine($"gen0 collections: {GC.CollectionCount(0) - gen0Before}; load at start {loadAtStart}, at the end of the window {loadAtEnd}");
             await host.StopAsync();
             return caughtUp ? 0 : 1;

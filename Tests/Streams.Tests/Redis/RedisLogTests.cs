@@ -150,6 +150,25 @@ public sealed class RedisLogTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Records_of_other_namespaces_are_skipped_and_acknowledged()
+    {
+        const int queue = 0;
+        var log = await OpenAsync();
+        var other = StreamId.Create("another-namespace", "s0");
+        for (var i = 0; i < 3; i++)
+        {
+            await AppendAsync(log, queue, "s0", i);
+            await log.AppendAsync(queue, other, Codec.Encode(LogRecordCodec.Body(new[] { new TestEvent("run", "s0", i) }, null)));
+        }
+
+        var receiver = await StartedReceiverAsync(log, queue, "silo-a");
+        var read = await ReadAllAsync(receiver);
+        Assert.Equal([1L, 3, 5], read.Select(container => container.Offset));
+        await receiver.MessagesDeliveredAsync([.. read], CancellationToken.None);
+        Assert.Equal(6, await log.GetCheckpointAsync(Reader.ProviderName, queue, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Pending_entries_of_a_consumer_that_went_away_are_delivered_by_the_next_one()
     {
         // The next owner reads once the first one's hold on the queue lapsed.
