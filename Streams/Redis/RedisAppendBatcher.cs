@@ -19,6 +19,7 @@ internal sealed class RedisAppendBatcher(Func<IReadOnlyList<RedisAppendBatcher.A
 
     private readonly Lock gate = new();
     private List<Append> waiting = [];
+    private List<Append>? spare;  // the list of the last batch sent, emptied: the next batch's waiting list (one batch is sent at a time)
     private bool sending;
     private long batches;
 
@@ -67,6 +68,12 @@ internal sealed class RedisAppendBatcher(Func<IReadOnlyList<RedisAppendBatcher.A
                     append.Offset.TrySetException(ex);
                 }
             }
+
+            batch.Clear();
+            lock (gate)
+            {
+                spare = batch;
+            }
         }
     }
 
@@ -91,7 +98,8 @@ internal sealed class RedisAppendBatcher(Func<IReadOnlyList<RedisAppendBatcher.A
             if (count == waiting.Count)
             {
                 var all = waiting;
-                waiting = [];
+                waiting = spare ?? [];
+                spare = null;
                 return all;
             }
 

@@ -11,7 +11,8 @@ namespace ChatCluster.Streams;
 /// <summary>
 /// The Redis Streams message log of one silo: its connection, and the positions (<see cref="IStreamLog"/>).
 /// Queue <c>q</c> is the stream <c>{prefix}:log:{q}</c>; each entry carries its offset (from the counter
-/// <c>{prefix}:offset:{q}</c>, taken in the same script as the XADD), namespace, key and payload. Each reader
+/// <c>{prefix}:offset:{q}</c>, taken in the same script as the XADD), namespace and payload (entries written before
+/// 2026-12-07 also carry the stream's key, which no reader needs: each field is an allocation per entry read). Each reader
 /// provider is a consumer group of every queue; its checkpoints are the hash <c>{prefix}:checkpoints:{reader}</c>,
 /// its dead letters the stream <c>{prefix}:deadletter:{reader}</c>, and the consumer that holds queue <c>q</c> (the one
 /// reader of it, see <see cref="HoldQueueAsync"/>) the key <c>{prefix}:owner:{reader}:{q}</c>.
@@ -32,7 +33,7 @@ internal sealed partial class RedisLog : IMessageLog, IAsyncDisposable
     // never lacks its offset. First the fence: a silo that Orleans' membership (in this Redis, KEYS[3]) declared dead may
     // still run for a moment (frozen, then resumed) and its old grain activations, which Orleans does not fence, would ack
     // sends their new activations never see; its appends are refused instead (Status 6 is SiloStatus.Dead; no row or no
-    // fence: allowed). ARGV[1] is the silo's row, then namespace, key and payload of each record; returns the last offset.
+    // fence: allowed). ARGV[1] is the silo's row, then namespace and payload of each record; returns the last offset.
     private const string AppendScript = """
         if ARGV[1] ~= '' then
             local row = redis.call('HGET', KEYS[3], ARGV[1])
@@ -40,12 +41,12 @@ internal sealed partial class RedisLog : IMessageLog, IAsyncDisposable
                 return redis.error_reply('FENCED: this silo is dead in the cluster membership; its appends are refused')
             end
         end
-        local count = (#ARGV - 1) / 3
+        local count = (#ARGV - 1) / 2
         local last = redis.call('INCRBY', KEYS[2], count)
         local offset = last - count
-        for i = 2, #ARGV, 3 do
+        for i = 2, #ARGV, 2 do
             offset = offset + 1
-            redis.call('XADD', KEYS[1], '*', 'offset', offset, 'namespace', ARGV[i], 'key', ARGV[i + 1], 'payload', ARGV[i + 2])
+            redis.call('XADD', KEYS[1], '*', 'offset', offset, 'namespace', ARGV[i], 'payload', ARGV[i + 1])
         end
         return last
         """;
@@ -206,14 +207,13 @@ internal sealed partial class RedisLog : IMessageLog, IAsyncDisposable
 
     private async Task<long> AppendBatchAsync(int queue, IReadOnlyList<RedisAppendBatcher.Append> batch)
     {
-        var args = new RedisValue[1 + 3 * batch.Count];
+        var args = new RedisValue[1 + 2 * batch.Count];
         args[0] = fence?.SiloRow ?? string.Empty;
         for (var i = 0; i < batch.Count; i++)
         {
             var append = batch[i];
-            args[1 + 3 * i] = append.StreamId.Namespace;
-            args[2 + 3 * i] = append.StreamId.Key;
-            args[3 + 3 * i] = append.Payload;
+            args[1 + 2 * i] = append.StreamId.Namespace;
+            args[2 + 2 * i] = append.Payload;
         }
 
         var result = await Database.ScriptEvaluateAsync(

@@ -374,6 +374,8 @@ internal sealed partial class RedisQueueReceiver : IQueueAdapterReceiver
     // Hands on the records of the source namespace; acks at once what no consumer gets (skipped, dead-lettered, deleted).
     private async Task TakeInAsync(StreamEntry[] entries, List<IBatchContainer> containers, List<long> handedNow)
     {
+        containers.EnsureCapacity(entries.Length);
+        handedNow.EnsureCapacity(entries.Length);
         var done = new List<RedisValue>();
         foreach (var streamEntry in entries)
         {

@@ -93,9 +93,9 @@ public sealed class RedisLogTests : IAsyncLifetime
         Assert.Equal(5, entries.Length);
         for (var i = 0; i < 5; i++)
         {
+            Assert.Equal(["offset", "namespace", "payload"], entries[i].Values.Select(field => (string?)field.Name));
             Assert.Equal(i + 1, (long)entries[i]["offset"]);
             Assert.Equal(TestNamespaces.Source, (string?)entries[i]["namespace"]);
-            Assert.Equal("s1", (string?)entries[i]["key"]);
             var body = Codec.Decode((byte[])entries[i]["payload"]!);
             Assert.Equal(i, Assert.IsType<TestEvent>(Assert.Single(body.Events)).Counter);
         }
@@ -125,8 +125,8 @@ public sealed class RedisLogTests : IAsyncLifetime
         for (var i = 0; i < Count; i++)
         {
             Assert.Equal(i + 1, (long)entries[i]["offset"]);
-            Assert.Equal($"s{i % 7}", (string?)entries[i]["key"]);
-            Assert.Equal(i, Assert.IsType<TestEvent>(Assert.Single(Codec.Decode((byte[])entries[i]["payload"]!).Events)).Counter);
+            var item = Assert.IsType<TestEvent>(Assert.Single(Codec.Decode((byte[])entries[i]["payload"]!).Events));
+            Assert.Equal((i, $"s{i % 7}"), (item.Counter, item.Stream));
         }
     }
 
@@ -147,6 +147,24 @@ public sealed class RedisLogTests : IAsyncLifetime
         await SetStatusAsync(redis, fence, Active);
         var accepted = await Task.WhenAll(Enumerable.Range(0, 3).Select(i => AppendAsync(log, queue: 3, "s3", i)));
         Assert.Equal([1L, 2, 3], accepted);
+    }
+
+    [Fact]
+    public async Task Entries_written_before_the_key_field_was_dropped_are_still_read()
+    {
+        // Entries appended before 2026-12-07 carry the stream's key as a fourth field; they are read like the new ones.
+        const int queue = 3;
+        var log = await OpenAsync();
+        await AppendAsync(log, queue, "s3", 0);
+        var payload = Codec.Encode(LogRecordCodec.Body(new[] { new TestEvent("run", "s3", 1) }, null));
+        var offset = await log.Database.StringIncrementAsync(log.OffsetKey(queue));
+        await log.Database.StreamAddAsync(log.StreamKey(queue), [new("offset", offset), new("namespace", TestNamespaces.Source), new("key", "s3"), new("payload", payload)]);
+        await AppendAsync(log, queue, "s3", 2);
+
+        var receiver = await StartedReceiverAsync(log, queue, "silo-a");
+        var read = await ReadAllAsync(receiver);
+        Assert.Equal([1L, 2, 3], read.Select(container => container.Offset));
+        Assert.Equal([0, 1, 2], read.SelectMany(container => container.GetEvents<TestEvent>()).Select(item => item.Item1.Counter));
     }
 
     [Fact]
