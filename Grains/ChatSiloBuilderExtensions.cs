@@ -5,6 +5,7 @@ using ChatCluster.Grains.Timelines;
 using ChatCluster.Streams;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace ChatCluster.Grains;
@@ -52,7 +53,7 @@ public static class ChatSiloBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(databasePath);
-        builder.Services.AddSingleton<IMessageStore>(_ => new SqliteMessageStore(databasePath));
+        builder.Services.AddSingleton<IMessageStore>(services => new SqliteMessageStore(databasePath, services.GetRequiredService<ILogger<SqliteMessageStore>>()));
         return builder.AddMessageStoreInitializer();
     }
 

@@ -18,6 +18,7 @@ internal sealed class SqliteLogWriter : IAsyncDisposable
     private readonly SqliteConnection connection;
     private readonly int maxWritesPerCommit;
     private readonly Action<int, LogRecord> committed;
+    private readonly SqliteWalCheckpointer checkpointer;
     private readonly SqliteRowStatement insertRecord;
     private readonly SqliteCommand selectEnd;
     private readonly SqliteCommand upsertCheckpoint;
@@ -31,11 +32,13 @@ internal sealed class SqliteLogWriter : IAsyncDisposable
     /// <param name="connection">An open connection the writer owns from now on.</param>
     /// <param name="maxWritesPerCommit">The most writes one transaction takes.</param>
     /// <param name="committed">Called with each appended record once its transaction has committed (the tails, the known ends).</param>
-    public SqliteLogWriter(SqliteConnection connection, int maxWritesPerCommit, Action<int, LogRecord> committed)
+    /// <param name="checkpointer">Checkpoints the file's WAL beside the writer (the connection's automatic checkpoint is off).</param>
+    public SqliteLogWriter(SqliteConnection connection, int maxWritesPerCommit, Action<int, LogRecord> committed, SqliteWalCheckpointer checkpointer)
     {
         this.connection = connection;
         this.maxWritesPerCommit = maxWritesPerCommit;
         this.committed = committed;
+        this.checkpointer = checkpointer;
         // Bound by position, without a SqliteCommand: the one statement run per record.
         insertRecord = new SqliteRowStatement(
             connection,
@@ -126,6 +129,10 @@ internal sealed class SqliteLogWriter : IAsyncDisposable
 
                 batch.Clear();
                 continue;
+            }
+            finally
+            {
+                checkpointer.AfterCommit(connection);
             }
 
             foreach (var write in batch)

@@ -1,30 +1,37 @@
+using ChatCluster.Streams;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
 
 namespace ChatCluster.Grains.Persistence.Sqlite;
 
 /// <summary>
 /// A SQLite file shared by a store's writes and reads. Writes go through one connection, one at a
 /// time (SQLite has a single writer anyway, and this avoids busy retries); reads use pooled
-/// connections and run beside it (WAL, which the schema is expected to turn on). Awaits use
-/// ConfigureAwait(false): callers resume on their own context whatever this class does.
+/// connections and run beside it (WAL, which the schema is expected to turn on). The WAL is checkpointed beside the
+/// writer (<see cref="SqliteWalCheckpointer"/>), not inside its writes. Awaits use ConfigureAwait(false): callers resume
+/// on their own context whatever this class does.
 /// </summary>
 internal sealed class SqliteDatabase : IDisposable
 {
     private readonly string connectionString;
     private readonly string? writerPragmas;
+    private readonly ILogger logger;
     private readonly SemaphoreSlim writeLock = new(1, 1);
     private SqliteConnection? writer;
+    private SqliteWalCheckpointer? checkpointer;
 
     /// <param name="databasePath">The database file; its folder is created by <see cref="ApplySchemaAsync"/> if missing.</param>
     /// <param name="writerPragmas">
     /// PRAGMA statements run once on the writer connection when it opens (PRAGMAs such as
     /// <c>synchronous</c> or <c>cache_size</c> hold per connection); null for none.
     /// </param>
-    public SqliteDatabase(string databasePath, string? writerPragmas = null)
+    /// <param name="logger">Where failed checkpoints are reported.</param>
+    public SqliteDatabase(string databasePath, string? writerPragmas, ILogger logger)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(databasePath);
         Path = System.IO.Path.GetFullPath(databasePath);
         this.writerPragmas = writerPragmas;
+        this.logger = logger;
         connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = Path,
@@ -62,7 +69,14 @@ internal sealed class SqliteDatabase : IDisposable
         try
         {
             var connection = await GetWriterAsync(cancellationToken).ConfigureAwait(false);
-            return write(connection);
+            try
+            {
+                return write(connection);
+            }
+            finally
+            {
+                checkpointer!.AfterCommit(connection);
+            }
         }
         finally
         {
@@ -91,6 +105,7 @@ internal sealed class SqliteDatabase : IDisposable
     public void Dispose()
     {
         writer?.Dispose();
+        checkpointer?.Dispose();
         writeLock.Dispose();
     }
 
@@ -117,12 +132,14 @@ internal sealed class SqliteDatabase : IDisposable
             var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                if (writerPragmas is not null)
+                await using (var pragma = connection.CreateCommand())
                 {
-                    await using var pragma = connection.CreateCommand();
-                    pragma.CommandText = writerPragmas;
+                    pragma.CommandText = writerPragmas + SqliteWalCheckpointer.WriterPragmas;
                     await pragma.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 }
+
+                checkpointer = new SqliteWalCheckpointer(Path, SqliteWalCheckpointer.DefaultPages, logger);
+                checkpointer.Start();
             }
             catch
             {
