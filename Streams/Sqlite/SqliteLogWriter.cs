@@ -139,7 +139,9 @@ internal sealed class SqliteLogWriter : IAsyncDisposable
             {
                 if (write.Kind == LogWriteKind.Append)
                 {
-                    committed(write.Queue, new LogRecord(write.Offset, write.Namespace, write.Key, write.Payload) { Body = write.Body });
+                    // With the events as published, the tail's readers need no payload, and the tail, which a GC copies while
+                    // it holds the record, keeps it out.
+                    committed(write.Queue, new LogRecord(write.Offset, write.Namespace, write.Key, write.Body is null ? write.Payload : []) { Body = write.Body });
                 }
 
                 write.TrySetResult(write.Offset);
