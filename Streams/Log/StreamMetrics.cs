@@ -16,6 +16,12 @@ public static class StreamMetrics
     /// <summary>The counter of records a reader never got because the log no longer held them when it came to them (tags: <c>provider</c>, <c>queue</c>).</summary>
     public const string LostName = "chatcluster_stream_records_lost_total";
 
+    /// <summary>The histogram of the embedded SQLite files' WAL checkpoints run beside their writers (the log, the message store).</summary>
+    public const string CheckpointName = "chatcluster_sqlite_checkpoint_seconds";
+
+    /// <summary>The histogram of the part of each WAL checkpoint a SQLite writer ran itself, between two commits: its writes waited for it.</summary>
+    public const string WriterCheckpointName = "chatcluster_sqlite_checkpoint_writer_seconds";
+
     /// <summary>The meter of the stream adapters (process-wide: every silo of the process counts on it).</summary>
     public static Meter Meter { get; } = new(MeterName);
 
@@ -24,6 +30,20 @@ public static class StreamMetrics
 
     private static readonly Counter<long> Lost = Meter.CreateCounter<long>(
         LostName, unit: "{record}", description: "Log records a reader provider never got: the log had deleted them (retention) before the reader came to them.");
+
+    private static readonly double[] CheckpointBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+    private static readonly Histogram<double> Checkpoints = Meter.CreateHistogram(
+        CheckpointName, unit: "s", description: "WAL checkpoints of the SQLite log and message store, run on a thread of their own beside the writer.",
+        tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = CheckpointBuckets });
+
+    private static readonly Histogram<double> WriterCheckpoints = Meter.CreateHistogram(
+        WriterCheckpointName, unit: "s", description: "The end of each SQLite WAL checkpoint, run by the writer between two commits (its writes wait for it).",
+        tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = CheckpointBuckets });
+
+    internal static void Checkpointed(TimeSpan elapsed) => Checkpoints.Record(elapsed.TotalSeconds);
+
+    internal static void WriterCheckpointed(TimeSpan elapsed) => WriterCheckpoints.Record(elapsed.TotalSeconds);
 
     internal static void RecordsLost(string provider, int queue, long count)
     {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using SQLitePCL;
@@ -91,7 +92,9 @@ public sealed partial class SqliteWalCheckpointer : IDisposable
         if (Volatile.Read(ref catchUpDue) == 1)
         {
             // The background pass copied the WAL as it was; what the writer committed since is a few pages.
+            var started = Stopwatch.GetTimestamp();
             var result = Checkpoint(writer.Handle!, out _, out _);
+            StreamMetrics.WriterCheckpointed(Stopwatch.GetElapsedTime(started));
             if (result != raw.SQLITE_OK && result != raw.SQLITE_BUSY)
             {
                 LogCheckpointFailed(path, "the writer's", raw.sqlite3_errstr(result).utf8_to_string());
@@ -151,8 +154,10 @@ public sealed partial class SqliteWalCheckpointer : IDisposable
         {
             // A connection finds the file in WAL mode only as it reads it (the writer may have turned it on after this
             // connection opened); until then a checkpoint does nothing.
+            var started = Stopwatch.GetTimestamp();
             readHeader!.ExecuteScalar();
             var result = Checkpoint(connection!.Handle!, out var log, out var copied);
+            StreamMetrics.Checkpointed(Stopwatch.GetElapsedTime(started));
             if (result == raw.SQLITE_OK || result == raw.SQLITE_BUSY)
             {
                 LogPass(path, log, copied);

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit;
@@ -14,6 +15,7 @@ public sealed class SqliteWalCheckpointerTests : IDisposable
     public async Task Passes_run_beside_the_writer_which_finishes_them_so_the_wal_starts_over()
     {
         var path = Path.Combine(directory, "test.db");
+        using var timings = new CheckpointTimings();
         using var writer = OpenWriter(path);
         using var checkpointer = new SqliteWalCheckpointer(path, Pages, NullLogger.Instance);
         checkpointer.Start();
@@ -43,6 +45,9 @@ public sealed class SqliteWalCheckpointerTests : IDisposable
         var walBytes = new FileInfo(path + "-wal").Length;
         Assert.True(walBytes < 4 * 1024 * 1024, $"The WAL grew to {walBytes:N0} bytes ({checkpointer.Passes} passes, {checkpointer.CatchUps} finished by the writer).");
         Assert.Equal(rows, Count(path));
+        // Both parts are timed for /metrics (other tests in this process may add theirs).
+        Assert.True(timings.Background >= checkpointer.Passes, $"{timings.Background} background timings for {checkpointer.Passes} passes.");
+        Assert.True(timings.Writer >= checkpointer.CatchUps, $"{timings.Writer} writer timings for {checkpointer.CatchUps} catch-ups.");
     }
 
     [Fact]
@@ -101,6 +106,36 @@ public sealed class SqliteWalCheckpointerTests : IDisposable
         using var count = reader.CreateCommand();
         count.CommandText = "SELECT count(*) FROM rows";
         return (long)count.ExecuteScalar()!;
+    }
+
+    private sealed class CheckpointTimings : IDisposable
+    {
+        private readonly MeterListener listener = new();
+        private long background;
+        private long writer;
+
+        public CheckpointTimings()
+        {
+            listener.InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == StreamMetrics.MeterName && instrument.Name is StreamMetrics.CheckpointName or StreamMetrics.WriterCheckpointName)
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            };
+            listener.SetMeasurementEventCallback<double>((instrument, seconds, _, _) =>
+            {
+                Assert.True(seconds >= 0);
+                Interlocked.Increment(ref instrument.Name == StreamMetrics.CheckpointName ? ref background : ref writer);
+            });
+            listener.Start();
+        }
+
+        public long Background => Interlocked.Read(ref background);
+
+        public long Writer => Interlocked.Read(ref writer);
+
+        public void Dispose() => listener.Dispose();
     }
 
     private static async Task WaitUntil(Func<bool> condition, string what)
