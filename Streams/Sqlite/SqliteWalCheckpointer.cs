@@ -23,6 +23,10 @@ public sealed partial class SqliteWalCheckpointer : IDisposable
     /// <summary>The pages written to the WAL between two checkpoints by default (about 40 MiB of 4 KiB pages).</summary>
     public const int DefaultPages = 10_000;
 
+    // Further passes a round may run before it hands over to the writer, while each still copies at least this many pages.
+    private const int MaxFollowUps = 3;
+    private const int FollowUpPages = 256;
+
     /// <summary>Run on the writer's connection: no checkpoint inside its commits.</summary>
     public const string WriterPragmas = "PRAGMA wal_autocheckpoint = 0;";
 
@@ -53,7 +57,7 @@ public sealed partial class SqliteWalCheckpointer : IDisposable
         thread = new Thread(Run) { IsBackground = true, Name = "SQLite checkpoint" };
     }
 
-    /// <summary>Background passes run so far.</summary>
+    /// <summary>Background checkpoints handed over to the writer so far (each one or more passes).</summary>
     public long Passes => Interlocked.Read(ref passes);
 
     /// <summary>Passes the writer finished itself, between two transactions.</summary>
@@ -136,7 +140,20 @@ public sealed partial class SqliteWalCheckpointer : IDisposable
             while (true)
             {
                 wanted.Wait(stopping.Token);
-                Pass();
+                // What the writer commits during a pass is left for the next one. While a pass still found much of it,
+                // another runs here, so that the part left to the writer, which its writes wait for, stays small.
+                var copied = Pass();
+                for (var followUp = 0; followUp < MaxFollowUps && copied >= 0; followUp++)
+                {
+                    var next = Pass();
+                    if (next - copied < FollowUpPages)
+                    {
+                        break;
+                    }
+
+                    copied = next;
+                }
+
                 Interlocked.Increment(ref passes);
                 // Even a failed or partial pass hands over to the writer, whose own pass copies what it can; the next pages
                 // it writes then ask for another pass.
@@ -148,7 +165,8 @@ public sealed partial class SqliteWalCheckpointer : IDisposable
         }
     }
 
-    private void Pass()
+    // The WAL frames copied so far (the WAL's count, from its start), or -1 if the pass failed or the file is not in WAL mode.
+    private int Pass()
     {
         try
         {
@@ -161,17 +179,18 @@ public sealed partial class SqliteWalCheckpointer : IDisposable
             if (result == raw.SQLITE_OK || result == raw.SQLITE_BUSY)
             {
                 LogPass(path, log, copied);
+                return copied;
             }
-            else
-            {
-                LogCheckpointFailed(path, "a background", raw.sqlite3_errstr(result).utf8_to_string());
-            }
+
+            LogCheckpointFailed(path, "a background", raw.sqlite3_errstr(result).utf8_to_string());
+            return -1;
         }
 #pragma warning disable CA1031 // A failed pass (a full disk, an I/O error) is reported; the file is as safe as before it.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
             LogCheckpointFailed(path, "a background", ex.Message);
+            return -1;
         }
     }
 
