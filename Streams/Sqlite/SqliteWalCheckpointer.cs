@@ -13,9 +13,10 @@ namespace ChatCluster.Streams;
 /// <remarks>
 /// The writer turns the automatic checkpoint off (<see cref="WriterPragmas"/>) and calls <see cref="AfterCommit"/> after
 /// each transaction. Once the writer has put <c>pages</c> pages into the WAL, a background pass copies the WAL into the
-/// database (<c>PASSIVE</c>: writes go on beside it). The WAL can only start over from its beginning once every frame in
-/// it is copied, which a busy writer never lets a background pass see; so the writer then copies the few pages it
-/// committed meanwhile itself, between two transactions, and SQLite restarts the WAL at its next commit. Durability is
+/// database (<c>PASSIVE</c>: writes go on beside it), followed by up to three more while each still finds many pages the
+/// writer committed during the one before. The WAL can only start over from its beginning once every frame in it is
+/// copied, which a busy writer never lets a background pass see; so the writer then copies the few pages it committed
+/// meanwhile itself, between two transactions, and SQLite restarts the WAL at its next commit. Durability is
 /// SQLite's own: each pass fsyncs the WAL before copying and the database after.
 /// </remarks>
 public sealed partial class SqliteWalCheckpointer : IDisposable
