@@ -156,7 +156,7 @@ public sealed partial class GroupGrain(
 
         try
         {
-            var ack = log.TryGetSent(from, clientMsgId, out var earlier)
+            var ack = log.Sent.TryGet(from, clientMsgId, out var earlier)
                 ? await earlier
                 : (await AppendUserMessage(from, clientMsgId, body, origin)).ToAck();
             return SendResult.Accepted(ack);
@@ -271,7 +271,7 @@ public sealed partial class GroupGrain(
         var ts = services.Clock.GetUtcNow().ToUnixTimeMilliseconds();
         var msgId = MessageIds.New(ts);
         return log.AppendAsync(
-            seq => new ChatMessage(timeline, seq, msgId, from, timeline, clientMsgId, MessageKind.User, body, ts), origin, log.Reserve(from, clientMsgId));
+            seq => new ChatMessage(timeline, seq, msgId, from, timeline, clientMsgId, MessageKind.User, body, ts), origin, log.Sent.Reserve(from, clientMsgId));
     }
 
     private Task<ChatMessage> AppendSystem(string change, string user)

@@ -14,9 +14,6 @@ internal sealed class TimelineLog
     private readonly TimelineServices services;
     private readonly IAsyncStream<TimelineEvent> stream;
     private readonly RecentWindow recent;
-    // Acks, not messages: a window of 100,000 sends per timeline would otherwise keep every body in memory.
-    private readonly Dictionary<(string From, string ClientMsgId), Task<SendAck>> sent = [];
-    private readonly Queue<(string From, string ClientMsgId)> sentOrder = new();
     private readonly Action reload;
     private readonly Func<Session[]?> recipients;
     private SequenceAllocator? sequence;
@@ -38,6 +35,7 @@ internal sealed class TimelineLog
         this.recipients = recipients;
         this.stream = stream;
         recent = new RecentWindow(services.Options.RecentMessages);
+        Sent = new SentWindow(timeline, services.Options.DedupeWindow);
     }
 
     public string Name { get; }
@@ -62,7 +60,7 @@ internal sealed class TimelineLog
         foreach (var message in await store.ReadAsync(Name, Math.Max(0, last - keep), keep, cancellationToken))
         {
             recent.Add(message);
-            Remember(message);
+            Sent.Remember(message);
         }
 
         LastSeq = last;
@@ -70,28 +68,12 @@ internal sealed class TimelineLog
         sequence = new SequenceAllocator(Math.Max(persistedLimit, last), services.Options.SequenceStep, persistLimit);
     }
 
-    /// <summary>The ack of the message <paramref name="from"/> already sent with <paramref name="clientMsgId"/> (or is sending now), if any.</summary>
-    public bool TryGetSent(string from, string clientMsgId, out Task<SendAck> ack) =>
-        sent.TryGetValue((from, clientMsgId), out ack!);
-
     /// <summary>
-    /// Remembers that <paramref name="from"/> is sending <paramref name="clientMsgId"/> now, so that a
-    /// resend meanwhile waits for this attempt instead of creating a second message. Pass the
-    /// reservation to <see cref="AppendAsync"/>, or to <see cref="Release"/> if the send fails before.
+    /// The timeline's de-duplication window: what a resend of a (sender, client message id) gets back. Reserve a send in
+    /// it before <see cref="AppendAsync"/> and pass the reservation there, or to <see cref="SentWindow.Release"/> if the
+    /// send fails before.
     /// </summary>
-    public SendReservation Reserve(string from, string clientMsgId)
-    {
-        var reservation = new SendReservation((from, clientMsgId));
-        Remember(reservation.Key, reservation.Pending.Task);
-        return reservation;
-    }
-
-    /// <summary>Forgets a reservation whose send failed: a resend will try again.</summary>
-    public void Release(SendReservation reservation, Exception reason)
-    {
-        sent.Remove(reservation.Key);
-        reservation.Pending.TrySetException(reason);
-    }
+    public SentWindow Sent { get; }
 
     /// <summary>
     /// True once a publish failed: this activation no longer knows for sure what the log holds, so it appends nothing
@@ -111,7 +93,7 @@ internal sealed class TimelineLog
             var reloading = new StorageUnavailableException($"Timeline {Name} is reloading after a failed publish; retry shortly.");
             if (reservation is not null)
             {
-                Release(reservation, reloading);
+                Sent.Release(reservation, reloading);
             }
 
             throw reloading;
@@ -126,7 +108,7 @@ internal sealed class TimelineLog
         {
             if (reservation is not null)
             {
-                Release(reservation, ex);
+                Sent.Release(reservation, ex);
             }
 
             // Orleans' storage bridge passes it as it is (an OrleansException); it wraps only other exceptions.
@@ -150,14 +132,14 @@ internal sealed class TimelineLog
             // Published in the same turn as the seq was taken: the log's order is the seq order.
             await stream.OnNextAsync(new TimelineEvent(message, origin, recipients()));
             AddRecent(message);
-            reservation?.Pending.TrySetResult(message.ToAck());
+            Sent.Accept(message, reservation);
             return message;
         }
         catch (Exception ex)
         {
             if (reservation is not null)
             {
-                Release(reservation, ex);
+                Sent.Release(reservation, ex);
             }
 
             // A publish whose reply was lost may have stored the message: only the store can tell a resend.
@@ -221,31 +203,6 @@ internal sealed class TimelineLog
         if (recent.Add(message) is { } evicted)
         {
             evictedUpTo = Math.Max(evictedUpTo, evicted.Seq);
-        }
-    }
-
-    private void Remember(ChatMessage message)
-    {
-        if (message.Kind == MessageKind.User && message.ClientMsgId.Length > 0)
-        {
-            Remember((message.From, message.ClientMsgId), Task.FromResult(message.ToAck()));
-        }
-    }
-
-    private void Remember((string From, string ClientMsgId) key, Task<SendAck> task)
-    {
-        if (sent.TryAdd(key, task))
-        {
-            sentOrder.Enqueue(key);
-        }
-        else
-        {
-            sent[key] = task;
-        }
-
-        while (sentOrder.Count > services.Options.DedupeWindow && sentOrder.TryDequeue(out var oldest))
-        {
-            sent.Remove(oldest);
         }
     }
 }

@@ -65,7 +65,7 @@ public sealed partial class UserGrain(
             return invalid;
         }
 
-        if (log.TryGetSent(UserId, clientMsgId, out var earlier))
+        if (log.Sent.TryGet(UserId, clientMsgId, out var earlier))
         {
             return await AckOf(earlier);
         }
@@ -78,7 +78,7 @@ public sealed partial class UserGrain(
         var me = UserId;
         var myTimeline = log.Name;
         var to = Timeline.ForUser(recipient).ToString();
-        var reservation = log.Reserve(me, clientMsgId);
+        var reservation = log.Sent.Reserve(me, clientMsgId);
         var before = previousSend;
         var ordered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         previousSend = ordered.Task;
@@ -97,7 +97,7 @@ public sealed partial class UserGrain(
                 }
                 catch (Exception ex)
                 {
-                    log.Release(reservation, ex);
+                    log.Sent.Release(reservation, ex);
                     throw;
                 }
 
@@ -124,14 +124,14 @@ public sealed partial class UserGrain(
 
     public async Task<SendAck> AcceptDirect(string from, string msgId, string clientMsgId, string body, long ts, Session? origin)
     {
-        if (log.TryGetSent(from, clientMsgId, out var earlier))
+        if (log.Sent.TryGet(from, clientMsgId, out var earlier))
         {
             return await earlier;
         }
 
         var timeline = log.Name;
         var message = await log.AppendAsync(
-            seq => new ChatMessage(timeline, seq, msgId, from, timeline, clientMsgId, MessageKind.User, body, ts), origin, log.Reserve(from, clientMsgId));
+            seq => new ChatMessage(timeline, seq, msgId, from, timeline, clientMsgId, MessageKind.User, body, ts), origin, log.Sent.Reserve(from, clientMsgId));
         return message.ToAck();
     }
 
