@@ -19,6 +19,7 @@ internal sealed class SqliteLogWriter : IAsyncDisposable
     private readonly int maxWritesPerCommit;
     private readonly Action<int, LogRecord> committed;
     private readonly SqliteWalCheckpointer checkpointer;
+    private readonly SqliteTransactionStatements transactions;
     private readonly SqliteRowStatement insertRecord;
     private readonly SqliteCommand selectEnd;
     private readonly SqliteCommand upsertCheckpoint;
@@ -39,6 +40,7 @@ internal sealed class SqliteLogWriter : IAsyncDisposable
         this.maxWritesPerCommit = maxWritesPerCommit;
         this.committed = committed;
         this.checkpointer = checkpointer;
+        transactions = new SqliteTransactionStatements(connection, immediate: true);
         // Bound by position, without a SqliteCommand: the one statement run per record.
         insertRecord = new SqliteRowStatement(
             connection,
@@ -95,6 +97,7 @@ internal sealed class SqliteLogWriter : IAsyncDisposable
         pending.Writer.TryComplete();
         await loop.ConfigureAwait(false);
         insertRecord.Dispose();
+        transactions.Dispose();
         foreach (var command in new[] { selectEnd, upsertCheckpoint, selectCheckpoint, insertDeadLetter, deleteRecords })
         {
             await command.DisposeAsync().ConfigureAwait(false);
@@ -154,12 +157,23 @@ internal sealed class SqliteLogWriter : IAsyncDisposable
     private void Commit(List<LogWrite> batch)
     {
         ends.Clear();
-        using var transaction = connection.BeginTransaction(deferred: false);
-        foreach (var command in new[] { selectEnd, upsertCheckpoint, selectCheckpoint, insertDeadLetter, deleteRecords })
+        transactions.Begin();
+        try
         {
-            command.Transaction = transaction;
+            var appended = Write(batch);
+            transactions.Commit();
+            Interlocked.Add(ref appends, appended);
         }
+        catch
+        {
+            transactions.RollbackIfOpen();
+            throw;
+        }
+    }
 
+    // Runs the batch's writes inside the open transaction; returns the records appended.
+    private int Write(List<LogWrite> batch)
+    {
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var appended = 0;
         foreach (var write in batch)
@@ -189,8 +203,7 @@ internal sealed class SqliteLogWriter : IAsyncDisposable
             }
         }
 
-        transaction.Commit();
-        Interlocked.Add(ref appends, appended);
+        return appended;
     }
 
     // The next offset of a queue: its end in the file, read once per transaction under the write lock.

@@ -18,6 +18,7 @@ internal sealed class SqliteDatabase : IDisposable
     private readonly ILogger logger;
     private readonly SemaphoreSlim writeLock = new(1, 1);
     private SqliteConnection? writer;
+    private SqliteTransactionStatements? transactions;
     private SqliteWalCheckpointer? checkpointer;
 
     /// <param name="databasePath">The database file; its folder is created by <see cref="ApplySchemaAsync"/> if missing.</param>
@@ -97,6 +98,31 @@ internal sealed class SqliteDatabase : IDisposable
             cancellationToken);
     }
 
+    /// <summary>
+    /// Runs <paramref name="write"/> on the writer connection, alone, inside one transaction: committed if it returns,
+    /// rolled back if it throws.
+    /// </summary>
+    public Task WriteTransactionAsync(Action<SqliteConnection> write, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        return WriteAsync(
+            connection =>
+            {
+                transactions!.Begin();
+                try
+                {
+                    write(connection);
+                    transactions.Commit();
+                }
+                catch
+                {
+                    transactions.RollbackIfOpen();
+                    throw;
+                }
+            },
+            cancellationToken);
+    }
+
     /// <summary>A new open connection (from the pool) for reading; the caller disposes it.</summary>
     public Task<SqliteConnection> OpenReaderAsync(CancellationToken cancellationToken) => OpenAsync(cancellationToken);
 
@@ -104,6 +130,7 @@ internal sealed class SqliteDatabase : IDisposable
 
     public void Dispose()
     {
+        transactions?.Dispose();
         writer?.Dispose();
         checkpointer?.Dispose();
         writeLock.Dispose();
@@ -138,11 +165,14 @@ internal sealed class SqliteDatabase : IDisposable
                     await pragma.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 }
 
+                transactions = new SqliteTransactionStatements(connection, immediate: false);
                 checkpointer = new SqliteWalCheckpointer(Path, SqliteWalCheckpointer.DefaultPages, logger);
                 checkpointer.Start();
             }
             catch
             {
+                transactions?.Dispose();
+                transactions = null;
                 await connection.DisposeAsync().ConfigureAwait(false);
                 throw;
             }

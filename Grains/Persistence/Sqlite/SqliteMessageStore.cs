@@ -50,10 +50,9 @@ public sealed class SqliteMessageStore : IMessageStore, IDisposable
             return;
         }
 
-        await database.WriteAsync(
+        await database.WriteTransactionAsync(
             connection =>
             {
-                using var transaction = connection.BeginTransaction();
                 // Compiled once per batch, then only the values change from row to row.
                 using var insert = new SqliteRowStatement(connection, InsertSql);
                 foreach (var message in messages)
@@ -70,8 +69,6 @@ public sealed class SqliteMessageStore : IMessageStore, IDisposable
                     insert.Number(9, message.Ts);
                     insert.Execute();
                 }
-
-                transaction.Commit();
             },
             cancellationToken).ConfigureAwait(false);
     }
