@@ -22,6 +22,12 @@ public static class StreamMetrics
     /// <summary>The histogram of the part of each WAL checkpoint a SQLite writer ran itself, between two commits: its writes waited for it.</summary>
     public const string WriterCheckpointName = "chatcluster_sqlite_checkpoint_writer_seconds";
 
+    /// <summary>
+    /// The counter of records a SQLite log reader read from the file rather than from the writer's in-memory tail (tag:
+    /// <c>provider</c>): a reader that fell behind the tail, or records another silo appended.
+    /// </summary>
+    public const string SqliteFileReadsName = "chatcluster_sqlite_log_file_records_total";
+
     /// <summary>The meter of the stream adapters (process-wide: every silo of the process counts on it).</summary>
     public static Meter Meter { get; } = new(MeterName);
 
@@ -30,6 +36,9 @@ public static class StreamMetrics
 
     private static readonly Counter<long> Lost = Meter.CreateCounter<long>(
         LostName, unit: "{record}", description: "Log records a reader provider never got: the log had deleted them (retention) before the reader came to them.");
+
+    private static readonly Counter<long> SqliteFileReads = Meter.CreateCounter<long>(
+        SqliteFileReadsName, unit: "{record}", description: "Records SQLite log readers read from the file, not from the in-memory tail of what this silo appended.");
 
     private static readonly double[] CheckpointBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
@@ -44,6 +53,8 @@ public static class StreamMetrics
     internal static void Checkpointed(TimeSpan elapsed) => Checkpoints.Record(elapsed.TotalSeconds);
 
     internal static void WriterCheckpointed(TimeSpan elapsed) => WriterCheckpoints.Record(elapsed.TotalSeconds);
+
+    internal static void ReadFromFile(string provider, int count) => SqliteFileReads.Add(count, new KeyValuePair<string, object?>("provider", provider));
 
     internal static void RecordsLost(string provider, int queue, long count)
     {

@@ -154,6 +154,7 @@ internal sealed partial class SqliteQueueReceiver : IQueueAdapterReceiver, IDisp
         if (records.Count > 0)
         {
             log.ObserveEnd(queue, records[^1].Offset);
+            StreamMetrics.ReadFromFile(reader.ProviderName, records.Count);
         }
 
         return records;

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using ChatCluster.Streams.Tests.Conformance;
 using Microsoft.Extensions.Logging.Abstractions;
 using Orleans.Runtime;
@@ -91,21 +92,26 @@ public sealed class SqliteQueueReceiverTests : IAsyncLifetime, IAsyncDisposable
             await fixture.AppendAsync(other, 0, TestNamespaces.Source, "a", new TestEvent("run", "a", i));
         }
 
+        // A reader of its own, so that the file reads counted for it are this test's alone.
+        var reader = new LogReader("persist-file-reads", TestNamespaces.Source, TestNamespaces.Persist);
+        using var fileReads = new FileReadCounter(reader.ProviderName);
         var log = await fixture.OpenAsync(queues: 1);
-        await log.CheckpointAsync("persist", 0, 4);
-        var receiver = await StartAsync(log, queue: 0);
+        await log.CheckpointAsync(reader.ProviderName, 0, 4);
+        var receiver = await StartAsync(log, queue: 0, reader);
         Assert.Equal([5L, 6, 7, 8, 9, 10], (await ReadAllAsync(receiver)).Select(container => container.Offset));
+        Assert.Equal(6, fileReads.Records);
 
         await fixture.AppendAsync(log, 0, TestNamespaces.Source, "a", new TestEvent("run", "a", 10));
         Assert.Equal([11L], (await ReadAllAsync(receiver)).Select(container => container.Offset));
+        Assert.Equal(6, fileReads.Records); // the new record came from the tail
         await receiver.Shutdown(TimeSpan.FromSeconds(5), CancellationToken.None);
     }
 
-    private async Task<SqliteQueueReceiver> StartAsync(SqliteLog log, int queue)
+    private async Task<SqliteQueueReceiver> StartAsync(SqliteLog log, int queue, LogReader? reader = null)
     {
         var lag = new StreamConsumerLag(log, NullLogger.Instance);
         lags.Add(lag);
-        var receiver = new SqliteQueueReceiver(log, Reader, queue, fixture.Codec, lag, NullLogger.Instance);
+        var receiver = new SqliteQueueReceiver(log, reader ?? Reader, queue, fixture.Codec, lag, NullLogger.Instance);
         await receiver.Initialize(TimeSpan.FromSeconds(10), CancellationToken.None);
         return receiver;
     }
@@ -131,5 +137,38 @@ public sealed class SqliteQueueReceiverTests : IAsyncLifetime, IAsyncDisposable
         }
 
         return all;
+    }
+
+    // Records counted on chatcluster_sqlite_log_file_records_total for one provider.
+    private sealed class FileReadCounter : IDisposable
+    {
+        private readonly MeterListener listener = new();
+        private long records;
+
+        public FileReadCounter(string provider)
+        {
+            listener.InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == StreamMetrics.MeterName && instrument.Name == StreamMetrics.SqliteFileReadsName)
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            };
+            listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+            {
+                foreach (var tag in tags)
+                {
+                    if (tag.Key == "provider" && Equals(tag.Value, provider))
+                    {
+                        Interlocked.Add(ref records, value);
+                    }
+                }
+            });
+            listener.Start();
+        }
+
+        public long Records => Interlocked.Read(ref records);
+
+        public void Dispose() => listener.Dispose();
     }
 }
