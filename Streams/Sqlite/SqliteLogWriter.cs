@@ -21,7 +21,8 @@ internal sealed class SqliteLogWriter : IAsyncDisposable
     private readonly SqliteWalCheckpointer checkpointer;
     private readonly SqliteTransactionStatements transactions;
     private readonly SqliteRowStatement insertRecord;
-    private readonly SqliteCommand selectEnd;
+    private readonly SqliteRowStatement selectEnd;
+    private readonly SqliteRowStatement dataVersion;
     private readonly SqliteCommand upsertCheckpoint;
     private readonly SqliteCommand selectCheckpoint;
     private readonly SqliteCommand insertDeadLetter;
@@ -29,6 +30,7 @@ internal sealed class SqliteLogWriter : IAsyncDisposable
     private readonly Task loop;
     private long commits;
     private long appends;
+    private long knownDataVersion = -1;
 
     /// <param name="connection">An open connection the writer owns from now on.</param>
     /// <param name="maxWritesPerCommit">The most writes one transaction takes.</param>
@@ -48,9 +50,8 @@ internal sealed class SqliteLogWriter : IAsyncDisposable
             INSERT INTO log_records (queue_no, record_offset, stream_namespace, stream_key, payload, appended_at)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
             """);
-        selectEnd = Prepare(
-            "SELECT coalesce(max(record_offset), 0) FROM log_records WHERE queue_no = $queue",
-            ("$queue", SqliteType.Integer));
+        selectEnd = new SqliteRowStatement(connection, "SELECT coalesce(max(record_offset), 0) FROM log_records WHERE queue_no = ?1");
+        dataVersion = new SqliteRowStatement(connection, "PRAGMA data_version");
         upsertCheckpoint = Prepare(
             """
             INSERT INTO log_checkpoints (reader, queue_no, record_offset) VALUES ($reader, $queue, $offset)
@@ -97,8 +98,10 @@ internal sealed class SqliteLogWriter : IAsyncDisposable
         pending.Writer.TryComplete();
         await loop.ConfigureAwait(false);
         insertRecord.Dispose();
+        selectEnd.Dispose();
+        dataVersion.Dispose();
         transactions.Dispose();
-        foreach (var command in new[] { selectEnd, upsertCheckpoint, selectCheckpoint, insertDeadLetter, deleteRecords })
+        foreach (var command in new[] { upsertCheckpoint, selectCheckpoint, insertDeadLetter, deleteRecords })
         {
             await command.DisposeAsync().ConfigureAwait(false);
         }
@@ -156,16 +159,26 @@ internal sealed class SqliteLogWriter : IAsyncDisposable
 
     private void Commit(List<LogWrite> batch)
     {
-        ends.Clear();
         transactions.Begin();
         try
         {
+            // The queues' ends this writer knows hold until another connection (another silo's writer on the file) commits;
+            // SQLite's data_version tells, under the write lock just taken.
+            var version = dataVersion.ReadInt64();
+            if (version != knownDataVersion)
+            {
+                ends.Clear();
+                knownDataVersion = version;
+            }
+
             var appended = Write(batch);
             transactions.Commit();
             Interlocked.Add(ref appends, appended);
         }
         catch
         {
+            // The ends moved for appends that did not commit.
+            ends.Clear();
             transactions.RollbackIfOpen();
             throw;
         }
@@ -206,7 +219,7 @@ internal sealed class SqliteLogWriter : IAsyncDisposable
         return appended;
     }
 
-    // The next offset of a queue: its end in the file, read once per transaction under the write lock.
+    // The next offset of a queue: its end in the file, read under the write lock when the writer does not know it.
     private long NextOffset(int queue)
     {
         if (!ends.TryGetValue(queue, out var end))
@@ -220,8 +233,8 @@ internal sealed class SqliteLogWriter : IAsyncDisposable
 
     private long End(int queue)
     {
-        selectEnd.Parameters[0].Value = queue;
-        return (long)selectEnd.ExecuteScalar()!;
+        selectEnd.Number(1, queue);
+        return selectEnd.ReadInt64();
     }
 
     // Deletes the records every reader checkpointed past, but never a queue's last record (its end), so offsets are not reused.

@@ -55,6 +55,26 @@ public sealed class SqliteRowStatement : IDisposable
         return raw.sqlite3_changes(database);
     }
 
+    /// <summary>Runs a statement that returns one row (a query, a PRAGMA) and returns its first column as an integer.</summary>
+    /// <exception cref="SqliteException">The statement failed, or returned no row.</exception>
+    public long ReadInt64()
+    {
+        var result = raw.sqlite3_step(statement);
+        var value = result == raw.SQLITE_ROW ? raw.sqlite3_column_int64(statement, 0) : 0;
+        raw.sqlite3_reset(statement);
+        if (result == raw.SQLITE_DONE)
+        {
+            throw new SqliteException("The statement returned no row.", raw.SQLITE_MISUSE);
+        }
+
+        if (result != raw.SQLITE_ROW)
+        {
+            SqliteException.ThrowExceptionForRC(result, database);
+        }
+
+        return value;
+    }
+
     public void Dispose() => statement.Dispose();
 
     private void Check(int result)

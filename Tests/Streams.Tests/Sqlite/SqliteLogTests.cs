@@ -57,6 +57,21 @@ public sealed class SqliteLogTests : IAsyncLifetime, IAsyncDisposable
     }
 
     [Fact]
+    public async Task Two_writers_taking_turns_on_one_file_each_see_the_others_appends()
+    {
+        // One commit at a time, alternating: each writer's known end of the queue is stale after the other's commit.
+        var second = await fixture.OpenAsync(queues: 2);
+        var third = await fixture.OpenAsync(queues: 2);
+        var offsets = new List<long>();
+        for (var i = 0; i < 20; i++)
+        {
+            offsets.Add(await fixture.AppendAsync(i % 2 == 0 ? second : third, 0, TestNamespaces.Source, "a", new TestEvent("run", "a", i)));
+        }
+
+        Assert.Equal(Enumerable.Range(1, 20).Select(i => (long)i), offsets);
+    }
+
+    [Fact]
     public async Task Concurrent_appends_share_transactions()
     {
         var log = await fixture.OpenAsync(queues: 8);

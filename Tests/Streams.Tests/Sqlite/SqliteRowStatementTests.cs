@@ -49,6 +49,32 @@ public sealed class SqliteRowStatementTests
         Assert.Throws<SqliteException>(() => new SqliteRowStatement(connection, "INSERT INTO missing VALUES (?1)").Dispose());
     }
 
+    [Fact]
+    public void A_one_row_query_reads_its_integer_again_and_again_and_no_row_is_an_error()
+    {
+        using var connection = InMemory("CREATE TABLE t (q INTEGER NOT NULL, o INTEGER NOT NULL)");
+        using (var insert = new SqliteRowStatement(connection, "INSERT INTO t (q, o) VALUES (?1, ?2)"))
+        {
+            foreach (var (q, o) in new[] { (1L, 5L), (1, 9), (2, 3) })
+            {
+                insert.Number(1, q);
+                insert.Number(2, o);
+                insert.Execute();
+            }
+        }
+
+        using var end = new SqliteRowStatement(connection, "SELECT coalesce(max(o), 0) FROM t WHERE q = ?1");
+        var ends = new[] { 1L, 2, 3, 1 }.Select(q =>
+        {
+            end.Number(1, q);
+            return end.ReadInt64();
+        });
+        Assert.Equal([9L, 3, 0, 9], ends);
+
+        using var none = new SqliteRowStatement(connection, "SELECT o FROM t WHERE q = 4");
+        Assert.Throws<SqliteException>(() => none.ReadInt64());
+    }
+
     private static SqliteConnection InMemory(string schema)
     {
         var connection = new SqliteConnection("Data Source=:memory:");
