@@ -13,9 +13,9 @@ public sealed class SqliteTransactionStatementsTests : IDisposable
     {
         var path = Path.Combine(directory, "test.db");
         using var writer = Open(path);
-        Execute(writer, "CREATE TABLE t (id INTEGER PRIMARY KEY)");
-        using var transactions = new SqliteTransactionStatements(writer, immediate: true);
-        using var insert = new SqliteRowStatement(writer, "INSERT INTO t (id) VALUES (?1)");
+        var (transactions, insert) = TableOfIds(writer, immediate: true);
+        using var disposeTransactions = transactions;
+        using var disposeInsert = insert;
 
         for (var id = 1; id <= 100; id++)
         {
@@ -41,11 +41,10 @@ public sealed class SqliteTransactionStatementsTests : IDisposable
     [Fact]
     public void A_failed_statement_is_undone_with_the_rest_of_its_transaction_and_the_next_one_starts_clean()
     {
-        var path = Path.Combine(directory, "failed.db");
-        using var writer = Open(path);
-        Execute(writer, "CREATE TABLE t (id INTEGER PRIMARY KEY)");
-        using var transactions = new SqliteTransactionStatements(writer, immediate: false);
-        using var insert = new SqliteRowStatement(writer, "INSERT INTO t (id) VALUES (?1)");
+        using var writer = Open(Path.Combine(directory, "failed.db"));
+        var (transactions, insert) = TableOfIds(writer, immediate: false);
+        using var disposeTransactions = transactions;
+        using var disposeInsert = insert;
 
         transactions.Begin();
         insert.Number(1, 1);
@@ -88,6 +87,13 @@ public sealed class SqliteTransactionStatementsTests : IDisposable
     {
         SqliteConnection.ClearAllPools();
         Directory.Delete(directory, recursive: true);
+    }
+
+    // A table t of ids on the writer, its transactions and its insert of one id.
+    private static (SqliteTransactionStatements Transactions, SqliteRowStatement Insert) TableOfIds(SqliteConnection writer, bool immediate)
+    {
+        Execute(writer, "CREATE TABLE t (id INTEGER PRIMARY KEY)");
+        return (new SqliteTransactionStatements(writer, immediate), new SqliteRowStatement(writer, "INSERT INTO t (id) VALUES (?1)"));
     }
 
     private static SqliteConnection Open(string path, int defaultTimeoutSeconds = 30)
