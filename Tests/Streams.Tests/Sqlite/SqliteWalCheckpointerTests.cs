@@ -40,10 +40,11 @@ public sealed class SqliteWalCheckpointerTests : IDisposable
         // A quick pass may be finished and followed by another within a round.
         Assert.InRange(checkpointer.Passes, 20, 60);
         Assert.InRange(checkpointer.CatchUps, checkpointer.Passes - 1, checkpointer.Passes);
-        // Without the writer's part no pass would ever see the whole WAL copied, and the file would hold all 12 MiB; it
-        // starts over whenever a transaction begins with every page copied (the file keeps the largest size it had).
+        // Without the writer's part no pass would ever see the whole WAL copied, and the file would hold all 12 MiB (20.6 MB
+        // measured); it starts over whenever a transaction begins with every page copied (the file keeps the largest size
+        // it had). Under a loaded CI a few rounds can pass before it does (4.3-4.5 MB seen), so the bound is half of it all.
         var walBytes = new FileInfo(path + "-wal").Length;
-        Assert.True(walBytes < 4 * 1024 * 1024, $"The WAL grew to {walBytes:N0} bytes ({checkpointer.Passes} passes, {checkpointer.CatchUps} finished by the writer).");
+        Assert.True(walBytes < 6 * 1024 * 1024, $"The WAL grew to {walBytes:N0} bytes ({checkpointer.Passes} passes, {checkpointer.CatchUps} finished by the writer).");
         Assert.Equal(rows, Count(path));
         // Both parts are timed for /metrics (other tests in this process may add theirs).
         Assert.True(timings.Background >= checkpointer.Passes, $"{timings.Background} background timings for {checkpointer.Passes} passes.");
