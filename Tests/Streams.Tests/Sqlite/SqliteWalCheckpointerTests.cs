@@ -6,6 +6,7 @@ using Xunit;
 namespace ChatCluster.Streams.Tests.Sqlite;
 
 /// <summary>The WAL is copied into the database beside its writer, and still starts over, so it stays small.</summary>
+[Collection(TimingSensitive.Name)]
 public sealed class SqliteWalCheckpointerTests : IDisposable
 {
     private const int Pages = 100;
@@ -42,9 +43,10 @@ public sealed class SqliteWalCheckpointerTests : IDisposable
         Assert.InRange(checkpointer.CatchUps, checkpointer.Passes - 1, checkpointer.Passes);
         // Without the writer's part no pass would ever see the whole WAL copied, and the file would hold all 12 MiB (20.6 MB
         // measured); it starts over whenever a transaction begins with every page copied (the file keeps the largest size
-        // it had). Under a loaded CI a few rounds can pass before it does (4.3-4.5 MB seen), so the bound is half of it all.
+        // it had). The WAL cannot start over while a pass runs, so with the CPU shared a few rounds can pass before it does
+        // (4.3-6.7 MB seen under CI beside other tests): the bound is well under what it would hold without the writer's part.
         var walBytes = new FileInfo(path + "-wal").Length;
-        Assert.True(walBytes < 6 * 1024 * 1024, $"The WAL grew to {walBytes:N0} bytes ({checkpointer.Passes} passes, {checkpointer.CatchUps} finished by the writer).");
+        Assert.True(walBytes < 8 * 1024 * 1024, $"The WAL grew to {walBytes:N0} bytes ({checkpointer.Passes} passes, {checkpointer.CatchUps} finished by the writer).");
         Assert.Equal(rows, Count(path));
         // Both parts are timed for /metrics (other tests in this process may add theirs).
         Assert.True(timings.Background >= checkpointer.Passes, $"{timings.Background} background timings for {checkpointer.Passes} passes.");
