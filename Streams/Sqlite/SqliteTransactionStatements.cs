@@ -13,9 +13,9 @@ namespace ChatCluster.Streams;
 public sealed class SqliteTransactionStatements : IDisposable
 {
     private readonly sqlite3 database;
-    private readonly sqlite3_stmt begin;
-    private readonly sqlite3_stmt commit;
-    private readonly sqlite3_stmt rollback;
+    private readonly SqliteRowStatement begin;
+    private readonly SqliteRowStatement commit;
+    private readonly SqliteRowStatement rollback;
 
     /// <param name="connection">
     /// An open connection. Its busy timeout is set to its <see cref="SqliteConnection.DefaultTimeout"/>, so that
@@ -31,18 +31,18 @@ public sealed class SqliteTransactionStatements : IDisposable
         ArgumentNullException.ThrowIfNull(connection);
         database = connection.Handle ?? throw new InvalidOperationException("The connection is not open.");
         SqliteException.ThrowExceptionForRC(raw.sqlite3_busy_timeout(database, connection.DefaultTimeout * 1000), database);
-        begin = Prepare(immediate ? "BEGIN IMMEDIATE" : "BEGIN");
-        commit = Prepare("COMMIT");
-        rollback = Prepare("ROLLBACK");
+        begin = new SqliteRowStatement(connection, immediate ? "BEGIN IMMEDIATE" : "BEGIN");
+        commit = new SqliteRowStatement(connection, "COMMIT");
+        rollback = new SqliteRowStatement(connection, "ROLLBACK");
     }
 
     /// <summary>Starts a transaction.</summary>
     /// <exception cref="SqliteException">SQLite could not start it (for example, another connection held the write lock past the timeout).</exception>
-    public void Begin() => Run(begin);
+    public void Begin() => begin.Execute();
 
     /// <summary>Commits the transaction.</summary>
     /// <exception cref="SqliteException">SQLite could not commit; call <see cref="RollbackIfOpen"/>.</exception>
-    public void Commit() => Run(commit);
+    public void Commit() => commit.Execute();
 
     /// <summary>
     /// Rolls back the transaction if one is still open: after a failed statement or commit SQLite may have rolled it back
@@ -52,7 +52,7 @@ public sealed class SqliteTransactionStatements : IDisposable
     {
         if (raw.sqlite3_get_autocommit(database) == 0)
         {
-            Run(rollback);
+            rollback.Execute();
         }
     }
 
@@ -61,21 +61,5 @@ public sealed class SqliteTransactionStatements : IDisposable
         begin.Dispose();
         commit.Dispose();
         rollback.Dispose();
-    }
-
-    private sqlite3_stmt Prepare(string sql)
-    {
-        SqliteException.ThrowExceptionForRC(raw.sqlite3_prepare_v2(database, sql, out var statement), database);
-        return statement;
-    }
-
-    private void Run(sqlite3_stmt statement)
-    {
-        var result = raw.sqlite3_step(statement);
-        raw.sqlite3_reset(statement);
-        if (result != raw.SQLITE_DONE)
-        {
-            SqliteException.ThrowExceptionForRC(result, database);
-        }
     }
 }
