@@ -22,6 +22,12 @@ public static class StreamMetrics
     /// <summary>The histogram of the part of each WAL checkpoint a SQLite writer ran itself, between two commits: its writes waited for it.</summary>
     public const string WriterCheckpointName = "chatcluster_sqlite_checkpoint_writer_seconds";
 
+    /// <summary>The histogram of the SQLite log writer's transactions: each append waits for the one before its own, then for its own.</summary>
+    public const string SqliteLogCommitName = "chatcluster_sqlite_log_commit_seconds";
+
+    /// <summary>The histogram of the SQLite log writer's transactions that deleted trimmed records (also counted in <see cref="SqliteLogCommitName"/>).</summary>
+    public const string SqliteLogTrimName = "chatcluster_sqlite_log_trim_seconds";
+
     /// <summary>
     /// The counter of records a SQLite log reader read from the file rather than from the writer's in-memory tail (tag:
     /// <c>provider</c>): a reader that fell behind the tail, or records another silo appended.
@@ -49,6 +55,23 @@ public static class StreamMetrics
     private static readonly Histogram<double> WriterCheckpoints = Meter.CreateHistogram(
         WriterCheckpointName, unit: "s", description: "The end of each SQLite WAL checkpoint, run by the writer between two commits (its writes wait for it).",
         tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = CheckpointBuckets });
+
+    private static readonly Histogram<double> SqliteLogCommits = Meter.CreateHistogram(
+        SqliteLogCommitName, unit: "s", description: "Transactions of the SQLite log's writer (appends, checkpoints, trims), from BEGIN to COMMIT.",
+        tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = CheckpointBuckets });
+
+    private static readonly Histogram<double> SqliteLogTrims = Meter.CreateHistogram(
+        SqliteLogTrimName, unit: "s", description: "Transactions of the SQLite log's writer that deleted trimmed records, from BEGIN to COMMIT.",
+        tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = CheckpointBuckets });
+
+    internal static void SqliteLogCommitted(TimeSpan elapsed, bool trimmed)
+    {
+        SqliteLogCommits.Record(elapsed.TotalSeconds);
+        if (trimmed)
+        {
+            SqliteLogTrims.Record(elapsed.TotalSeconds);
+        }
+    }
 
     internal static void Checkpointed(TimeSpan elapsed) => Checkpoints.Record(elapsed.TotalSeconds);
 

@@ -47,6 +47,9 @@ internal sealed class LogWrite : TaskCompletionSource<long>
     /// <summary>The readers whose checkpoints bound a trim.</summary>
     public IReadOnlyCollection<string> Readers { get; private init; } = [];
 
+    /// <summary>The most records a trim deletes.</summary>
+    public int MaxRecords { get; private init; }
+
     public static LogWrite Append(int queue, byte[] streamNamespace, byte[] key, byte[] payload, LogRecordBody? body) =>
         new(LogWriteKind.Append, queue) { Namespace = streamNamespace, Key = key, Payload = payload, Body = body };
 
@@ -59,6 +62,6 @@ internal sealed class LogWrite : TaskCompletionSource<long>
             Reader = reader, Offset = record.Offset, Namespace = record.Namespace, Key = record.Key, Payload = record.Payload, Error = error,
         };
 
-    public static LogWrite Trim(int queue, IReadOnlyCollection<string> readers) =>
-        new(LogWriteKind.Trim, queue) { Readers = readers };
+    public static LogWrite Trim(int queue, IReadOnlyCollection<string> readers, int maxRecords) =>
+        new(LogWriteKind.Trim, queue) { Readers = readers, MaxRecords = maxRecords };
 }

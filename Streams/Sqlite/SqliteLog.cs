@@ -113,12 +113,27 @@ internal sealed partial class SqliteLog : IMessageLog, IAsyncDisposable
     public Task DeadLetterAsync(string reader, int queue, LogRecord record, string error) =>
         Writer.Enqueue(LogWrite.DeadLetter(reader, queue, record, error));
 
-    /// <summary>Deletes the records of every queue that all readers have checkpointed past; returns how many.</summary>
+    /// <summary>
+    /// Deletes the records of every queue that all readers have checkpointed past; returns how many. One queue at a time,
+    /// in transactions of at most <see cref="SqliteLogOptions.MaxRecordsPerTrim"/> records, so that no append waits
+    /// behind a large delete.
+    /// </summary>
     public async Task<long> TrimAsync()
     {
         var names = readers.Keys.ToArray();
-        var deleted = await Task.WhenAll(Enumerable.Range(0, Queues).Select(queue => Writer.Enqueue(LogWrite.Trim(queue, names)))).ConfigureAwait(false);
-        return deleted.Sum();
+        long total = 0;
+        for (var queue = 0; queue < Queues; queue++)
+        {
+            long deleted;
+            do
+            {
+                deleted = await Writer.Enqueue(LogWrite.Trim(queue, names, options.MaxRecordsPerTrim)).ConfigureAwait(false);
+                total += deleted;
+            }
+            while (deleted >= options.MaxRecordsPerTrim);
+        }
+
+        return total;
     }
 
     public QueueTail TailOf(int queue) => tails[queue];

@@ -41,6 +41,13 @@ public sealed class SqliteLogOptions
     /// </summary>
     public TimeSpan TrimPeriod { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// The most records one trim transaction deletes; a queue with more to trim takes several, one after another, and the
+    /// queues are trimmed one at a time. Appends share the writer's transactions, so a trim holds the appends behind it:
+    /// all eight queues' two seconds in one transaction (20,000 records at 5,000 messages/s) held them for 17–55 ms.
+    /// </summary>
+    public int MaxRecordsPerTrim { get; set; } = 1_000;
+
     /// <summary>What is wrong with these options, each message naming the property; empty when they are valid.</summary>
     public IEnumerable<string> Validate()
     {
@@ -67,6 +74,11 @@ public sealed class SqliteLogOptions
         if (ExternalPollPeriod <= TimeSpan.Zero)
         {
             yield return $"{nameof(SqliteLogOptions)}.{nameof(ExternalPollPeriod)} must be positive (was {ExternalPollPeriod}).";
+        }
+
+        if (MaxRecordsPerTrim < 1)
+        {
+            yield return $"{nameof(SqliteLogOptions)}.{nameof(MaxRecordsPerTrim)} must be at least 1 (was {MaxRecordsPerTrim}).";
         }
 
         if (TrimPeriod < TimeSpan.Zero)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 
@@ -22,6 +23,7 @@ internal sealed class SqliteLogWriter : IAsyncDisposable
     private readonly SqliteTransactionStatements transactions;
     private readonly SqliteRowStatement insertRecord;
     private readonly SqliteRowStatement selectEnd;
+    private readonly SqliteRowStatement selectFirst;
     private readonly SqliteRowStatement dataVersion;
     private readonly SqliteCommand upsertCheckpoint;
     private readonly SqliteCommand selectCheckpoint;
@@ -69,6 +71,7 @@ internal sealed class SqliteLogWriter : IAsyncDisposable
             """,
             ("$reader", SqliteType.Text), ("$queue", SqliteType.Integer), ("$offset", SqliteType.Integer), ("$namespace", SqliteType.Blob),
             ("$key", SqliteType.Blob), ("$payload", SqliteType.Blob), ("$error", SqliteType.Text), ("$now", SqliteType.Integer));
+        selectFirst = new SqliteRowStatement(connection, "SELECT coalesce(min(record_offset), 0) FROM log_records WHERE queue_no = ?1");
         deleteRecords = Prepare(
             "DELETE FROM log_records WHERE queue_no = $queue AND record_offset <= $upTo",
             ("$queue", SqliteType.Integer), ("$upTo", SqliteType.Integer));
@@ -99,6 +102,7 @@ internal sealed class SqliteLogWriter : IAsyncDisposable
         await loop.ConfigureAwait(false);
         insertRecord.Dispose();
         selectEnd.Dispose();
+        selectFirst.Dispose();
         dataVersion.Dispose();
         transactions.Dispose();
         foreach (var command in new[] { upsertCheckpoint, selectCheckpoint, insertDeadLetter, deleteRecords })
@@ -119,9 +123,11 @@ internal sealed class SqliteLogWriter : IAsyncDisposable
                 batch.Add(write);
             }
 
+            var started = Stopwatch.GetTimestamp();
             try
             {
                 Commit(batch);
+                StreamMetrics.SqliteLogCommitted(Stopwatch.GetElapsedTime(started), trimmed: batch.Exists(write => write.Kind == LogWriteKind.Trim));
                 Interlocked.Increment(ref commits);
             }
 #pragma warning disable CA1031 // Any failure of the transaction is the callers' failure: it goes to their tasks.
@@ -211,7 +217,7 @@ internal sealed class SqliteLogWriter : IAsyncDisposable
                     Run(insertDeadLetter, write.Reader, write.Queue, write.Offset, write.Namespace, write.Key, write.Payload, write.Error, now);
                     break;
                 case LogWriteKind.Trim:
-                    write.Offset = Trim(write.Queue, write.Readers);
+                    write.Offset = Trim(write.Queue, write.Readers, write.MaxRecords);
                     break;
             }
         }
@@ -237,8 +243,9 @@ internal sealed class SqliteLogWriter : IAsyncDisposable
         return selectEnd.ReadInt64();
     }
 
-    // Deletes the records every reader checkpointed past, but never a queue's last record (its end), so offsets are not reused.
-    private long Trim(int queue, IReadOnlyCollection<string> readers)
+    // Deletes the oldest records every reader checkpointed past, at most maxRecords of them, but never a queue's last record
+    // (its end), so offsets are not reused.
+    private long Trim(int queue, IReadOnlyCollection<string> readers, int maxRecords)
     {
         if (readers.Count == 0)
         {
@@ -259,6 +266,9 @@ internal sealed class SqliteLogWriter : IAsyncDisposable
             return 0;
         }
 
+        // Offsets run on from the queue's first record, so this bound leaves at most maxRecords to delete.
+        selectFirst.Number(1, queue);
+        upTo = Math.Min(upTo, selectFirst.ReadInt64() + maxRecords - 1);
         deleteRecords.Parameters[0].Value = queue;
         deleteRecords.Parameters[1].Value = upTo;
         return deleteRecords.ExecuteNonQuery();

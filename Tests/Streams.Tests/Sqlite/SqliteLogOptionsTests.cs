@@ -23,6 +23,7 @@ public sealed class SqliteLogOptionsTests
     [InlineData("TailCapacity")]
     [InlineData("ExternalPollPeriod")]
     [InlineData("TrimPeriod")]
+    [InlineData("MaxRecordsPerTrim")]
     public void Each_bad_option_is_named(string property)
     {
         var options = new SqliteLogOptions { DatabasePath = "log.db" };
@@ -34,6 +35,7 @@ public sealed class SqliteLogOptionsTests
             case "TailCapacity": options.TailCapacity = -1; break;
             case "ExternalPollPeriod": options.ExternalPollPeriod = TimeSpan.Zero; break;
             case "TrimPeriod": options.TrimPeriod = TimeSpan.FromSeconds(-1); break;
+            case "MaxRecordsPerTrim": options.MaxRecordsPerTrim = 0; break;
         }
 
         var error = Assert.Single(options.Validate());

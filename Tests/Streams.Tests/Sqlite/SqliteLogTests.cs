@@ -121,6 +121,28 @@ public sealed class SqliteLogTests : IAsyncLifetime, IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_trim_deletes_at_most_MaxRecordsPerTrim_a_transaction_and_goes_on_until_done()
+    {
+        var log = await fixture.OpenAsync(queues: 2, configure: options => options.MaxRecordsPerTrim = 7, "persist");
+        for (var i = 0; i < 30; i++)
+        {
+            await fixture.AppendAsync(log, i % 2, TestNamespaces.Source, "a", new TestEvent("run", "a", i));
+        }
+
+        await log.CheckpointAsync("persist", 0, 15); // queue 0: offsets 1-15, all read
+        await log.CheckpointAsync("persist", 1, 10); // queue 1: 1-10 of 1-15 read
+        var commits = log.Commits;
+
+        // Queue 0 keeps its end: 7 + 7 + 0 (the last finds nothing more); queue 1: 7 + 3.
+        Assert.Equal(24, await log.TrimAsync());
+        Assert.Equal(5, log.Commits - commits);
+        Assert.Equal(1, await SqliteFiles.CountAsync(fixture.DatabasePath, "SELECT count(*) FROM log_records WHERE queue_no = 0"));
+        Assert.Equal(15, await SqliteFiles.CountAsync(fixture.DatabasePath, "SELECT min(record_offset) FROM log_records WHERE queue_no = 0"));
+        Assert.Equal(5, await SqliteFiles.CountAsync(fixture.DatabasePath, "SELECT count(*) FROM log_records WHERE queue_no = 1"));
+        Assert.Equal(11, await SqliteFiles.CountAsync(fixture.DatabasePath, "SELECT min(record_offset) FROM log_records WHERE queue_no = 1"));
+    }
+
+    [Fact]
     public async Task A_file_keeps_the_queue_count_it_was_created_with()
     {
         var log = await fixture.OpenAsync(queues: 4);
