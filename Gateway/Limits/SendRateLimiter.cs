@@ -23,11 +23,11 @@ public sealed class SendRateLimiter : IDisposable
             TokensPerPeriod = options.SendsPerSecond,
             ReplenishmentPeriod = TimeSpan.FromSeconds(1),
             QueueLimit = 0, // refuse at once: a send is answered rate_limited, never delayed
-            AutoReplenishment = true,
+            AutoReplenishment = false, // the partitioned limiter's own timer refills every bucket
         };
-        limiter = PartitionedRateLimiter.Create<string, string>(
-            userId => RateLimitPartition.GetTokenBucketLimiter(userId, _ => bucket),
-            StringComparer.Ordinal);
+        // One factory for every partition: RateLimitPartition.GetTokenBucketLimiter would allocate a closure on each send.
+        Func<string, RateLimiter> create = _ => new TokenBucketRateLimiter(bucket);
+        limiter = PartitionedRateLimiter.Create<string, string>(userId => new RateLimitPartition<string>(userId, create), StringComparer.Ordinal);
     }
 
     /// <summary>Takes one send from <paramref name="userId"/>'s bucket; false when it is empty. Never waits.</summary>
