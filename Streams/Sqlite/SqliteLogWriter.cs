@@ -5,8 +5,8 @@ using Microsoft.Data.Sqlite;
 namespace ChatCluster.Streams;
 
 /// <summary>
-/// The one writer connection of a <see cref="SqliteLog"/> in a silo, committing in groups: a loop
-/// takes every write waiting (up to a bound), runs them in one transaction with prepared
+/// The one writer connection of a <see cref="SqliteLog"/> in a silo, committing in groups: a loop on
+/// a thread of its own takes every write waiting (up to a bound), runs them in one transaction with prepared
 /// statements, commits once, then completes their tasks. A commit costs about the same for one
 /// row as for thousands, so concurrent publishers share it. Each transaction takes the write lock
 /// first (<c>BEGIN IMMEDIATE</c>) and assigns offsets from the queue's current end in the file,
@@ -29,7 +29,7 @@ internal sealed class SqliteLogWriter : IAsyncDisposable
     private readonly SqliteCommand selectCheckpoint;
     private readonly SqliteCommand insertDeadLetter;
     private readonly SqliteCommand deleteRecords;
-    private readonly Task loop;
+    private readonly TaskCompletionSource stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long commits;
     private long appends;
     private long knownDataVersion = -1;
@@ -75,7 +75,11 @@ internal sealed class SqliteLogWriter : IAsyncDisposable
         deleteRecords = Prepare(
             "DELETE FROM log_records WHERE queue_no = $queue AND record_offset <= $upTo",
             ("$queue", SqliteType.Integer), ("$upTo", SqliteType.Integer));
-        loop = Task.Run(RunAsync);
+        // A thread of its own, not the thread pool's: after each wake-up a pool thread would first wait behind the grain
+        // turns queued by then, and each commit's synchronous SQLite work would hold one of a small machine's few pool
+        // threads. At 5,000 messages/s on two cores, commits over 5 ms fell from 20-84 to 5-10 in 17 s.
+        var thread = new Thread(Run) { IsBackground = true, Name = "SQLite log writer" };
+        thread.Start();
     }
 
     /// <summary>Transactions committed so far.</summary>
@@ -99,7 +103,7 @@ internal sealed class SqliteLogWriter : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         pending.Writer.TryComplete();
-        await loop.ConfigureAwait(false);
+        await stopped.Task.ConfigureAwait(false);
         insertRecord.Dispose();
         selectEnd.Dispose();
         selectFirst.Dispose();
@@ -113,10 +117,38 @@ internal sealed class SqliteLogWriter : IAsyncDisposable
         await connection.DisposeAsync().ConfigureAwait(false);
     }
 
-    private async Task RunAsync()
+    // The writer's thread: commits what is queued, until the channel is completed and drained.
+    private void Run()
     {
         var batch = new List<LogWrite>();
-        while (await pending.Reader.WaitToReadAsync().ConfigureAwait(false))
+        try
+        {
+            RunBatches(batch);
+            stopped.TrySetResult();
+        }
+#pragma warning disable CA1031 // Nothing may escape a thread of its own (it would end the process); DisposeAsync rethrows it.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            // No write is left waiting for ever: those taken and those still queued fail, later ones are refused.
+            pending.Writer.TryComplete(ex);
+            foreach (var write in batch)
+            {
+                write.TrySetException(ex);
+            }
+
+            while (pending.Reader.TryRead(out var write))
+            {
+                write.TrySetException(ex);
+            }
+
+            stopped.TrySetException(ex);
+        }
+    }
+
+    private void RunBatches(List<LogWrite> batch)
+    {
+        while (WaitForWrites())
         {
             while (batch.Count < maxWritesPerCommit && pending.Reader.TryRead(out var write))
             {
@@ -161,6 +193,13 @@ internal sealed class SqliteLogWriter : IAsyncDisposable
 
             batch.Clear();
         }
+    }
+
+    // Blocks the writer's thread until a write is queued; false once the channel is completed and empty.
+    private bool WaitForWrites()
+    {
+        var ready = pending.Reader.WaitToReadAsync();
+        return ready.IsCompletedSuccessfully ? ready.Result : ready.AsTask().GetAwaiter().GetResult();
     }
 
     private void Commit(List<LogWrite> batch)
