@@ -46,23 +46,23 @@ public static class StreamMetrics
     private static readonly Counter<long> SqliteFileReads = Meter.CreateCounter<long>(
         SqliteFileReadsName, unit: "{record}", description: "Records SQLite log readers read from the file, not from the in-memory tail of what this silo appended.");
 
-    private static readonly double[] CheckpointBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+    private static readonly double[] SecondsBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
-    private static readonly Histogram<double> Checkpoints = Meter.CreateHistogram(
-        CheckpointName, unit: "s", description: "WAL checkpoints of the SQLite log and message store, run on a thread of their own beside the writer.",
-        tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = CheckpointBuckets });
+    private static readonly Histogram<double> Checkpoints = Seconds(
+        CheckpointName, "WAL checkpoints of the SQLite log and message store, run on a thread of their own beside the writer.");
 
-    private static readonly Histogram<double> WriterCheckpoints = Meter.CreateHistogram(
-        WriterCheckpointName, unit: "s", description: "The end of each SQLite WAL checkpoint, run by the writer between two commits (its writes wait for it).",
-        tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = CheckpointBuckets });
+    private static readonly Histogram<double> WriterCheckpoints = Seconds(
+        WriterCheckpointName, "The end of each SQLite WAL checkpoint, run by the writer between two commits (its writes wait for it).");
 
-    private static readonly Histogram<double> SqliteLogCommits = Meter.CreateHistogram(
-        SqliteLogCommitName, unit: "s", description: "Transactions of the SQLite log's writer (appends, checkpoints, trims), from BEGIN to COMMIT.",
-        tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = CheckpointBuckets });
+    private static readonly Histogram<double> SqliteLogCommits = Seconds(
+        SqliteLogCommitName, "Transactions of the SQLite log's writer (appends, checkpoints, trims), from BEGIN to COMMIT.");
 
-    private static readonly Histogram<double> SqliteLogTrims = Meter.CreateHistogram(
-        SqliteLogTrimName, unit: "s", description: "Transactions of the SQLite log's writer that deleted trimmed records, from BEGIN to COMMIT.",
-        tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = CheckpointBuckets });
+    private static readonly Histogram<double> SqliteLogTrims = Seconds(
+        SqliteLogTrimName, "Transactions of the SQLite log's writer that deleted trimmed records, from BEGIN to COMMIT.");
+
+    // A histogram of durations, in seconds, with buckets from 1 ms to 2.5 s.
+    private static Histogram<double> Seconds(string name, string description) => Meter.CreateHistogram(
+        name, unit: "s", description, tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
 
     internal static void SqliteLogCommitted(TimeSpan elapsed, bool trimmed)
     {
