@@ -35,6 +35,13 @@ public sealed class GatewayOptions
     public int OutboundQueue { get; set; } = 1024;
 
     /// <summary>
+    /// How long a pushed message waits on a connection for a lower <c>seq</c> of its timeline that has not come yet, so
+    /// that the connection gets the timeline's messages in order (see <see cref="ChatCluster.Gateway.Push.PushOrder"/>); a seq missing for
+    /// longer is given up, and the client syncs over the gap.
+    /// </summary>
+    public TimeSpan PushOrderWindow { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
     /// Frames of one connection handled at once. Replies are sent as they complete (clients match them by
     /// <c>id</c>); at the limit the connection is read no further until one completes.
     /// </summary>
@@ -118,6 +125,11 @@ public sealed class GatewayOptions
         if (OutboundQueue < 1)
         {
             yield return $"{Section}:OutboundQueue is {OutboundQueue}; it must be at least 1 (default 1024).";
+        }
+
+        if (PushOrderWindow < TimeSpan.FromMilliseconds(1) || PushOrderWindow > TimeSpan.FromSeconds(10))
+        {
+            yield return $"{Section}:PushOrderWindow is {PushOrderWindow}; it must be from 00:00:00.001 to 00:00:10 (default 00:00:00.25).";
         }
 
         if (MaxFramesInFlight is < 1 or > 1024)

@@ -32,7 +32,11 @@ public sealed class ConnectionRegistry(GatewayOptions options, GatewayMetrics me
     {
         ArgumentNullException.ThrowIfNull(socket);
         var id = Interlocked.Increment(ref nextConnectionId).ToString(CultureInfo.InvariantCulture);
-        var connection = new GatewayConnection(userId, new Session(GatewayId, id), socket, options.OutboundQueue) { Metrics = metrics };
+        var connection = new GatewayConnection(userId, new Session(GatewayId, id), socket, options.OutboundQueue)
+        {
+            Metrics = metrics,
+            PushOrderWindow = options.PushOrderWindow,
+        };
         connections[id] = connection;
         metrics.ConnectionOpened();
         return connection;
@@ -57,8 +61,9 @@ public sealed class ConnectionRegistry(GatewayOptions options, GatewayMetrics me
     }
 
     /// <summary>
-    /// Queues the message on each of <paramref name="connectionIds"/> (never waits: a full queue closes that
-    /// connection) and returns the ids this gateway does not hold.
+    /// Queues the message on each of <paramref name="connectionIds"/>, in seq order with its timeline's other pushes
+    /// (<see cref="GatewayConnection.TryPush"/>; never waits: a full queue closes that connection), and returns the ids
+    /// this gateway does not hold.
     /// </summary>
     public IReadOnlyList<string> Deliver(IEnumerable<string> connectionIds, ChatMessage message)
     {
@@ -71,7 +76,7 @@ public sealed class ConnectionRegistry(GatewayOptions options, GatewayMetrics me
             {
                 // Written once and shared: the connections only read it.
                 frame ??= ServerFrameWriter.Msg(message);
-                connection.TryEnqueue(frame);
+                connection.TryPush(message, frame);
             }
             else
             {

@@ -62,6 +62,8 @@ public sealed partial class FrameDispatcher(IGrainFactory grains, GatewayMetrics
         }
 
         metrics.AckLatency(Stopwatch.GetElapsedTime(started));
+        // The sending connection gets no push of its own message: pushes of the timeline behind it need not wait for one.
+        connection.Acked(ack.Timeline, ack.Seq);
         return ServerFrameWriter.Ack(send.Id, ack);
     }
 

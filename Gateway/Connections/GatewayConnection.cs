@@ -1,5 +1,6 @@
 using System.Net.WebSockets;
 using ChatCluster.Gateway.Metrics;
+using ChatCluster.Gateway.Push;
 using ChatCluster.Grains;
 
 namespace ChatCluster.Gateway.Connections;
@@ -26,6 +27,9 @@ public sealed class GatewayConnection : IThreadPoolWorkItem
     private bool ended; // the receive loop ended: nothing more will be queued
     private bool done; // the last drain ran: nothing more will be sent
     private TaskCompletionSource? lastDrain; // made only when CompleteAsync has to wait for a running drain
+    private PushOrder? order; // made at the first push: an idle connection holds none
+    private List<byte[]>? released; // the frames a push or an ack lets out, reused (under the lock)
+    private bool expiryScheduled; // a check of held pushes is due
     private WebSocketCloseStatus closeStatus;
     private string closeDescription = "";
 
@@ -45,6 +49,9 @@ public sealed class GatewayConnection : IThreadPoolWorkItem
     /// <summary>Counts what is sent, pushes included; null for a connection built without metrics.</summary>
     public GatewayMetrics? Metrics { get; init; }
 
+    /// <summary>How long a push waits for a lower seq of its timeline that has not come yet (<see cref="PushOrder"/>).</summary>
+    public TimeSpan PushOrderWindow { get; init; } = TimeSpan.FromMilliseconds(250);
+
     /// <summary>Read for every received frame, so without the lock (the flag is only ever set, under it).</summary>
     public bool IsClosing => Volatile.Read(ref closing);
 
@@ -58,16 +65,67 @@ public sealed class GatewayConnection : IThreadPoolWorkItem
                 return false; // the frame is dropped: the client is going away
             }
 
-            if (outbound.Count < queueLength)
+            if (EnqueueLocked(frame))
             {
-                outbound.Enqueue(frame);
-                StartDrainLocked();
                 return true;
             }
         }
 
-        Close(WebSocketCloseStatus.PolicyViolation, "slow consumer: outbound queue full");
+        CloseSlowConsumer();
         return false;
+    }
+
+    /// <summary>
+    /// Queues the <c>msg</c> frame of a pushed message, in <c>seq</c> order with the other pushes of its timeline: it may
+    /// wait for a lower seq, or be dropped when a higher one went out (<see cref="PushOrder"/>). Never waits.
+    /// </summary>
+    /// <returns>False when the connection is closing or ended, or its queue is full (it then closes with 1008).</returns>
+    public bool TryPush(ChatMessage message, byte[] frame)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        lock (outbound)
+        {
+            if (closing || ended || done)
+            {
+                return false;
+            }
+
+            order ??= new PushOrder(PushOrderWindow);
+            var ready = released ??= [];
+            ready.Clear();
+            order.Push(message.Timeline, message.Seq, frame, Environment.TickCount64, ready);
+            if (EnqueueReleasedLocked())
+            {
+                return true;
+            }
+        }
+
+        CloseSlowConsumer();
+        return false;
+    }
+
+    /// <summary>
+    /// This connection is being acked <paramref name="seq"/> of <paramref name="timeline"/>: it gets no push of that
+    /// message, so pushes of the timeline waiting behind it may go.
+    /// </summary>
+    public void Acked(string timeline, long seq)
+    {
+        lock (outbound)
+        {
+            if (order is null || closing || ended || done)
+            {
+                return;
+            }
+
+            released!.Clear();
+            order.Acked(timeline, seq, Environment.TickCount64, released);
+            if (EnqueueReleasedLocked())
+            {
+                return;
+            }
+        }
+
+        CloseSlowConsumer();
     }
 
     /// <summary>Starts closing: queued frames are dropped, the close frame is sent next, and the socket is aborted after a grace period.</summary>
@@ -137,6 +195,64 @@ public sealed class GatewayConnection : IThreadPoolWorkItem
             socket.Abort();
         }
     }
+
+    private bool EnqueueLocked(byte[] frame)
+    {
+        if (outbound.Count >= queueLength)
+        {
+            return false;
+        }
+
+        outbound.Enqueue(frame);
+        StartDrainLocked();
+        return true;
+    }
+
+    /// <summary>Queues what the push order let out; schedules a check while it holds pushes back. False if the queue is full.</summary>
+    private bool EnqueueReleasedLocked()
+    {
+        foreach (var frame in released!)
+        {
+            if (!EnqueueLocked(frame))
+            {
+                return false;
+            }
+        }
+
+        released.Clear();
+        if (order!.IsHolding && !expiryScheduled)
+        {
+            expiryScheduled = true;
+            _ = ReleaseHeldLaterAsync();
+        }
+
+        return true;
+    }
+
+    /// <summary>After the push order's window: gives up the seqs still missing and sends what waited behind them.</summary>
+    private async Task ReleaseHeldLaterAsync()
+    {
+        await Task.Delay(PushOrderWindow).ConfigureAwait(false);
+        lock (outbound)
+        {
+            expiryScheduled = false;
+            if (closing || ended || done)
+            {
+                return;
+            }
+
+            released!.Clear();
+            order!.Expire(Environment.TickCount64, released);
+            if (EnqueueReleasedLocked())
+            {
+                return;
+            }
+        }
+
+        CloseSlowConsumer();
+    }
+
+    private void CloseSlowConsumer() => Close(WebSocketCloseStatus.PolicyViolation, "slow consumer: outbound queue full");
 
     private void StartDrainLocked()
     {

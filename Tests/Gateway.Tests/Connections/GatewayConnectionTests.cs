@@ -175,6 +175,27 @@ public sealed class GatewayConnectionTests : IDisposable
         client.Dispose();
     }
 
+    [Fact(Timeout = 20_000)]
+    public async Task Pushes_go_out_in_seq_order_and_one_missing_past_the_window_is_given_up()
+    {
+        var connection = new GatewayConnection("alice", new Session("gw", "1"), server, 1024) { PushOrderWindow = TimeSpan.FromMilliseconds(50) };
+        Assert.True(connection.TryPush(Message(1), Frame(1)));
+        Assert.True(connection.TryPush(Message(3), Frame(3))); // waits for 2
+        Assert.True(connection.TryPush(Message(2), Frame(2)));
+        Assert.True(connection.TryPush(Message(2), Frame(2))); // a second delivery: dropped
+        Assert.True(connection.TryPush(Message(5), Frame(5))); // 4 never comes
+
+        Assert.Equal("1", await ReceiveAsync());
+        Assert.Equal("2", await ReceiveAsync());
+        Assert.Equal("3", await ReceiveAsync());
+        Assert.Equal("5", await ReceiveAsync()); // after the window
+        Assert.True(connection.TryPush(Message(4), Frame(4))); // too late: dropped
+        Assert.True(connection.TryPush(Message(6), Frame(6)));
+        Assert.Equal("6", await ReceiveAsync());
+    }
+
+    private static ChatMessage Message(long seq) => new("user:alice", seq, $"m{seq}", "bob", "user:alice", $"c{seq}", MessageKind.User, "{}", 0);
+
     private static byte[] Frame(int i) => Encoding.UTF8.GetBytes(i.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     private GatewayConnection Connection(int queueLength) => new("alice", new Session("gw", "1"), server, queueLength);

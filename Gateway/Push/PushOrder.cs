@@ -1,0 +1,157 @@
+namespace ChatCluster.Gateway.Push;
+
+/// <summary>
+/// Keeps the <c>msg</c> frames of each timeline on one connection in <c>seq</c> order (PROTOCOL.md, "Push"), whatever
+/// order the pushes arrive in. A push that arrives after a higher seq of its timeline went out (a consumer group
+/// delivering a batch again after a restart, or a copy read from a slower log partition) is dropped: the client has
+/// moved past it, and <c>sync</c> has it. A push that arrives ahead of a missing seq is held until the missing one
+/// arrives (or is acked on this connection, which is how the sending connection learns of its own messages) or until
+/// <see cref="Window"/> has passed; then what is held goes out in order, and the gap stays (the client syncs over it).
+/// One per connection, made at its first push; not thread-safe (the connection calls it under its lock).
+/// </summary>
+/// <param name="window">How long a push waits for a missing lower seq; a missing seq that has not come by then is given up.</param>
+public sealed class PushOrder(TimeSpan window)
+{
+    private readonly Dictionary<string, Cursor> timelines = new(StringComparer.Ordinal);
+    private readonly long windowMs = (long)window.TotalMilliseconds;
+
+    /// <summary>How long a push waits for a missing lower seq.</summary>
+    public TimeSpan Window => window;
+
+    /// <summary>True while a push is held: the connection should call <see cref="Expire"/> once <see cref="Window"/> has passed.</summary>
+    public bool IsHolding { get; private set; }
+
+    /// <summary>Pushes dropped because a higher seq of their timeline had gone out already.</summary>
+    public long Dropped { get; private set; }
+
+    /// <summary>
+    /// A push of <paramref name="seq"/> in <paramref name="timeline"/>: adds the frames to send now, in order, to
+    /// <paramref name="ready"/> (this one, and any held ones it unblocks), or holds it, or drops it.
+    /// </summary>
+    /// <remarks><paramref name="now"/> is the time in milliseconds (<see cref="Environment.TickCount64"/>), as for every method here.</remarks>
+    public void Push(string timeline, long seq, byte[] frame, long now, List<byte[]> ready)
+    {
+        ArgumentNullException.ThrowIfNull(timeline);
+        ArgumentNullException.ThrowIfNull(frame);
+        ArgumentNullException.ThrowIfNull(ready);
+        if (!timelines.TryGetValue(timeline, out var cursor))
+        {
+            // The first push of a timeline on this connection: nothing to order it against.
+            timelines[timeline] = new Cursor { Last = seq };
+            ready.Add(frame);
+            return;
+        }
+
+        Arrive(cursor, seq, frame, now, ready);
+    }
+
+    /// <summary>
+    /// This connection was acked <paramref name="seq"/> in <paramref name="timeline"/>: it will get no push of it, so
+    /// the seq is not missing. Adds what that unblocks to <paramref name="ready"/>.
+    /// </summary>
+    public void Acked(string timeline, long seq, long now, List<byte[]> ready)
+    {
+        ArgumentNullException.ThrowIfNull(timeline);
+        ArgumentNullException.ThrowIfNull(ready);
+        if (timelines.TryGetValue(timeline, out var cursor))
+        {
+            Arrive(cursor, seq, frame: null, now, ready);
+        }
+        // With no push of the timeline yet, an ack has nothing to order: the first push sets where the timeline stands.
+    }
+
+    /// <summary>Gives up the missing seqs that held a push for <see cref="Window"/>: adds the held frames behind them to <paramref name="ready"/>, in order.</summary>
+    public void Expire(long now, List<byte[]> ready)
+    {
+        ArgumentNullException.ThrowIfNull(ready);
+        var holding = false;
+        foreach (var cursor in timelines.Values)
+        {
+            if (cursor.Held is not { Count: > 0 } held)
+            {
+                continue;
+            }
+
+            if (now - cursor.HeldSince < windowMs)
+            {
+                holding = true;
+                continue;
+            }
+
+            foreach (var (seq, frame) in held)
+            {
+                if (frame is not null)
+                {
+                    ready.Add(frame);
+                }
+
+                cursor.Last = seq;
+            }
+
+            held.Clear();
+        }
+
+        IsHolding = holding;
+    }
+
+    private void Arrive(Cursor cursor, long seq, byte[]? frame, long now, List<byte[]> ready)
+    {
+        if (seq <= cursor.Last)
+        {
+            if (frame is not null)
+            {
+                Dropped++;
+            }
+
+            return;
+        }
+
+        if (seq > cursor.Last + 1)
+        {
+            cursor.Held ??= [];
+            if (cursor.Held.Count == 0)
+            {
+                cursor.HeldSince = now;
+            }
+
+            // A push and an ack of one seq can both come (an ack, then the push of a resend): the frame wins.
+            if (frame is not null || !cursor.Held.ContainsKey(seq))
+            {
+                cursor.Held[seq] = frame;
+            }
+
+            IsHolding = true;
+            return;
+        }
+
+        if (frame is not null)
+        {
+            ready.Add(frame);
+        }
+
+        cursor.Last = seq;
+        if (cursor.Held is { Count: > 0 } held)
+        {
+            while (held.Count > 0 && held.Keys[0] == cursor.Last + 1)
+            {
+                if (held.Values[0] is { } next)
+                {
+                    ready.Add(next);
+                }
+
+                cursor.Last++;
+                held.RemoveAt(0);
+            }
+
+            // What is still held waits behind another missing seq, from now on.
+            cursor.HeldSince = now;
+        }
+    }
+
+    private sealed class Cursor
+    {
+        public long Last;
+        public SortedList<long, byte[]?>? Held;
+        public long HeldSince;
+    }
+}
