@@ -18,10 +18,13 @@ public interface IUserGrain : IGrainWithStringKey
     Task<SendResult> SendDirect(string recipient, string clientMsgId, string body, Session? origin);
 
     /// <summary>
-    /// Appends a direct message that <paramref name="from"/> sent to this user and returns this copy's ack (a resend gets the
-    /// first attempt's). Called by the sender's grain only.
+    /// Appends a direct message that <paramref name="from"/> sent to this user, together with the sender's copy
+    /// (<paramref name="senderCopy"/>, already numbered in the sender's timeline) in one record of the log, and returns
+    /// this copy's ack. A resend gets the first attempt's ack and publishes nothing (<see cref="DirectAck.SenderCopyPublished"/>
+    /// false). Called by the sender's grain only.
     /// </summary>
-    Task<SendAck> AcceptDirect(string from, string msgId, string clientMsgId, string body, long ts, Session? origin);
+    /// <exception cref="StorageUnavailableException">Nothing was published: this timeline could not take a sequence number now.</exception>
+    Task<DirectAck> AcceptDirect(string from, string msgId, string clientMsgId, string body, long ts, TimelineEvent senderCopy);
 
     /// <summary>Messages of this user's timeline after <paramref name="afterSeq"/>.</summary>
     Task<SyncResult> Sync(long afterSeq, int limit);

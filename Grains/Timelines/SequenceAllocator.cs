@@ -35,6 +35,19 @@ internal sealed class SequenceAllocator(long start, int step, Func<long, Task> p
         return new ValueTask<long>(waiter.Task);
     }
 
+    /// <summary>Gives <paramref name="seq"/> back if it is the last number handed out (and nobody waits): the next call gets it again.</summary>
+    /// <returns>False if a later number was handed out: <paramref name="seq"/> is skipped.</returns>
+    public bool TryGiveBack(long seq)
+    {
+        if (seq == Last && waiters.Count == 0)
+        {
+            Last--;
+            return true;
+        }
+
+        return false;
+    }
+
     private void StartRaise()
     {
         if (raising is null)

@@ -18,6 +18,7 @@ internal sealed class TimelineLog
     private readonly Func<Session[]?> recipients;
     private SequenceAllocator? sequence;
     private long evictedUpTo;
+    private SortedSet<long>? elsewhere; // seqs whose copies other grains are publishing (TakeSeqForElsewhereAsync)
 
     /// <param name="timeline">The timeline's name (<c>user:ID</c>, <c>group:ID</c>).</param>
     /// <param name="stream">The timeline's stream in the log (<see cref="TimelineStreams"/>), from the owning grain.</param>
@@ -82,11 +83,31 @@ internal sealed class TimelineLog
     public bool IsReloading { get; private set; }
 
     /// <summary>Appends a message built from its new seq, publishes it and returns it once durable.</summary>
+    /// <param name="build">Builds the message from its seq.</param>
+    /// <param name="origin">The connection it came from, if any (push skips it).</param>
+    /// <param name="reservation">The send's place in <see cref="Sent"/>, if it has one.</param>
+    /// <param name="companion">
+    /// Another timeline's event to publish in the same record (a direct message's sender copy): one append, durable
+    /// together, in this timeline's partition.
+    /// </param>
     /// <exception cref="StorageUnavailableException">
     /// The grain storage could not raise the sequence's bound (nothing published; the timeline stays loaded), the publish
     /// failed, or an earlier failure left the timeline reloading.
     /// </exception>
-    public async Task<ChatMessage> AppendAsync(Func<long, ChatMessage> build, Session? origin, SendReservation? reservation = null)
+    public async Task<ChatMessage> AppendAsync(Func<long, ChatMessage> build, Session? origin, SendReservation? reservation = null, TimelineEvent? companion = null)
+    {
+        var seq = await TakeSeqAsync(reservation);
+        // Published in the same turn as the seq was taken: the log's order is the seq order.
+        return await PublishAsync(build(seq), origin, reservation, companion);
+    }
+
+    /// <summary>
+    /// Takes the next seq, before this method first yields (so seqs go in call order). Pass it to
+    /// <see cref="PublishAsync"/>, or, for a copy another timeline's grain publishes, to <see cref="Accept"/> or
+    /// <see cref="Abandon"/>; until then sync serves nothing above it.
+    /// </summary>
+    /// <exception cref="StorageUnavailableException">As for <see cref="AppendAsync"/>; nothing was taken.</exception>
+    public async Task<long> TakeSeqAsync(SendReservation? reservation)
     {
         if (IsReloading)
         {
@@ -99,10 +120,9 @@ internal sealed class TimelineLog
             throw reloading;
         }
 
-        long seq;
         try
         {
-            seq = await sequence!.NextAsync();
+            return await sequence!.NextAsync();
         }
         catch (Exception ex)
         {
@@ -125,14 +145,16 @@ internal sealed class TimelineLog
             StartReload();
             throw;
         }
+    }
 
+    /// <summary>Publishes a message whose seq <see cref="TakeSeqAsync"/> gave, with <paramref name="companion"/> in the same record if any, and returns it once durable.</summary>
+    public async Task<ChatMessage> PublishAsync(ChatMessage message, Session? origin, SendReservation? reservation, TimelineEvent? companion = null)
+    {
         try
         {
-            var message = build(seq);
-            // Published in the same turn as the seq was taken: the log's order is the seq order.
-            await stream.OnNextAsync(new TimelineEvent(message, origin, recipients()));
-            AddRecent(message);
-            Sent.Accept(message, reservation);
+            var own = EventOf(message, origin);
+            await (companion is null ? stream.OnNextAsync(own) : stream.OnNextBatchAsync([own, companion]));
+            Accept(message, reservation);
             return message;
         }
         catch (Exception ex)
@@ -146,6 +168,51 @@ internal sealed class TimelineLog
             StartReload();
             throw;
         }
+    }
+
+    /// <summary>The event this timeline publishes for <paramref name="message"/>, with the devices to push it to.</summary>
+    public TimelineEvent EventOf(ChatMessage message, Session? origin) => new(message, origin, recipients());
+
+    /// <summary>
+    /// A message of this timeline is durable: another grain published it (a direct message's sender copy, under a seq
+    /// from <see cref="TakeSeqAsync"/>), or <see cref="PublishAsync"/> did. Sync and de-duplication see it from now on.
+    /// </summary>
+    public void Accept(ChatMessage message, SendReservation? reservation)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        elsewhere?.Remove(message.Seq);
+        AddRecent(message);
+        Sent.Accept(message, reservation);
+    }
+
+    /// <summary>
+    /// The copy that was to carry <paramref name="seq"/> failed. If it may be in the log after all
+    /// (<paramref name="inDoubt"/>: a lost reply), the timeline reloads from the store; if surely not, the seq is given
+    /// back when no later one was taken, and is otherwise skipped (a gap, as after a crash).
+    /// </summary>
+    /// <returns>False if the seq is skipped.</returns>
+    public bool Abandon(long seq, SendReservation reservation, Exception failure, bool inDoubt)
+    {
+        elsewhere?.Remove(seq);
+        Sent.Release(reservation, failure);
+        if (inDoubt)
+        {
+            StartReload();
+            return true;
+        }
+
+        return sequence!.TryGiveBack(seq);
+    }
+
+    /// <summary>
+    /// Takes a seq for a copy another timeline's grain publishes (see <see cref="TakeSeqAsync"/>): until it is accepted or
+    /// abandoned, sync serves nothing above it, so a client never syncs past a message that is still coming.
+    /// </summary>
+    public async Task<long> TakeSeqForElsewhereAsync(SendReservation reservation)
+    {
+        var seq = await TakeSeqAsync(reservation);
+        (elsewhere ??= []).Add(seq);
+        return seq;
     }
 
     /// <summary>Every stored message with seq &gt; <paramref name="afterSeq"/>, up to <paramref name="limit"/>.</summary>
@@ -185,7 +252,21 @@ internal sealed class TimelineLog
             page.RemoveAt(page.Count - 1);
         }
 
-        return new SyncResult(page, LastSeq, hasMore, null);
+        var lastSeq = LastSeq;
+        if (elsewhere is { Count: > 0 })
+        {
+            // A copy below these is still being published by another grain: serve up to it, so the client's next sync
+            // (after the highest seq it saw) cannot pass over it.
+            var below = elsewhere.Min;
+            if (page.RemoveAll(m => m.Seq > below) > 0)
+            {
+                hasMore = false;
+            }
+
+            lastSeq = Math.Min(lastSeq, below - 1);
+        }
+
+        return new SyncResult(page, lastSeq, hasMore, null);
     }
 
     private void StartReload()

@@ -86,30 +86,48 @@ public sealed partial class UserGrain(
         {
             var ts = services.Clock.GetUtcNow().ToUnixTimeMilliseconds();
             var msgId = MessageIds.New(ts);
-            if (recipient != me)
+            await before;
+            if (recipient == me)
             {
-                // The recipient's copy first: its grain de-duplicates too, so a resend after a crash
-                // between the two appends gets the same msgId back instead of a second message.
-                SendAck theirs;
-                try
-                {
-                    theirs = await GrainFactory.GetGrainByKey<IUserGrain>(recipient).AcceptDirect(me, msgId, clientMsgId, body, ts, null);
-                }
-                catch (Exception ex)
-                {
-                    log.Sent.Release(reservation, ex);
-                    throw;
-                }
-
-                (msgId, ts) = (theirs.MsgId, theirs.Ts);
+                // AppendAsync asks for its seq before it first yields, and the allocator serves in call order.
+                var appending = log.AppendAsync(
+                    seq => new ChatMessage(myTimeline, seq, msgId, me, to, clientMsgId, MessageKind.User, body, ts), origin, reservation);
+                ordered.TrySetResult();
+                return SendResult.Accepted((await appending).ToAck());
             }
 
-            await before;
-            // AppendAsync asks for its seq before it first yields, and the allocator serves in call order.
-            var appending = log.AppendAsync(
-                seq => new ChatMessage(myTimeline, seq, msgId, me, to, clientMsgId, MessageKind.User, body, ts), origin, reservation);
+            // Both copies go into the log as one record, which the recipient's grain appends in its own partition: this
+            // timeline's seq is taken first (in the order sends reached the grain) and the copy travels with the call.
+            var taking = log.TakeSeqForElsewhereAsync(reservation);
             ordered.TrySetResult();
-            return SendResult.Accepted((await appending).ToAck());
+            var mine = new ChatMessage(myTimeline, await taking, msgId, me, to, clientMsgId, MessageKind.User, body, ts);
+            DirectAck theirs;
+            try
+            {
+                theirs = await GrainFactory.GetGrainByKey<IUserGrain>(recipient).AcceptDirect(me, msgId, clientMsgId, body, ts, log.EventOf(mine, origin));
+            }
+            catch (Exception ex)
+            {
+                // The recipient refuses before it publishes only with StorageUnavailableException; anything else (a timeout,
+                // a lost reply) may have published both copies, which only a reload from the store can tell.
+                if (!log.Abandon(mine.Seq, reservation, ex, inDoubt: ex is not StorageUnavailableException))
+                {
+                    LogSeqSkipped(logger, myTimeline, mine.Seq);
+                }
+
+                throw;
+            }
+
+            if (!theirs.SenderCopyPublished)
+            {
+                // The recipient had the message already (a resend whose first attempt this activation does not remember):
+                // the sender's copy goes in on its own, under the first attempt's msgId.
+                var first = mine with { MsgId = theirs.Recipient.MsgId, Ts = theirs.Recipient.Ts };
+                return SendResult.Accepted((await log.PublishAsync(first, origin, reservation)).ToAck());
+            }
+
+            log.Accept(mine, reservation);
+            return SendResult.Accepted(mine.ToAck());
         }
         catch (Exception ex)
         {
@@ -122,17 +140,18 @@ public sealed partial class UserGrain(
         }
     }
 
-    public async Task<SendAck> AcceptDirect(string from, string msgId, string clientMsgId, string body, long ts, Session? origin)
+    public async Task<DirectAck> AcceptDirect(string from, string msgId, string clientMsgId, string body, long ts, TimelineEvent senderCopy)
     {
+        ArgumentNullException.ThrowIfNull(senderCopy);
         if (log.Sent.TryGet(from, clientMsgId, out var earlier))
         {
-            return await earlier;
+            return new DirectAck(await earlier, SenderCopyPublished: false);
         }
 
         var timeline = log.Name;
         var message = await log.AppendAsync(
-            seq => new ChatMessage(timeline, seq, msgId, from, timeline, clientMsgId, MessageKind.User, body, ts), origin, log.Sent.Reserve(from, clientMsgId));
-        return message.ToAck();
+            seq => new ChatMessage(timeline, seq, msgId, from, timeline, clientMsgId, MessageKind.User, body, ts), origin: null, log.Sent.Reserve(from, clientMsgId), senderCopy);
+        return new DirectAck(message.ToAck(), SenderCopyPublished: true);
     }
 
     public Task<SyncResult> Sync(long afterSeq, int limit) =>
@@ -248,6 +267,9 @@ public sealed partial class UserGrain(
             return SendResult.Refused(ChatErrorCode.Unavailable, "The first attempt of this message failed; resend it with the same clientMsgId.");
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Timeline {Timeline} skips seq {Seq}: its direct message was refused, and a later seq was already taken")]
+    private static partial void LogSeqSkipped(ILogger logger, string timeline, long seq);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Direct message from {From} to {To} could not be stored")]
     private static partial void LogSendFailed(ILogger logger, Exception exception, string from, string to);
