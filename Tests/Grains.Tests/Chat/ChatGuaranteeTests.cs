@@ -1,5 +1,7 @@
 using System.Text.Json;
 using ChatCluster.Grains.Persistence;
+using ChatCluster.Streams;
+using Orleans.Runtime;
 
 namespace ChatCluster.Grains.Tests.Chat;
 
@@ -81,6 +83,40 @@ public sealed class ChatGuaranteeTests
             Assert.Equal("a-1", m.ClientMsgId);
             Assert.Equal(ack.Ts, m.Ts);
         });
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task A_direct_message_is_one_log_record_and_after_a_restart_the_sender_finds_every_copy()
+    {
+        using var store = await ChatStore.CreateAsync("sqlite");
+        var recipients = Enumerable.Range(0, 12).Select(i => $"friend{i}").ToArray();
+        await using (var silo = await ChatSilo.StartAsync(store))
+        {
+            var log = silo.Service<IStreamLog>();
+            for (var i = 0; i < recipients.Length; i++)
+            {
+                Assert.NotNull((await silo.User("alice").SendDirect(recipients[i], $"m{i}", "{}", null)).Ack);
+            }
+
+            // Twelve messages, twelve records: each carries both copies, in the recipient's partition.
+            var records = 0L;
+            for (var queue = 0; queue < log.Queues; queue++)
+            {
+                records += await log.GetEndAsync(queue, CancellationToken.None);
+            }
+
+            Assert.Equal(recipients.Length, records);
+            Assert.True(recipients.Select(r => log.QueueOf(StreamId.Create(TimelineStreams.Namespace, $"user:{r}"))).Distinct().Count() > 1);
+        }
+
+        // A new activation of alice reads her copies back from every partition, and takes a resend as the first attempt.
+        await using var again = await ChatSilo.StartAsync(store);
+        var page = await again.User("alice").Sync(0, 100);
+        Assert.Equal(recipients.Select((_, i) => $"m{i}"), page.Messages.Select(m => m.ClientMsgId));
+        Assert.Equal(Enumerable.Range(1, recipients.Length).Select(n => (long)n), page.Messages.Select(m => m.Seq));
+        var resent = await again.User("alice").SendDirect(recipients[3], "m3", "{}", null);
+        Assert.Equal(4, resent.Ack!.Seq);
+        Assert.Equal(page.Messages[3].MsgId, resent.Ack.MsgId);
     }
 
     [Theory(Timeout = 120_000)]

@@ -55,4 +55,20 @@ public sealed class SequenceAllocatorTests
 
         Assert.Equal(1, await allocator.NextAsync());
     }
+
+    [Fact]
+    public async Task The_last_number_can_be_given_back_and_is_handed_out_again_but_an_earlier_one_cannot()
+    {
+        var allocator = new SequenceAllocator(0, 100, _ => Task.CompletedTask);
+        Assert.Equal(1, await allocator.NextAsync());
+        var second = await allocator.NextAsync();
+
+        Assert.True(allocator.TryGiveBack(second));
+        Assert.Equal(1, allocator.Last);
+        Assert.Equal(2, await allocator.NextAsync());
+
+        Assert.Equal(3, await allocator.NextAsync());
+        Assert.False(allocator.TryGiveBack(2)); // 3 was handed out after it: 2 stays skipped
+        Assert.Equal(4, await allocator.NextAsync());
+    }
 }
