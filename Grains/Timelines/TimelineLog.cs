@@ -187,15 +187,15 @@ internal sealed class TimelineLog
 
     /// <summary>
     /// The copy that was to carry <paramref name="seq"/> failed. If it may be in the log after all
-    /// (<paramref name="inDoubt"/>: a lost reply), the timeline reloads from the store; if surely not, the seq is given
-    /// back when no later one was taken, and is otherwise skipped (a gap, as after a crash).
+    /// (<paramref name="mayBePublished"/>: a lost reply), the timeline reloads from the store; if surely not, the seq is
+    /// given back when no later one was taken, and is otherwise skipped (a gap, as after a crash).
     /// </summary>
     /// <returns>False if the seq is skipped.</returns>
-    public bool Abandon(long seq, SendReservation reservation, Exception failure, bool inDoubt)
+    public bool Abandon(long seq, SendReservation reservation, Exception failure, bool mayBePublished)
     {
         elsewhere?.Remove(seq);
         Sent.Release(reservation, failure);
-        if (inDoubt)
+        if (mayBePublished)
         {
             StartReload();
             return true;
@@ -203,6 +203,9 @@ internal sealed class TimelineLog
 
         return sequence!.TryGiveBack(seq);
     }
+
+    /// <summary>Memory is missing a message the log has: appends nothing more, and the grain reloads (see <see cref="IsReloading"/>).</summary>
+    public void Reload() => StartReload();
 
     /// <summary>
     /// Takes a seq for a copy another timeline's grain publishes (see <see cref="TakeSeqAsync"/>): until it is accepted or

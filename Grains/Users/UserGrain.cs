@@ -110,7 +110,7 @@ public sealed partial class UserGrain(
             {
                 // The recipient refuses before it publishes only with StorageUnavailableException; anything else (a timeout,
                 // a lost reply) may have published both copies, which only a reload from the store can tell.
-                if (!log.Abandon(mine.Seq, reservation, ex, inDoubt: ex is not StorageUnavailableException))
+                if (!log.Abandon(mine.Seq, reservation, ex, mayBePublished: ex is not StorageUnavailableException))
                 {
                     LogSeqSkipped(logger, myTimeline, mine.Seq);
                 }
@@ -120,10 +120,14 @@ public sealed partial class UserGrain(
 
             if (!theirs.SenderCopyPublished)
             {
-                // The recipient had the message already (a resend whose first attempt this activation does not remember):
-                // the sender's copy goes in on its own, under the first attempt's msgId.
-                var first = mine with { MsgId = theirs.Recipient.MsgId, Ts = theirs.Recipient.Ts };
-                return SendResult.Accepted((await log.PublishAsync(first, origin, reservation)).ToAck());
+                // The recipient has this message from an earlier attempt, whose record carried this timeline's copy as
+                // well; this activation does not know that copy (the attempt was in doubt, and the copy was stored after
+                // this activation loaded). The new seq goes back unused, and the timeline reloads, so the resend gets
+                // the earlier copy's ack.
+                var earlierAttempt = new StorageUnavailableException($"{myTimeline} is reloading to find the first attempt of this message.");
+                log.Abandon(mine.Seq, reservation, earlierAttempt, mayBePublished: false);
+                log.Reload();
+                return SendResult.Refused(ChatErrorCode.Unavailable, "Your timeline is reloading; resend the message with the same clientMsgId.");
             }
 
             log.Accept(mine, reservation);
