@@ -39,8 +39,9 @@ public sealed partial class MentionScannerGrain(ILogger<MentionScannerGrain> log
 
     private static IEnumerable<IGrouping<string, string>> Mentioned(ChatMessage message)
     {
-        // A direct message sits in both users' timelines: count it from the sender's copy only.
-        if (message.Kind != MessageKind.User || (message.Timeline.StartsWith("user:", StringComparison.Ordinal) && message.Timeline != "user:" + message.From))
+        // A direct message sits in both users' timelines: count it from the recipient's copy only, which is in its
+        // timeline's partition (the sender's copy travels in the same record), so the counter sees its seqs in order.
+        if (message.Kind != MessageKind.User || (message.Timeline.StartsWith("user:", StringComparison.Ordinal) && message.Timeline != message.To))
         {
             return [];
         }
