@@ -42,6 +42,20 @@ public sealed class PushOrder(TimeSpan window)
             return;
         }
 
+        if (cursor.Last == Unknown)
+        {
+            // Only acks came before: this push sets where the timeline stands, and acks at or below it are done with.
+            cursor.Last = seq;
+            ready.Add(frame);
+            while (cursor.Held!.Count > 0 && cursor.Held.Keys[0] <= seq)
+            {
+                cursor.Held.RemoveAt(0);
+            }
+
+            Drain(cursor, now, ready);
+            return;
+        }
+
         Arrive(cursor, seq, frame, now, ready);
     }
 
@@ -53,11 +67,20 @@ public sealed class PushOrder(TimeSpan window)
     {
         ArgumentNullException.ThrowIfNull(timeline);
         ArgumentNullException.ThrowIfNull(ready);
-        if (timelines.TryGetValue(timeline, out var cursor))
+        if (!timelines.TryGetValue(timeline, out var cursor))
         {
-            Arrive(cursor, seq, frame: null, now, ready);
+            // No push of the timeline yet: the first push sets where it stands; until then the ack is only noted, so
+            // that a push just above it need not wait for it.
+            timelines[timeline] = cursor = new Cursor { Last = Unknown, Held = [] };
         }
-        // With no push of the timeline yet, an ack has nothing to order: the first push sets where the timeline stands.
+
+        if (cursor.Last == Unknown)
+        {
+            cursor.Held![seq] = null;
+            return;
+        }
+
+        Arrive(cursor, seq, frame: null, now, ready);
     }
 
     /// <summary>Gives up the missing seqs that held a push for <see cref="Window"/>: adds the held frames behind them to <paramref name="ready"/>, in order.</summary>
@@ -67,7 +90,7 @@ public sealed class PushOrder(TimeSpan window)
         var holding = false;
         foreach (var cursor in timelines.Values)
         {
-            if (cursor.Held is not { Count: > 0 } held)
+            if (cursor.Last == Unknown || cursor.Held is not { Count: > 0 } held)
             {
                 continue;
             }
@@ -130,6 +153,12 @@ public sealed class PushOrder(TimeSpan window)
         }
 
         cursor.Last = seq;
+        Drain(cursor, now, ready);
+    }
+
+    /// <summary>Sends what was held right above the cursor, as far as it goes without a gap.</summary>
+    private static void Drain(Cursor cursor, long now, List<byte[]> ready)
+    {
         if (cursor.Held is { Count: > 0 } held)
         {
             while (held.Count > 0 && held.Keys[0] == cursor.Last + 1)
@@ -147,6 +176,9 @@ public sealed class PushOrder(TimeSpan window)
             cursor.HeldSince = now;
         }
     }
+
+    // Only acks have come for the timeline: its held entries are acked seqs, and the first push sets where it stands.
+    private const long Unknown = long.MinValue;
 
     private sealed class Cursor
     {

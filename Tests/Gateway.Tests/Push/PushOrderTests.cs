@@ -113,13 +113,29 @@ public sealed class PushOrderTests
     }
 
     [Fact]
-    public void An_ack_before_any_push_of_its_timeline_sets_nothing()
+    public void Acks_before_the_first_push_are_noted_so_a_push_right_above_them_does_not_wait()
     {
         order.Acked(Alice, 9, now: 0, ready);
-        Push(Alice, 8, now: 0);
+        order.Acked(Alice, 11, now: 0, ready);
+        Push(Alice, 8, now: 0); // the first push: goes out, below the acks
+        Push(Alice, 10, now: 0); // 9 was acked: goes out, and so does the ack of 11 behind it
+        Push(Alice, 12, now: 0);
 
-        Assert.Equal(["user:alice/8"], Ready());
+        Assert.Equal(["user:alice/8", "user:alice/10", "user:alice/12"], Ready());
         Assert.False(order.IsHolding);
+    }
+
+    [Fact]
+    public void A_first_push_above_an_early_ack_leaves_it_behind()
+    {
+        order.Acked(Alice, 4, now: 0, ready);
+        Push(Alice, 6, now: 0);
+        Push(Alice, 7, now: 0);
+        Push(Alice, 3, now: 0); // below what went out: dropped
+
+        Assert.Equal(["user:alice/6", "user:alice/7"], Ready());
+        Assert.False(order.IsHolding);
+        Assert.Equal(1, order.Dropped);
     }
 
     [Theory]
