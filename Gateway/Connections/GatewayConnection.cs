@@ -211,6 +211,12 @@ public sealed class GatewayConnection : IThreadPoolWorkItem
     /// <summary>Queues what the push order let out; schedules a check while it holds pushes back. False if the queue is full.</summary>
     private bool EnqueueReleasedLocked()
     {
+        if (Metrics is not null && order!.HasNewCounts)
+        {
+            var (held, dropped, givenUp) = order.TakeNewCounts();
+            Metrics.PushOrder(held, dropped, givenUp);
+        }
+
         foreach (var frame in released!)
         {
             if (!EnqueueLocked(frame))

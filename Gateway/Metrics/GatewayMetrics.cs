@@ -31,6 +31,7 @@ public sealed class GatewayMetrics : IDisposable
 
     private readonly UpDownCounter<long> connections;
     private readonly Counter<long> upgrades;
+    private readonly Counter<long> pushOrder;
 
     public GatewayMetrics()
     {
@@ -50,6 +51,8 @@ public sealed class GatewayMetrics : IDisposable
             description: "Time the process was paused for garbage collections, in seconds.");
         framesIn = Meter.CreateCounter<long>("chatcluster_gateway_frames_in_total", description: "Well-formed client frames, by type.");
         framesOut = Meter.CreateCounter<long>("chatcluster_gateway_frames_out_total", description: "Frames sent to clients, by type.");
+        pushOrder = Meter.CreateCounter<long>("chatcluster_gateway_push_order_total",
+            description: "Pushes a connection did not send as they came (PushOrder), by outcome: held (behind a lower seq still missing), dropped (below a seq already sent), given_up (held for the whole window; the missing seq is skipped).");
         errors = Meter.CreateCounter<long>("chatcluster_gateway_errors_total", description: "Error frames sent to clients, by code.");
         ackLatency = Meter.CreateHistogram<double>(
             "chatcluster_gateway_ack_latency_seconds",
@@ -60,6 +63,25 @@ public sealed class GatewayMetrics : IDisposable
     }
 
     public Meter Meter { get; }
+
+    /// <summary>Counts pushes held, dropped or released after giving up on a missing seq, on one connection.</summary>
+    public void PushOrder(long held, long dropped, long givenUp)
+    {
+        if (held > 0)
+        {
+            pushOrder.Add(held, new KeyValuePair<string, object?>("outcome", "held"));
+        }
+
+        if (dropped > 0)
+        {
+            pushOrder.Add(dropped, new KeyValuePair<string, object?>("outcome", "dropped"));
+        }
+
+        if (givenUp > 0)
+        {
+            pushOrder.Add(givenUp, new KeyValuePair<string, object?>("outcome", "given_up"));
+        }
+    }
 
     public void ConnectionOpened() => connections.Add(1);
 

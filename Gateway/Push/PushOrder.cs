@@ -14,6 +14,7 @@ public sealed class PushOrder(TimeSpan window)
 {
     private readonly Dictionary<string, Cursor> timelines = new(StringComparer.Ordinal);
     private readonly long windowMs = (long)window.TotalMilliseconds;
+    private (long Held, long Dropped, long GivenUp) reported;
 
     /// <summary>How long a push waits for a missing lower seq.</summary>
     public TimeSpan Window => window;
@@ -23,6 +24,23 @@ public sealed class PushOrder(TimeSpan window)
 
     /// <summary>Pushes dropped because a higher seq of their timeline had gone out already.</summary>
     public long Dropped { get; private set; }
+
+    /// <summary>Pushes held behind a missing lower seq.</summary>
+    public long Held { get; private set; }
+
+    /// <summary>Missing seqs given up after <see cref="Window"/> (a push behind each went out without it).</summary>
+    public long GivenUp { get; private set; }
+
+    /// <summary>True when <see cref="Held"/>, <see cref="Dropped"/> or <see cref="GivenUp"/> grew since <see cref="TakeNewCounts"/>.</summary>
+    public bool HasNewCounts => Held != reported.Held || Dropped != reported.Dropped || GivenUp != reported.GivenUp;
+
+    /// <summary>How much <see cref="Held"/>, <see cref="Dropped"/> and <see cref="GivenUp"/> grew since the last call (for metrics).</summary>
+    public (long Held, long Dropped, long GivenUp) TakeNewCounts()
+    {
+        var grown = (Held - reported.Held, Dropped - reported.Dropped, GivenUp - reported.GivenUp);
+        reported = (Held, Dropped, GivenUp);
+        return grown;
+    }
 
     /// <summary>
     /// A push of <paramref name="seq"/> in <paramref name="timeline"/>: adds the frames to send now, in order, to
@@ -83,14 +101,17 @@ public sealed class PushOrder(TimeSpan window)
         Arrive(cursor, seq, frame: null, now, ready);
     }
 
-    /// <summary>Gives up the missing seqs that held a push for <see cref="Window"/>: adds the held frames behind them to <paramref name="ready"/>, in order.</summary>
+    /// <summary>
+    /// Gives up the missing seqs that held a push for <see cref="Window"/>: adds the held frames behind them to
+    /// <paramref name="ready"/>, in order. Acks noted above the last of those frames stay noted: nothing waits on them.
+    /// </summary>
     public void Expire(long now, List<byte[]> ready)
     {
         ArgumentNullException.ThrowIfNull(ready);
         var holding = false;
         foreach (var cursor in timelines.Values)
         {
-            if (cursor.Last == Unknown || cursor.Held is not { Count: > 0 } held)
+            if (cursor.Last == Unknown || cursor.Held is not { Count: > 0 } held || !HoldsFrame(held))
             {
                 continue;
             }
@@ -101,20 +122,36 @@ public sealed class PushOrder(TimeSpan window)
                 continue;
             }
 
-            foreach (var (seq, frame) in held)
+            while (HoldsFrame(held))
             {
+                var (seq, frame) = (held.Keys[0], held.Values[0]);
                 if (frame is not null)
                 {
                     ready.Add(frame);
                 }
 
+                GivenUp += seq - cursor.Last - 1;
                 cursor.Last = seq;
+                held.RemoveAt(0);
             }
 
-            held.Clear();
+            cursor.HeldSince = now;
         }
 
         IsHolding = holding;
+    }
+
+    private static bool HoldsFrame(SortedList<long, byte[]?> held)
+    {
+        foreach (var frame in held.Values)
+        {
+            if (frame is not null)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private void Arrive(Cursor cursor, long seq, byte[]? frame, long now, List<byte[]> ready)
@@ -132,18 +169,22 @@ public sealed class PushOrder(TimeSpan window)
         if (seq > cursor.Last + 1)
         {
             cursor.Held ??= [];
-            if (cursor.Held.Count == 0)
+            if (frame is not null && !HoldsFrame(cursor.Held))
             {
-                cursor.HeldSince = now;
+                cursor.HeldSince = now; // the window runs from the first frame held, not from acks noted before it
             }
 
             // A push and an ack of one seq can both come (an ack, then the push of a resend): the frame wins.
             if (frame is not null || !cursor.Held.ContainsKey(seq))
             {
                 cursor.Held[seq] = frame;
+                if (frame is not null)
+                {
+                    Held++;
+                    IsHolding = true;
+                }
             }
 
-            IsHolding = true;
             return;
         }
 

@@ -100,6 +100,35 @@ public sealed class PushOrderTests
     }
 
     [Fact]
+    public void An_ack_ahead_of_a_slow_push_never_gives_that_push_up()
+    {
+        Push(Alice, 3, now: 0);
+        order.Acked(Alice, 5, now: 0, ready); // this connection's own message; 4 is someone else's, still on its way
+
+        order.Expire(now: 10_000, ready); // no frame waits on 4: nothing to give up
+        Push(Alice, 4, now: 10_000);
+        Push(Alice, 6, now: 10_000);
+
+        Assert.Equal(["user:alice/3", "user:alice/4", "user:alice/6"], Ready());
+        Assert.Equal((0L, 0L), (order.Dropped, order.GivenUp));
+    }
+
+    [Fact]
+    public void The_window_runs_from_the_first_push_held_not_from_an_ack_noted_before_it()
+    {
+        Push(Alice, 1, now: 0);
+        order.Acked(Alice, 3, now: 0, ready);
+        Push(Alice, 4, now: 1_000); // waits for 2
+
+        order.Expire(now: 1_200, ready);
+        Assert.Equal(["user:alice/1"], Ready());
+        order.Expire(now: 1_250, ready);
+
+        Assert.Equal(["user:alice/1", "user:alice/4"], Ready());
+        Assert.Equal(1, order.GivenUp);
+    }
+
+    [Fact]
     public void Timelines_are_ordered_each_on_their_own()
     {
         Push(Alice, 10, now: 0);
