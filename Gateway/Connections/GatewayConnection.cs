@@ -105,6 +105,32 @@ public sealed class GatewayConnection : IThreadPoolWorkItem
     }
 
     /// <summary>
+    /// Pushes of <paramref name="timeline"/> to this connection start above <paramref name="seq"/> (its user grain said so
+    /// when the connection joined): the first of them need not wait for lower ones, which will not come.
+    /// </summary>
+    public void PushesStartAfter(string timeline, long seq)
+    {
+        lock (outbound)
+        {
+            if (closing || ended || done)
+            {
+                return;
+            }
+
+            order ??= new PushOrder(PushOrderWindow);
+            var ready = released ??= [];
+            ready.Clear();
+            order.StartAfter(timeline, seq, Environment.TickCount64, ready);
+            if (EnqueueReleasedLocked())
+            {
+                return;
+            }
+        }
+
+        CloseSlowConsumer();
+    }
+
+    /// <summary>
     /// This connection is being acked <paramref name="seq"/> of <paramref name="timeline"/>: it gets no push of that
     /// message, so pushes of the timeline waiting behind it may go.
     /// </summary>

@@ -93,7 +93,8 @@ public sealed partial class WebSocketEndpoint(
         var connected = false;
         try
         {
-            await user.Connect(connection.Session).ConfigureAwait(false);
+            var pushedAfter = await user.Connect(connection.Session).ConfigureAwait(false);
+            connection.PushesStartAfter(Timeline.ForUser(userId).ToString(), pushedAfter);
             connected = true;
             // No cancellation token: a client that goes away fails the receive, and a connection that must stop is
             // aborted (GatewayConnection), which ends it too. A token source would cost memory per connection.

@@ -78,6 +78,32 @@ public sealed class PushOrder(TimeSpan window)
     }
 
     /// <summary>
+    /// The timeline's pushes to this connection start above <paramref name="seq"/>: a lower one is dropped, and the first
+    /// push above it waits for none below. Ignored once a push of the timeline went out (those set where it stands).
+    /// </summary>
+    public void StartAfter(string timeline, long seq, long now, List<byte[]> ready)
+    {
+        ArgumentNullException.ThrowIfNull(timeline);
+        ArgumentNullException.ThrowIfNull(ready);
+        if (!timelines.TryGetValue(timeline, out var cursor))
+        {
+            timelines[timeline] = new Cursor { Last = seq };
+            return;
+        }
+
+        if (cursor.Last == Unknown)
+        {
+            cursor.Last = seq;
+            while (cursor.Held!.Count > 0 && cursor.Held.Keys[0] <= seq)
+            {
+                cursor.Held.RemoveAt(0);
+            }
+
+            Drain(cursor, now, ready);
+        }
+    }
+
+    /// <summary>
     /// This connection was acked <paramref name="seq"/> in <paramref name="timeline"/>: it will get no push of it, so
     /// the seq is not missing. Adds what that unblocks to <paramref name="ready"/>.
     /// </summary>

@@ -36,7 +36,11 @@ public interface IUserGrain : IGrainWithStringKey
     Task<OperationResult> MarkRead(string timeline, long seq);
 
     /// <summary>A device of this user connected.</summary>
-    Task Connect(Session session);
+    /// <returns>
+    /// The last seq the user's timeline had handed out when the session joined: every later message of the timeline is
+    /// pushed to the session (or, for its own sends, acked to it), none before.
+    /// </returns>
+    Task<long> Connect(Session session);
 
     /// <summary>A device of this user disconnected.</summary>
     Task Disconnect(Session session);

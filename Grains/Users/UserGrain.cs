@@ -202,14 +202,18 @@ public sealed partial class UserGrain(
         return OperationResult.Ok;
     }
 
-    public async Task Connect(Session session)
+    public async Task<long> Connect(Session session)
     {
+        // Events built from now on carry the session (their seqs are above this one).
+        var pushedAfter = log.LastAllocated;
         if (!Online.Contains(session))
         {
             Online.Add(session);
             await writer.WriteAsync();
             await PublishPresence(state.State.Groups);
         }
+
+        return pushedAfter;
     }
 
     public async Task Disconnect(Session session)

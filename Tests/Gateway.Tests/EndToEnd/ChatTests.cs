@@ -62,6 +62,29 @@ public sealed class ChatTests(GatewayFixture fixture) : IClassFixture<GatewayFix
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task The_senders_other_device_gets_its_sends_to_many_users_each_once_and_in_seq_order()
+    {
+        // Each copy sits in its recipient's log partition, so the copies reach the gateway from every partition.
+        const int Sends = 60; // within the default burst
+        await using var laptop = await Host.ConnectAsync("fan-alice");
+        await using var phone = await Host.ConnectAsync("fan-alice");
+        for (var i = 0; i < Sends; i++)
+        {
+            await laptop.SendAsync($$$"""{"type":"send","id":"{{{i}}}","to":"user:fan-friend{{{i % 20}}}","clientMsgId":"f{{{i}}}","body":{"n":{{{i}}}}}""");
+        }
+
+        var seqs = new List<long>();
+        while (seqs.Count < Sends)
+        {
+            var pushed = await phone.ExpectAsync("msg");
+            Assert.Equal("user:fan-alice", pushed.GetProperty("timeline").GetString());
+            seqs.Add(pushed.GetProperty("seq").GetInt64());
+        }
+
+        Assert.Equal(Enumerable.Range(1, Sends).Select(n => (long)n), seqs);
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task Pipelined_frames_are_each_answered_once_and_sends_keep_their_order()
     {
         const int Sends = 40; // 80 sends: within the default burst of 100

@@ -129,6 +129,21 @@ public sealed class PushOrderTests
     }
 
     [Fact]
+    public void Pushes_of_a_connection_that_knows_where_its_timeline_starts_wait_for_the_first_ones()
+    {
+        order.Acked(Alice, 9, now: 0, ready); // an ack before the start is known: noted
+        order.StartAfter(Alice, 7, now: 0, ready);
+        Push(Alice, 10, now: 0); // waits for 8
+        Push(Alice, 7, now: 0); // at or below the start: dropped
+        Assert.Empty(ready);
+
+        Push(Alice, 8, now: 0);
+
+        Assert.Equal(["user:alice/8", "user:alice/10"], Ready());
+        Assert.Equal(1, order.Dropped);
+    }
+
+    [Fact]
     public void Timelines_are_ordered_each_on_their_own()
     {
         Push(Alice, 10, now: 0);
