@@ -85,15 +85,12 @@ public sealed class GatewayConnection : IThreadPoolWorkItem
         ArgumentNullException.ThrowIfNull(message);
         lock (outbound)
         {
-            if (closing || ended || done)
+            if (!StartOrderLocked(create: true))
             {
                 return false;
             }
 
-            order ??= new PushOrder(PushOrderWindow);
-            var ready = released ??= [];
-            ready.Clear();
-            order.Push(message.Timeline, message.Seq, frame, Environment.TickCount64, ready);
+            order!.Push(message.Timeline, message.Seq, frame, Environment.TickCount64, released!);
             if (EnqueueReleasedLocked())
             {
                 return true;
@@ -112,15 +109,12 @@ public sealed class GatewayConnection : IThreadPoolWorkItem
     {
         lock (outbound)
         {
-            if (closing || ended || done)
+            if (!StartOrderLocked(create: true))
             {
                 return;
             }
 
-            order ??= new PushOrder(PushOrderWindow);
-            var ready = released ??= [];
-            ready.Clear();
-            order.StartAfter(timeline, seq, Environment.TickCount64, ready);
+            order!.StartAfter(timeline, seq, Environment.TickCount64, released!);
             if (EnqueueReleasedLocked())
             {
                 return;
@@ -138,13 +132,12 @@ public sealed class GatewayConnection : IThreadPoolWorkItem
     {
         lock (outbound)
         {
-            if (order is null || closing || ended || done)
+            if (!StartOrderLocked(create: false))
             {
                 return;
             }
 
-            released!.Clear();
-            order.Acked(timeline, seq, Environment.TickCount64, released);
+            order!.Acked(timeline, seq, Environment.TickCount64, released!);
             if (EnqueueReleasedLocked())
             {
                 return;
@@ -220,6 +213,22 @@ public sealed class GatewayConnection : IThreadPoolWorkItem
         {
             socket.Abort();
         }
+    }
+
+    /// <summary>
+    /// Readies a step of the push order: false when the connection is going away, or (without <paramref name="create"/>)
+    /// has had no push yet, so there is nothing to order.
+    /// </summary>
+    private bool StartOrderLocked(bool create)
+    {
+        if (closing || ended || done || (order is null && !create))
+        {
+            return false;
+        }
+
+        order ??= new PushOrder(PushOrderWindow);
+        (released ??= []).Clear();
+        return true;
     }
 
     private bool EnqueueLocked(byte[] frame)
