@@ -142,7 +142,7 @@ internal sealed class TimelineLog
 
             // Anything else leaves memory in doubt; above all a stale etag: another activation of this grain wrote its
             // state, and may have handed out numbers. Only a reload from storage can tell.
-            StartReload();
+            Reload();
             throw;
         }
     }
@@ -165,7 +165,7 @@ internal sealed class TimelineLog
             }
 
             // A publish whose reply was lost may have stored the message: only the store can tell a resend.
-            StartReload();
+            Reload();
             throw;
         }
     }
@@ -197,15 +197,12 @@ internal sealed class TimelineLog
         Sent.Release(reservation, failure);
         if (mayBePublished)
         {
-            StartReload();
+            Reload();
             return true;
         }
 
         return sequence!.TryGiveBack(seq);
     }
-
-    /// <summary>Memory is missing a message the log has: appends nothing more, and the grain reloads (see <see cref="IsReloading"/>).</summary>
-    public void Reload() => StartReload();
 
     /// <summary>
     /// Takes a seq for a copy another timeline's grain publishes (see <see cref="TakeSeqAsync"/>): until it is accepted or
@@ -272,7 +269,8 @@ internal sealed class TimelineLog
         return new SyncResult(page, lastSeq, hasMore, null);
     }
 
-    private void StartReload()
+    /// <summary>Memory may be missing a message the log has: appends nothing more, and the grain reloads (see <see cref="IsReloading"/>).</summary>
+    public void Reload()
     {
         if (!IsReloading)
         {
