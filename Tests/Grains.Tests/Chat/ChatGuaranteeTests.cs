@@ -121,6 +121,51 @@ public sealed class ChatGuaranteeTests
 
     [Theory(Timeout = 120_000)]
     [MemberData(nameof(Stores))]
+    public async Task Sync_serves_nothing_above_a_sent_copy_still_being_published(string kind)
+    {
+        // Bob's grain is slow to take alice's message (an incoming-call filter holds it), so alice's copy at seq 1 is
+        // still being published when her next message, to carol, is acked at seq 2. A sync in between must not hand
+        // her seq 2: her next sync would start after it and pass over seq 1 for ever.
+        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var store = await ChatStore.CreateAsync(kind);
+        await using var silo = await ChatSilo.StartAsync(store, configure: s => s.AddIncomingGrainCallFilter(async call =>
+        {
+            if (call.InterfaceMethod?.Name == nameof(IUserGrain.AcceptDirect) && call.TargetId.Key.ToString() == "bob")
+            {
+                reached.TrySetResult();
+                await release.Task;
+            }
+
+            await call.Invoke();
+        }));
+
+        var toBob = silo.User("alice").SendDirect("bob", "a-1", """{"text":"slow"}""", null);
+        try
+        {
+            await reached.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            var toCarol = await silo.User("alice").SendDirect("carol", "a-2", """{"text":"fast"}""", null);
+            Assert.Equal(2, toCarol.Ack!.Seq);
+
+            var during = await silo.User("alice").Sync(0, 10);
+            Assert.Empty(during.Messages);
+            Assert.Equal(0, during.LastSeq);
+            Assert.False(toBob.IsCompleted);
+        }
+        finally
+        {
+            release.TrySetResult(); // also when an assertion failed: the held call would keep the silo from stopping
+        }
+
+        Assert.Equal(1, (await toBob).Ack!.Seq);
+        var after = await silo.User("alice").Sync(0, 10);
+        Assert.Equal([("a-1", 1L), ("a-2", 2L)], after.Messages.Select(m => (m.ClientMsgId, m.Seq)));
+        Assert.Equal(2, after.LastSeq);
+        Assert.Equal([1L], (await silo.User("bob").Sync(0, 10)).Messages.Select(m => m.Seq));
+    }
+
+    [Theory(Timeout = 120_000)]
+    [MemberData(nameof(Stores))]
     public async Task Non_member_cannot_send_to_sync_or_list_a_group(string kind)
     {
         using var store = await ChatStore.CreateAsync(kind);
