@@ -35,7 +35,7 @@ internal sealed class SentWindow
     {
         if (pending.TryGetValue((from, clientMsgId), out var reservation))
         {
-            ack = reservation.Pending.Task;
+            ack = reservation.Ack;
             return true;
         }
 
@@ -61,7 +61,7 @@ internal sealed class SentWindow
     public void Release(SendReservation reservation, Exception reason)
     {
         pending.Remove(reservation.Key);
-        reservation.Pending.TrySetException(reason);
+        reservation.Fail(reason);
     }
 
     /// <summary>Records <paramref name="message"/> as accepted and completes its reservation, if any.</summary>
@@ -73,7 +73,7 @@ internal sealed class SentWindow
         }
 
         Remember(message);
-        reservation?.Pending.TrySetResult(message.ToAck());
+        reservation?.Complete(message);
     }
 
     /// <summary>Remembers an accepted user message (one loaded from the store, or one just appended).</summary>

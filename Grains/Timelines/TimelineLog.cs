@@ -107,7 +107,7 @@ internal sealed class TimelineLog
     /// <see cref="Abandon"/>; until then sync serves nothing above it.
     /// </summary>
     /// <exception cref="StorageUnavailableException">As for <see cref="AppendAsync"/>; nothing was taken.</exception>
-    public async Task<long> TakeSeqAsync(SendReservation? reservation)
+    public async ValueTask<long> TakeSeqAsync(SendReservation? reservation)
     {
         if (IsReloading)
         {
@@ -208,7 +208,7 @@ internal sealed class TimelineLog
     /// Takes a seq for a copy another timeline's grain publishes (see <see cref="TakeSeqAsync"/>): until it is accepted or
     /// abandoned, sync serves nothing above it, so a client never syncs past a message that is still coming.
     /// </summary>
-    public async Task<long> TakeSeqForElsewhereAsync(SendReservation reservation)
+    public async ValueTask<long> TakeSeqForElsewhereAsync(SendReservation reservation)
     {
         var seq = await TakeSeqAsync(reservation);
         (elsewhere ??= []).Add(seq);

@@ -34,12 +34,17 @@ public sealed partial class UserGrain(
 
     private List<Session> Online => state.State.Sessions;
 
+    // The online sessions as one array that every event and lookup shares (none changes it): replaced whenever a session
+    // comes or goes, rather than copied for every message.
+    private Session[] online = [];
+
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         writer = new CoalescingStateWriter<UserState>(state);
         var name = Timeline.ForUser(UserId).ToString();
         var stream = this.GetStreamProvider(TimelineStreams.Provider).GetStream<TimelineEvent>(TimelineStreams.Namespace, name);
-        log = new TimelineLog(name, stream, services, () => Online.Count == 0 ? [] : [.. Online], DeactivateOnIdle);
+        online = [.. Online];
+        log = new TimelineLog(name, stream, services, () => online, DeactivateOnIdle);
         return log.LoadAsync(state.State.SeqLimit, PersistSeqLimit, cancellationToken);
     }
 
@@ -209,6 +214,7 @@ public sealed partial class UserGrain(
         if (!Online.Contains(session))
         {
             Online.Add(session);
+            online = [.. Online];
             await writer.WriteAsync();
             await PublishPresence(state.State.Groups);
         }
@@ -220,12 +226,13 @@ public sealed partial class UserGrain(
     {
         if (Online.Remove(session))
         {
+            online = [.. Online];
             await writer.WriteAsync();
             await PublishPresence(state.State.Groups);
         }
     }
 
-    public Task<IReadOnlyList<Session>> Sessions() => Task.FromResult<IReadOnlyList<Session>>(Online.ToArray());
+    public Task<IReadOnlyList<Session>> Sessions() => Task.FromResult<IReadOnlyList<Session>>(online);
 
     public async Task JoinedGroup(string groupId)
     {
@@ -258,7 +265,7 @@ public sealed partial class UserGrain(
     private Task PublishPresence(IEnumerable<string> groups)
     {
         var me = UserId;
-        var snapshot = Online.ToArray();
+        var snapshot = online;
         return Task.WhenAll(groups.Select(g => GrainFactory.GetGrainByKey<IGroupGrain>(g).UpdatePresence(me, snapshot)));
     }
 
