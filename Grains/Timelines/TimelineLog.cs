@@ -94,10 +94,20 @@ internal sealed class TimelineLog
     /// The grain storage could not raise the sequence's bound (nothing published; the timeline stays loaded), the publish
     /// failed, or an earlier failure left the timeline reloading.
     /// </exception>
-    public async Task<ChatMessage> AppendAsync(Func<long, ChatMessage> build, Session? origin, SendReservation? reservation = null, TimelineEvent? companion = null)
+    public Task<ChatMessage> AppendAsync(Func<long, ChatMessage> build, Session? origin, SendReservation? reservation = null, TimelineEvent? companion = null)
     {
-        var seq = await TakeSeqAsync(reservation);
-        // Published in the same turn as the seq was taken: the log's order is the seq order.
+        // Published in the same turn as the seq was taken: the log's order is the seq order. Most seqs come from the
+        // reserved range at once, and then no second state machine waits on the publish.
+        var taking = TakeSeqAsync(reservation);
+        return taking.IsCompletedSuccessfully
+            ? PublishAsync(build(taking.Result), origin, reservation, companion)
+            : AppendWhenTakenAsync(taking, build, origin, reservation, companion);
+    }
+
+    private async Task<ChatMessage> AppendWhenTakenAsync(
+        ValueTask<long> taking, Func<long, ChatMessage> build, Session? origin, SendReservation? reservation, TimelineEvent? companion)
+    {
+        var seq = await taking;
         return await PublishAsync(build(seq), origin, reservation, companion);
     }
 
