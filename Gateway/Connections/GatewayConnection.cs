@@ -105,47 +105,15 @@ public sealed class GatewayConnection : IThreadPoolWorkItem
     /// Pushes of <paramref name="timeline"/> to this connection start above <paramref name="seq"/> (its user grain said so
     /// when the connection joined): the first of them need not wait for lower ones, which will not come.
     /// </summary>
-    public void PushesStartAfter(string timeline, long seq)
-    {
-        lock (outbound)
-        {
-            if (!StartOrderLocked(create: true))
-            {
-                return;
-            }
-
-            order!.StartAfter(timeline, seq, Environment.TickCount64, released!);
-            if (EnqueueReleasedLocked())
-            {
-                return;
-            }
-        }
-
-        CloseSlowConsumer();
-    }
+    public void PushesStartAfter(string timeline, long seq) =>
+        StepOrder(create: true, timeline, seq, static (order, timeline, seq, now, ready) => order.StartAfter(timeline, seq, now, ready));
 
     /// <summary>
     /// This connection is being acked <paramref name="seq"/> of <paramref name="timeline"/>: it gets no push of that
     /// message, so pushes of the timeline waiting behind it may go.
     /// </summary>
-    public void Acked(string timeline, long seq)
-    {
-        lock (outbound)
-        {
-            if (!StartOrderLocked(create: false))
-            {
-                return;
-            }
-
-            order!.Acked(timeline, seq, Environment.TickCount64, released!);
-            if (EnqueueReleasedLocked())
-            {
-                return;
-            }
-        }
-
-        CloseSlowConsumer();
-    }
+    public void Acked(string timeline, long seq) =>
+        StepOrder(create: false, timeline, seq, static (order, timeline, seq, now, ready) => order.Acked(timeline, seq, now, ready));
 
     /// <summary>Starts closing: queued frames are dropped, the close frame is sent next, and the socket is aborted after a grace period.</summary>
     public void Close(WebSocketCloseStatus status, string description)
@@ -213,6 +181,29 @@ public sealed class GatewayConnection : IThreadPoolWorkItem
         {
             socket.Abort();
         }
+    }
+
+    /// <summary>
+    /// Takes one step of the push order that carries no frame of its own (<paramref name="step"/>, a static lambda: nothing
+    /// allocated per ack), and queues what it released.
+    /// </summary>
+    private void StepOrder(bool create, string timeline, long seq, Action<PushOrder, string, long, long, List<byte[]>> step)
+    {
+        lock (outbound)
+        {
+            if (!StartOrderLocked(create))
+            {
+                return;
+            }
+
+            step(order!, timeline, seq, Environment.TickCount64, released!);
+            if (EnqueueReleasedLocked())
+            {
+                return;
+            }
+        }
+
+        CloseSlowConsumer();
     }
 
     /// <summary>

@@ -62,15 +62,9 @@ public sealed class PushOrder(TimeSpan window)
 
         if (cursor.Last == Unknown)
         {
-            // Only acks came before: this push sets where the timeline stands, and acks at or below it are done with.
-            cursor.Last = seq;
+            // Only acks came before: this push sets where the timeline stands.
             ready.Add(frame);
-            while (cursor.Held!.Count > 0 && cursor.Held.Keys[0] <= seq)
-            {
-                cursor.Held.RemoveAt(0);
-            }
-
-            Drain(cursor, now, ready);
+            StandAt(cursor, seq, now, ready);
             return;
         }
 
@@ -93,13 +87,7 @@ public sealed class PushOrder(TimeSpan window)
 
         if (cursor.Last == Unknown)
         {
-            cursor.Last = seq;
-            while (cursor.Held!.Count > 0 && cursor.Held.Keys[0] <= seq)
-            {
-                cursor.Held.RemoveAt(0);
-            }
-
-            Drain(cursor, now, ready);
+            StandAt(cursor, seq, now, ready);
         }
     }
 
@@ -220,6 +208,21 @@ public sealed class PushOrder(TimeSpan window)
         }
 
         cursor.Last = seq;
+        Drain(cursor, now, ready);
+    }
+
+    /// <summary>
+    /// A timeline that had only acks noted now stands at <paramref name="seq"/>: the acks at or below it are done with,
+    /// and those right above it release what they can.
+    /// </summary>
+    private static void StandAt(Cursor cursor, long seq, long now, List<byte[]> ready)
+    {
+        cursor.Last = seq;
+        while (cursor.Held!.Count > 0 && cursor.Held.Keys[0] <= seq)
+        {
+            cursor.Held.RemoveAt(0);
+        }
+
         Drain(cursor, now, ready);
     }
 
