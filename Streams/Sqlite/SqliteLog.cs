@@ -32,6 +32,7 @@ internal sealed partial class SqliteLog : IMessageLog, IAsyncDisposable
     private SqliteLogWriter? writer;
     private SqliteWalCheckpointer? checkpointer;
     private bool disposed;
+    private long externalCommits;
 
     public SqliteLog(SqliteLogOptions options, IEnumerable<string> readerProviders, ILogger logger)
     {
@@ -59,6 +60,12 @@ internal sealed partial class SqliteLog : IMessageLog, IAsyncDisposable
     public HashRingBasedStreamQueueMapper QueueMapper { get; }
 
     public TimeSpan ExternalPollPeriod => options.ExternalPollPeriod;
+
+    /// <summary>
+    /// How many times the writer found that another connection (another silo's writer on the file) had committed; the
+    /// receivers look in the file for records they did not get through the tail only when this has changed.
+    /// </summary>
+    public long ExternalCommits => Interlocked.Read(ref externalCommits);
 
     internal string ConnectionString { get; }
 
@@ -267,7 +274,8 @@ internal sealed partial class SqliteLog : IMessageLog, IAsyncDisposable
                 }
 
                 checkpointer = walCheckpointer;
-                writer = new SqliteLogWriter(connection, options.MaxWritesPerCommit, OnCommitted, walCheckpointer);
+                writer = new SqliteLogWriter(
+                    connection, options.MaxWritesPerCommit, OnCommitted, walCheckpointer, () => Interlocked.Increment(ref externalCommits), options.ExternalPollPeriod);
                 connection = null;
                 if (options.TrimPeriod > TimeSpan.Zero)
                 {

@@ -19,6 +19,8 @@ internal sealed class SqliteLogWriter : IAsyncDisposable
     private readonly SqliteConnection connection;
     private readonly int maxWritesPerCommit;
     private readonly Action<int, LogRecord> committed;
+    private readonly Action externalCommit;
+    private readonly TimeSpan externalPollPeriod;
     private readonly SqliteWalCheckpointer checkpointer;
     private readonly SqliteTransactionStatements transactions;
     private readonly SqliteRowStatement insertRecord;
@@ -38,11 +40,16 @@ internal sealed class SqliteLogWriter : IAsyncDisposable
     /// <param name="maxWritesPerCommit">The most writes one transaction takes.</param>
     /// <param name="committed">Called with each appended record once its transaction has committed (the tails, the known ends).</param>
     /// <param name="checkpointer">Checkpoints the file's WAL beside the writer (the connection's automatic checkpoint is off).</param>
-    public SqliteLogWriter(SqliteConnection connection, int maxWritesPerCommit, Action<int, LogRecord> committed, SqliteWalCheckpointer checkpointer)
+    /// <param name="externalCommit">Called when the writer finds that another connection (another silo's writer) committed to the file.</param>
+    /// <param name="externalPollPeriod">How often an idle writer looks for such commits.</param>
+    public SqliteLogWriter(
+        SqliteConnection connection, int maxWritesPerCommit, Action<int, LogRecord> committed, SqliteWalCheckpointer checkpointer, Action externalCommit, TimeSpan externalPollPeriod)
     {
         this.connection = connection;
         this.maxWritesPerCommit = maxWritesPerCommit;
         this.committed = committed;
+        this.externalCommit = externalCommit;
+        this.externalPollPeriod = externalPollPeriod;
         this.checkpointer = checkpointer;
         transactions = new SqliteTransactionStatements(connection, immediate: true);
         // Bound by position, without a SqliteCommand: the one statement run per record.
@@ -195,11 +202,49 @@ internal sealed class SqliteLogWriter : IAsyncDisposable
         }
     }
 
-    // Blocks the writer's thread until a write is queued; false once the channel is completed and empty.
+    // Blocks the writer's thread until a write is queued; false once the channel is completed and empty. While none comes,
+    // it looks for other writers' commits every externalPollPeriod.
     private bool WaitForWrites()
     {
         var ready = pending.Reader.WaitToReadAsync();
-        return ready.IsCompletedSuccessfully ? ready.Result : ready.AsTask().GetAwaiter().GetResult();
+        if (ready.IsCompletedSuccessfully)
+        {
+            return ready.Result;
+        }
+
+        var waiting = ready.AsTask();
+        while (!waiting.Wait(externalPollPeriod))
+        {
+            try
+            {
+                ObserveDataVersion();
+            }
+            catch (SqliteException)
+            {
+                // Not known: the receivers look in the file, where a lasting failure shows, and the ends are read again.
+                ends.Clear();
+                externalCommit();
+            }
+        }
+
+        return waiting.GetAwaiter().GetResult();
+    }
+
+    // SQLite's data_version on this connection changes only when another connection commits to the file. The queues' ends
+    // this writer knows hold until then; the receivers read the file for those records once told (see SqliteLog.ExternalCommits).
+    private void ObserveDataVersion()
+    {
+        var version = dataVersion.ReadInt64();
+        if (version != knownDataVersion)
+        {
+            ends.Clear();
+            if (knownDataVersion != -1)
+            {
+                externalCommit();
+            }
+
+            knownDataVersion = version;
+        }
     }
 
     private void Commit(List<LogWrite> batch)
@@ -207,15 +252,8 @@ internal sealed class SqliteLogWriter : IAsyncDisposable
         transactions.Begin();
         try
         {
-            // The queues' ends this writer knows hold until another connection (another silo's writer on the file) commits;
-            // SQLite's data_version tells, under the write lock just taken.
-            var version = dataVersion.ReadInt64();
-            if (version != knownDataVersion)
-            {
-                ends.Clear();
-                knownDataVersion = version;
-            }
-
+            // Under the write lock just taken, so that no other writer's commit comes between this look and the appends.
+            ObserveDataVersion();
             var appended = Write(batch);
             transactions.Commit();
             Interlocked.Add(ref appends, appended);

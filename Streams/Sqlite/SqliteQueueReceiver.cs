@@ -32,6 +32,7 @@ internal sealed partial class SqliteQueueReceiver : IQueueAdapterReceiver, IDisp
     private readonly ReaderPosition position = new();
     private bool fileHasMore;   // the last read from the file was full
     private long lastFileRead;  // Stopwatch timestamp of the last read from the file
+    private long externalCommitsRead = -1; // SqliteLog.ExternalCommits when the file was last read
 
     public SqliteQueueReceiver(SqliteLog log, LogReader reader, int queue, LogRecordCodec codec, StreamConsumerLag lag, ILogger logger)
     {
@@ -141,14 +142,18 @@ internal sealed partial class SqliteQueueReceiver : IQueueAdapterReceiver, IDisp
         }
 
         // Not in the tail: read the file when it holds more than we read (we are behind, or another writer
-        // appended), and otherwise look at it every ExternalPollPeriod for records of other writers.
+        // appended). Otherwise look at it for other writers' records, only once the writer has seen one commit, and at
+        // most every ExternalPollPeriod: each read of a file that changed empties the connection's page cache.
         var now = Stopwatch.GetTimestamp();
-        if (!fileHasMore && position.Read >= log.KnownEnd(queue) && Stopwatch.GetElapsedTime(lastFileRead, now) < log.ExternalPollPeriod)
+        var externalCommits = log.ExternalCommits;
+        if (!fileHasMore && position.Read >= log.KnownEnd(queue)
+            && (externalCommits == externalCommitsRead || Stopwatch.GetElapsedTime(lastFileRead, now) < log.ExternalPollPeriod))
         {
             return [];
         }
 
         lastFileRead = now;
+        externalCommitsRead = externalCommits;
         var records = file.ReadAfter(position.Read, count);
         fileHasMore = records.Count == count;
         if (records.Count > 0)

@@ -107,6 +107,35 @@ public sealed class SqliteQueueReceiverTests : IAsyncLifetime, IAsyncDisposable
         await receiver.Shutdown(TimeSpan.FromSeconds(5), CancellationToken.None);
     }
 
+    [Fact]
+    public async Task A_caught_up_receiver_reads_the_file_once_another_writer_has_committed_and_not_for_its_own_appends()
+    {
+        var reader = new LogReader("persist-external", TestNamespaces.Source, TestNamespaces.Persist);
+        using var fileReads = new FileReadCounter(reader.ProviderName);
+        var log = await fixture.OpenAsync(queues: 1);
+        var receiver = await StartAsync(log, queue: 0, reader);
+        for (var i = 0; i < 3; i++)
+        {
+            await fixture.AppendAsync(log, 0, TestNamespaces.Source, "a", new TestEvent("run", "a", i));
+        }
+
+        // Its own appends come through the tail, and the writer, idle for several of its polls after them, finds no
+        // other writer's commit: the receivers have no reason to read the file.
+        Assert.Equal([1L, 2, 3], (await ReadAllAsync(receiver)).Select(container => container.Offset));
+        Assert.Equal(0, log.ExternalCommits);
+        Assert.Equal(0, fileReads.Records);
+
+        // Another silo's writer on the same file: its records are in no tail of this log.
+        var other = await fixture.OpenAsync(queues: 1);
+        await fixture.AppendAsync(other, 0, TestNamespaces.Source, "b", new TestEvent("run", "b", 0));
+        await fixture.AppendAsync(other, 0, TestNamespaces.Source, "b", new TestEvent("run", "b", 1));
+
+        Assert.Equal([4L, 5], (await ReadAllAsync(receiver)).Select(container => container.Offset));
+        Assert.True(log.ExternalCommits > 0);
+        Assert.Equal(2, fileReads.Records);
+        await receiver.Shutdown(TimeSpan.FromSeconds(5), CancellationToken.None);
+    }
+
     private async Task<SqliteQueueReceiver> StartAsync(SqliteLog log, int queue, LogReader? reader = null)
     {
         var lag = new StreamConsumerLag(log, NullLogger.Instance);
