@@ -20,4 +20,10 @@ public interface IMessageStore
 
     /// <summary>The highest stored seq of the timeline; 0 if none.</summary>
     Task<long> GetLastSeqAsync(string timeline, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The user message of the timeline that <paramref name="from"/> sent with <paramref name="clientMsgId"/>, or null if none
+    /// is stored: what a resend gets back once it is older than its grain remembers. The lowest seq if there are several.
+    /// </summary>
+    Task<ChatMessage?> FindSentAsync(string timeline, string from, string clientMsgId, CancellationToken cancellationToken);
 }

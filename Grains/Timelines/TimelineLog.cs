@@ -279,6 +279,43 @@ internal sealed class TimelineLog
         return new SyncResult(page, lastSeq, hasMore, null);
     }
 
+    /// <summary>
+    /// The stored user message <paramref name="from"/> sent with <paramref name="clientMsgId"/>, for a resend that
+    /// <see cref="Sent"/> does not know although the message was published (its direct message's recipient has it): older
+    /// than this activation remembers, or published by an attempt whose outcome this activation never learned. Remembered
+    /// from now on. Null if the store does not have it, or not within a caller's patience.
+    /// </summary>
+    public async Task<ChatMessage?> FindSentAsync(string from, string clientMsgId)
+    {
+        using (var timeout = new CancellationTokenSource(StoreCatchUpTimeout))
+        {
+            try
+            {
+                await services.Barrier.WaitAsync(Name, timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return null;
+            }
+        }
+
+        var found = await services.Store.FindSentAsync(Name, from, clientMsgId, CancellationToken.None);
+        if (found is null)
+        {
+            return null;
+        }
+
+        var index = recent.FirstAfter(found.Seq - 1);
+        if (found.Seq > evictedUpTo && (index >= recent.Count || recent[index].Seq != found.Seq))
+        {
+            // Within what memory should hold, yet not in it: memory misses what the log has.
+            Reload();
+        }
+
+        Sent.Remember(found);
+        return found;
+    }
+
     /// <summary>Memory may be missing a message the log has: appends nothing more, and the grain reloads (see <see cref="IsReloading"/>).</summary>
     public void Reload()
     {

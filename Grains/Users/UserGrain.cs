@@ -126,11 +126,15 @@ public sealed partial class UserGrain(
             if (!theirs.SenderCopyPublished)
             {
                 // The recipient has this message from an earlier attempt, whose record carried this timeline's copy as
-                // well; this activation does not know that copy (the attempt was in doubt, and the copy was stored after
-                // this activation loaded). The new seq goes back unused, and the timeline reloads, so the resend gets
-                // the earlier copy's ack.
-                var earlierAttempt = new StorageUnavailableException($"{myTimeline} is reloading to find the first attempt of this message.");
+                // well; this activation does not remember that copy (older than its de-duplication window, or the attempt
+                // was in doubt). The new seq goes back unused, and the resend gets the earlier copy's ack, from the store.
+                var earlierAttempt = new StorageUnavailableException($"{myTimeline} is looking for the first attempt of this message.");
                 log.Abandon(mine.Seq, reservation, earlierAttempt, mayBePublished: false);
+                if (await log.FindSentAsync(me, clientMsgId) is { } first)
+                {
+                    return SendResult.Accepted(first.ToAck());
+                }
+
                 log.Reload();
                 return SendResult.Refused(ChatErrorCode.Unavailable, "Your timeline is reloading; resend the message with the same clientMsgId.");
             }

@@ -147,6 +147,29 @@ public sealed class PostgresMessageStore(NpgsqlDataSource dataSource) : IMessage
         return result as long? ?? throw new InvalidDataException($"The highest seq of timeline '{timeline}' is not an integer ({result}).");
     }
 
+    public async Task<ChatMessage?> FindSentAsync(string timeline, string from, string clientMsgId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(timeline);
+        ArgumentNullException.ThrowIfNull(from);
+        ArgumentNullException.ThrowIfNull(clientMsgId);
+        // Served by the unique index on (timeline, from_user, client_msg_id) WHERE kind = 0.
+        await using var command = dataSource.CreateCommand(
+            $"SELECT {MessageRows.Columns} FROM messages WHERE timeline = $1 AND from_user = $2 AND client_msg_id = $3 AND kind = 0 ORDER BY seq LIMIT 1");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = timeline });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = from });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = clientMsgId });
+        try
+        {
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var found = await MessageRows.ReadAllAsync(reader, timeline, cancellationToken).ConfigureAwait(false);
+            return found.Count > 0 ? found[0] : null;
+        }
+        catch (NpgsqlException ex) when (ex.IsTransient)
+        {
+            throw Unavailable($"look up a sent message in timeline {timeline}", ex);
+        }
+    }
+
     /// <summary>
     /// PostgreSQL is down, restarting or unreachable: nothing is wrong with the request, so its caller retries. The
     /// driver's exception goes into the message, not attached: Orleans cannot carry it across a grain call.

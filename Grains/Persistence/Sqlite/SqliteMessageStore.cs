@@ -99,6 +99,24 @@ public sealed class SqliteMessageStore : IMessageStore, IDisposable
         return result as long? ?? throw new InvalidDataException($"The highest seq of timeline '{timeline}' is not an integer ({result}).");
     }
 
+    public async Task<ChatMessage?> FindSentAsync(string timeline, string from, string clientMsgId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(timeline);
+        ArgumentNullException.ThrowIfNull(from);
+        ArgumentNullException.ThrowIfNull(clientMsgId);
+        await using var connection = await database.OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        // No index serves this (every insert would pay for one): it walks the timeline's rows, which only a resend older
+        // than its grain's de-duplication window asks for.
+        command.CommandText = $"SELECT {MessageRows.Columns} FROM messages WHERE timeline = $timeline AND from_user = $from AND client_msg_id = $client AND kind = 0 ORDER BY seq LIMIT 1";
+        command.Parameters.AddWithValue("$timeline", timeline);
+        command.Parameters.AddWithValue("$from", from);
+        command.Parameters.AddWithValue("$client", clientMsgId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var found = await MessageRows.ReadAllAsync(reader, timeline, cancellationToken).ConfigureAwait(false);
+        return found.Count > 0 ? found[0] : null;
+    }
+
     public override string ToString() => $"SQLite messages at {DatabasePath}";
 
     public void Dispose() => database.Dispose();

@@ -61,6 +61,33 @@ public sealed class ChatGuaranteeTests
 
     [Theory(Timeout = 120_000)]
     [MemberData(nameof(Stores))]
+    public async Task A_resend_older_than_the_senders_window_gets_the_original_ack_from_the_store(string kind)
+    {
+        // Alice's grain remembers her last two messages, so her message to bob is forgotten three messages later; bob, who
+        // got nothing since, still remembers it, so the resend reaches him and he finds it published already.
+        using var store = await ChatStore.CreateAsync(kind);
+        await using var silo = await ChatSilo.StartAsync(store, new Dictionary<string, string?> { ["RecentMessages"] = "2", ["DedupeWindow"] = "2" });
+        var first = (await silo.User("alice").SendDirect("bob", "x", """{"text":"once"}""", null)).Ack!;
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.NotNull((await silo.User("alice").SendDirect("carol", $"c{i}", "{}", null)).Ack);
+        }
+
+        var again = await silo.User("alice").SendDirect("bob", "x", """{"text":"twice?"}""", null);
+        var thrice = await silo.User("alice").SendDirect("bob", "x", """{"text":"thrice?"}""", null);
+
+        Assert.Null(again.Error);
+        Assert.Equal(first, again.Ack);
+        Assert.Equal(first, thrice.Ack);
+        Assert.Single((await silo.User("bob").Sync(0, 10)).Messages);
+        // The seq the resend took went back unused: alice's next message follows her fourth without a gap.
+        var next = (await silo.User("alice").SendDirect("bob", "y", "{}", null)).Ack!;
+        Assert.Equal(5, next.Seq);
+        Assert.Equal([1L, 2, 3, 4, 5], (await silo.User("alice").Sync(0, 10)).Messages.Select(m => m.Seq));
+    }
+
+    [Theory(Timeout = 120_000)]
+    [MemberData(nameof(Stores))]
     public async Task Direct_message_sits_in_both_user_timelines_with_one_msgId(string kind)
     {
         using var store = await ChatStore.CreateAsync(kind);

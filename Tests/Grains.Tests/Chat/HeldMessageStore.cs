@@ -38,6 +38,9 @@ internal sealed class HeldMessageStore(IMessageStore inner) : IMessageStore
 
     public Task<long> GetLastSeqAsync(string timeline, CancellationToken cancellationToken) => inner.GetLastSeqAsync(timeline, cancellationToken);
 
+    public Task<ChatMessage?> FindSentAsync(string timeline, string from, string clientMsgId, CancellationToken cancellationToken) =>
+        inner.FindSentAsync(timeline, from, clientMsgId, cancellationToken);
+
     private static TaskCompletionSource Done()
     {
         var done = new TaskCompletionSource();

@@ -89,6 +89,28 @@ public sealed class MessageStoreTests
 
     [Theory(Timeout = 60_000)]
     [MemberData(nameof(Stores))]
+    public async Task FindSent_finds_a_senders_user_message_by_its_clientMsgId_in_one_timeline(string kind)
+    {
+        await using var test = await TestMessageStore.CreateAsync(kind);
+        var sent = Message("user:alice", 2, from: "alice", to: "user:bob", clientMsgId: "a-2", body: RichBody);
+        await test.Store.InsertAsync(
+        [
+            Message("user:alice", 1, from: "alice", to: "user:bob", clientMsgId: "a-1"),
+            sent,
+            Message("user:alice", 3, from: "bob", to: "user:alice", clientMsgId: "a-2"),
+            Message("user:bob", 7, from: "alice", to: "user:bob", clientMsgId: "a-2"),
+            Message("group:g", 1, kind: MessageKind.System, from: "alice", clientMsgId: "sys"),
+        ], None);
+
+        Assert.Equal(sent, await test.Store.FindSentAsync("user:alice", "alice", "a-2", None));
+        Assert.Equal(7, (await test.Store.FindSentAsync("user:bob", "alice", "a-2", None))!.Seq);
+        Assert.Null(await test.Store.FindSentAsync("user:alice", "alice", "a-9", None));
+        Assert.Null(await test.Store.FindSentAsync("user:carol", "alice", "a-2", None));
+        Assert.Null(await test.Store.FindSentAsync("group:g", "alice", "sys", None)); // system messages are not a sender's
+    }
+
+    [Theory(Timeout = 60_000)]
+    [MemberData(nameof(Stores))]
     public async Task GetLastSeq_is_the_highest_stored_seq_or_zero(string kind)
     {
         await using var test = await TestMessageStore.CreateAsync(kind);
