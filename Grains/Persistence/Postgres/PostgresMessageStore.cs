@@ -112,20 +112,13 @@ public sealed class PostgresMessageStore(NpgsqlDataSource dataSource) : IMessage
     {
         ArgumentNullException.ThrowIfNull(timeline);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
-        await using var command = dataSource.CreateCommand(
-            $"SELECT {MessageRows.Columns} FROM messages WHERE timeline = $1 AND seq > $2 ORDER BY seq LIMIT $3");
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = timeline });
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = afterSeq });
-        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
-        try
-        {
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            return await MessageRows.ReadAllAsync(reader, timeline, cancellationToken).ConfigureAwait(false);
-        }
-        catch (NpgsqlException ex) when (ex.IsTransient)
-        {
-            throw Unavailable($"read timeline {timeline}", ex);
-        }
+        return await QueryAsync(
+            timeline,
+            $"SELECT {MessageRows.Columns} FROM messages WHERE timeline = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+            "read timeline",
+            cancellationToken,
+            new NpgsqlParameter<long> { TypedValue = afterSeq },
+            new NpgsqlParameter<int> { TypedValue = limit }).ConfigureAwait(false);
     }
 
     public async Task<long> GetLastSeqAsync(string timeline, CancellationToken cancellationToken)
@@ -153,20 +146,31 @@ public sealed class PostgresMessageStore(NpgsqlDataSource dataSource) : IMessage
         ArgumentNullException.ThrowIfNull(from);
         ArgumentNullException.ThrowIfNull(clientMsgId);
         // Served by the unique index on (timeline, from_user, client_msg_id) WHERE kind = 0.
-        await using var command = dataSource.CreateCommand(
-            $"SELECT {MessageRows.Columns} FROM messages WHERE timeline = $1 AND from_user = $2 AND client_msg_id = $3 AND kind = 0 ORDER BY seq LIMIT 1");
+        var found = await QueryAsync(
+            timeline,
+            $"SELECT {MessageRows.Columns} FROM messages WHERE timeline = $1 AND from_user = $2 AND client_msg_id = $3 AND kind = 0 ORDER BY seq LIMIT 1",
+            "look up a sent message in timeline",
+            cancellationToken,
+            new NpgsqlParameter<string> { TypedValue = from },
+            new NpgsqlParameter<string> { TypedValue = clientMsgId }).ConfigureAwait(false);
+        return found.Count > 0 ? found[0] : null;
+    }
+
+    // The messages of one timeline ($1) that a query selects; what it does (for the error) is named with the timeline.
+    private async Task<List<ChatMessage>> QueryAsync(
+        string timeline, string sql, string operation, CancellationToken cancellationToken, params NpgsqlParameter[] parameters)
+    {
+        await using var command = dataSource.CreateCommand(sql);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = timeline });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = from });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = clientMsgId });
+        command.Parameters.AddRange(parameters);
         try
         {
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            var found = await MessageRows.ReadAllAsync(reader, timeline, cancellationToken).ConfigureAwait(false);
-            return found.Count > 0 ? found[0] : null;
+            return await MessageRows.ReadAllAsync(reader, timeline, cancellationToken).ConfigureAwait(false);
         }
         catch (NpgsqlException ex) when (ex.IsTransient)
         {
-            throw Unavailable($"look up a sent message in timeline {timeline}", ex);
+            throw Unavailable($"{operation} {timeline}", ex);
         }
     }
 

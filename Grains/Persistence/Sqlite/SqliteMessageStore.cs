@@ -77,14 +77,12 @@ public sealed class SqliteMessageStore : IMessageStore, IDisposable
     {
         ArgumentNullException.ThrowIfNull(timeline);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
-        await using var connection = await database.OpenReaderAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {MessageRows.Columns} FROM messages WHERE timeline = $timeline AND seq > $after ORDER BY seq LIMIT $limit";
-        command.Parameters.AddWithValue("$timeline", timeline);
-        command.Parameters.AddWithValue("$after", afterSeq);
-        command.Parameters.AddWithValue("$limit", limit);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        return await MessageRows.ReadAllAsync(reader, timeline, cancellationToken).ConfigureAwait(false);
+        return await QueryAsync(
+            timeline,
+            $"SELECT {MessageRows.Columns} FROM messages WHERE timeline = $timeline AND seq > $after ORDER BY seq LIMIT $limit",
+            cancellationToken,
+            ("$after", afterSeq),
+            ("$limit", limit)).ConfigureAwait(false);
     }
 
     public async Task<long> GetLastSeqAsync(string timeline, CancellationToken cancellationToken)
@@ -104,20 +102,34 @@ public sealed class SqliteMessageStore : IMessageStore, IDisposable
         ArgumentNullException.ThrowIfNull(timeline);
         ArgumentNullException.ThrowIfNull(from);
         ArgumentNullException.ThrowIfNull(clientMsgId);
-        await using var connection = await database.OpenReaderAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
         // No index serves this (every insert would pay for one): it walks the timeline's rows, which only a resend older
         // than its grain's de-duplication window asks for.
-        command.CommandText = $"SELECT {MessageRows.Columns} FROM messages WHERE timeline = $timeline AND from_user = $from AND client_msg_id = $client AND kind = 0 ORDER BY seq LIMIT 1";
-        command.Parameters.AddWithValue("$timeline", timeline);
-        command.Parameters.AddWithValue("$from", from);
-        command.Parameters.AddWithValue("$client", clientMsgId);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var found = await MessageRows.ReadAllAsync(reader, timeline, cancellationToken).ConfigureAwait(false);
+        var found = await QueryAsync(
+            timeline,
+            $"SELECT {MessageRows.Columns} FROM messages WHERE timeline = $timeline AND from_user = $from AND client_msg_id = $client AND kind = 0 ORDER BY seq LIMIT 1",
+            cancellationToken,
+            ("$from", from),
+            ("$client", clientMsgId)).ConfigureAwait(false);
         return found.Count > 0 ? found[0] : null;
     }
 
     public override string ToString() => $"SQLite messages at {DatabasePath}";
+
+    // The messages of one timeline ($timeline) that a query selects, on a reader connection.
+    private async Task<List<ChatMessage>> QueryAsync(string timeline, string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
+    {
+        await using var connection = await database.OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Parameters.AddWithValue("$timeline", timeline);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await MessageRows.ReadAllAsync(reader, timeline, cancellationToken).ConfigureAwait(false);
+    }
 
     public void Dispose() => database.Dispose();
 }
