@@ -17,6 +17,7 @@ internal sealed class SqliteDatabase : IDisposable
     private readonly string? writerPragmas;
     private readonly ILogger logger;
     private readonly SemaphoreSlim writeLock = new(1, 1);
+    private readonly List<GroupedWrite> waiting = [];
     private SqliteConnection? writer;
     private SqliteTransactionStatements? transactions;
     private SqliteWalCheckpointer? checkpointer;
@@ -99,28 +100,60 @@ internal sealed class SqliteDatabase : IDisposable
     }
 
     /// <summary>
-    /// Runs <paramref name="write"/> on the writer connection, alone, inside one transaction: committed if it returns,
-    /// rolled back if it throws.
+    /// Runs <paramref name="write"/> on the writer connection inside a transaction: done once it committed, failed (and
+    /// rolled back) if it throws. Writes that wait for the writer meanwhile share one transaction: a commit writes each
+    /// page it changed once, and a batch of messages spread over many timelines changes a page for nearly every row, so
+    /// the rows of several batches in one commit rewrite their timelines' pages once rather than once a batch. Should the
+    /// shared transaction fail, each of its writes runs again alone, so that one write's failure is its own.
     /// </summary>
-    public Task WriteTransactionAsync(Action<SqliteConnection> write, CancellationToken cancellationToken)
+    public async Task WriteTransactionAsync(Action<SqliteConnection> write, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(write);
-        return WriteAsync(
-            connection =>
+        var mine = new GroupedWrite(write);
+        lock (waiting)
+        {
+            waiting.Add(mine);
+        }
+
+        try
+        {
+            await writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            lock (waiting)
             {
-                transactions!.Begin();
-                try
+                if (waiting.Remove(mine))
                 {
-                    write(connection);
-                    transactions.Commit();
-                }
-                catch
-                {
-                    transactions.RollbackIfOpen();
                     throw;
                 }
-            },
-            cancellationToken);
+            }
+
+            // Taken by a transaction already: its outcome is this write's.
+            await mine.Done.Task.ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            if (!mine.Done.Task.IsCompleted)
+            {
+                List<GroupedWrite> group;
+                lock (waiting)
+                {
+                    group = [.. waiting];
+                    waiting.Clear();
+                }
+
+                await CommitGroupAsync(group).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            writeLock.Release();
+        }
+
+        await mine.Done.Task.ConfigureAwait(false);
     }
 
     /// <summary>A new open connection (from the pool) for reading; the caller disposes it.</summary>
@@ -136,6 +169,81 @@ internal sealed class SqliteDatabase : IDisposable
         writeLock.Dispose();
     }
 
+    // Under the write lock: the group in one transaction; if that fails, each write in a transaction of its own.
+    private async Task CommitGroupAsync(List<GroupedWrite> group)
+    {
+        SqliteConnection connection;
+        try
+        {
+            connection = await GetWriterAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // The file cannot be opened: every write of the group fails with that.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            group.ForEach(write => write.Done.TrySetException(ex));
+            return;
+        }
+
+        if (group.Count > 1 && TryCommit(connection, group))
+        {
+            return;
+        }
+
+        foreach (var write in group)
+        {
+            TryCommit(connection, [write]);
+        }
+    }
+
+    // Completes the writes if the transaction commits; if it fails, fails a write that ran alone and leaves a group's as they are.
+    private bool TryCommit(SqliteConnection connection, List<GroupedWrite> writes)
+    {
+        Exception? failure = null;
+        try
+        {
+            transactions!.Begin();
+            try
+            {
+                foreach (var write in writes)
+                {
+                    write.Write(connection);
+                }
+
+                transactions.Commit();
+            }
+            catch
+            {
+                transactions.RollbackIfOpen();
+                throw;
+            }
+        }
+#pragma warning disable CA1031 // Whatever a write throws is that write's failure (or, alone, its caller's).
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            failure = ex;
+        }
+        finally
+        {
+            checkpointer!.AfterCommit(connection);
+        }
+
+        foreach (var write in writes)
+        {
+            if (failure is null)
+            {
+                write.Done.TrySetResult();
+            }
+            else if (writes.Count == 1)
+            {
+                write.Done.TrySetException(failure);
+            }
+        }
+
+        return failure is null;
+    }
+
     private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
     {
         var connection = new SqliteConnection(connectionString);
@@ -149,6 +257,13 @@ internal sealed class SqliteDatabase : IDisposable
             await connection.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    private sealed class GroupedWrite(Action<SqliteConnection> write)
+    {
+        public Action<SqliteConnection> Write { get; } = write;
+
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     // Called under the write lock: opened on first use, then kept for the database's lifetime.
