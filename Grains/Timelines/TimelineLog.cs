@@ -83,7 +83,16 @@ internal sealed class TimelineLog
     public bool IsReloading { get; private set; }
 
     /// <summary>Appends a message built from its new seq, publishes it and returns it once durable.</summary>
+    /// <inheritdoc cref="AppendAsync{T}"/>
+    public Task<ChatMessage> AppendAsync(Func<long, ChatMessage> build, Session? origin, SendReservation? reservation = null, TimelineEvent? companion = null) =>
+        AppendAsync(build, static message => message, origin, reservation, companion);
+
+    /// <summary>Appends a message built from its new seq, publishes it and, once it is durable, returns what <paramref name="reply"/> makes of it.</summary>
     /// <param name="build">Builds the message from its seq.</param>
+    /// <param name="reply">
+    /// The grain's answer, made from the durable message: a grain method can return this task as it is, rather than
+    /// await it only to wrap its result (one continuation less through the grain's scheduler).
+    /// </param>
     /// <param name="origin">The connection it came from, if any (push skips it).</param>
     /// <param name="reservation">The send's place in <see cref="Sent"/>, if it has one.</param>
     /// <param name="companion">
@@ -94,21 +103,22 @@ internal sealed class TimelineLog
     /// The grain storage could not raise the sequence's bound (nothing published; the timeline stays loaded), the publish
     /// failed, or an earlier failure left the timeline reloading.
     /// </exception>
-    public Task<ChatMessage> AppendAsync(Func<long, ChatMessage> build, Session? origin, SendReservation? reservation = null, TimelineEvent? companion = null)
+    public Task<T> AppendAsync<T>(
+        Func<long, ChatMessage> build, Func<ChatMessage, T> reply, Session? origin, SendReservation? reservation = null, TimelineEvent? companion = null)
     {
         // Published in the same turn as the seq was taken: the log's order is the seq order. Most seqs come from the
         // reserved range at once, and then no second state machine waits on the publish.
         var taking = TakeSeqAsync(reservation);
         return taking.IsCompletedSuccessfully
-            ? PublishAsync(build(taking.Result), origin, reservation, companion)
-            : AppendWhenTakenAsync(taking, build, origin, reservation, companion);
+            ? PublishAsync(build(taking.Result), reply, origin, reservation, companion)
+            : AppendWhenTakenAsync(taking, build, reply, origin, reservation, companion);
     }
 
-    private async Task<ChatMessage> AppendWhenTakenAsync(
-        ValueTask<long> taking, Func<long, ChatMessage> build, Session? origin, SendReservation? reservation, TimelineEvent? companion)
+    private async Task<T> AppendWhenTakenAsync<T>(
+        ValueTask<long> taking, Func<long, ChatMessage> build, Func<ChatMessage, T> reply, Session? origin, SendReservation? reservation, TimelineEvent? companion)
     {
         var seq = await taking;
-        return await PublishAsync(build(seq), origin, reservation, companion);
+        return await PublishAsync(build(seq), reply, origin, reservation, companion);
     }
 
     /// <summary>
@@ -158,14 +168,14 @@ internal sealed class TimelineLog
     }
 
     /// <summary>Publishes a message whose seq <see cref="TakeSeqAsync"/> gave, with <paramref name="companion"/> in the same record if any, and returns it once durable.</summary>
-    public async Task<ChatMessage> PublishAsync(ChatMessage message, Session? origin, SendReservation? reservation, TimelineEvent? companion = null)
+    private async Task<T> PublishAsync<T>(ChatMessage message, Func<ChatMessage, T> reply, Session? origin, SendReservation? reservation, TimelineEvent? companion)
     {
         try
         {
             var own = EventOf(message, origin);
             await (companion is null ? stream.OnNextAsync(own) : stream.OnNextBatchAsync([own, companion]));
             Accept(message, reservation);
-            return message;
+            return reply(message);
         }
         catch (Exception ex)
         {

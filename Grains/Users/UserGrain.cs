@@ -153,18 +153,21 @@ public sealed partial class UserGrain(
         }
     }
 
-    public async Task<DirectAck> AcceptDirect(string from, string msgId, string clientMsgId, string body, long ts, TimelineEvent senderCopy)
+    public Task<DirectAck> AcceptDirect(string from, string msgId, string clientMsgId, string body, long ts, TimelineEvent senderCopy)
     {
         ArgumentNullException.ThrowIfNull(senderCopy);
         if (log.Sent.TryGet(from, clientMsgId, out var earlier))
         {
-            return new DirectAck(await earlier, SenderCopyPublished: false);
+            return EarlierDirectAck(earlier);
         }
 
         var timeline = log.Name;
-        var message = await log.AppendAsync(
-            seq => new ChatMessage(timeline, seq, msgId, from, timeline, clientMsgId, MessageKind.User, body, ts), origin: null, log.Sent.Reserve(from, clientMsgId), senderCopy);
-        return new DirectAck(message.ToAck(), SenderCopyPublished: true);
+        return log.AppendAsync(
+            seq => new ChatMessage(timeline, seq, msgId, from, timeline, clientMsgId, MessageKind.User, body, ts),
+            static message => new DirectAck(message.ToAck(), SenderCopyPublished: true),
+            origin: null,
+            log.Sent.Reserve(from, clientMsgId),
+            senderCopy);
     }
 
     public Task<SyncResult> Sync(long afterSeq, int limit) =>
@@ -274,6 +277,8 @@ public sealed partial class UserGrain(
     }
 
     private long ReadCursor(string timeline) => state.State.ReadCursors.GetValueOrDefault(timeline);
+
+    private static async Task<DirectAck> EarlierDirectAck(Task<SendAck> earlier) => new(await earlier, SenderCopyPublished: false);
 
     private static async Task<SendResult> AckOf(Task<SendAck> earlier)
     {
