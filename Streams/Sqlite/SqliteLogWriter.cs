@@ -34,7 +34,7 @@ internal sealed class SqliteLogWriter : IAsyncDisposable
     private readonly TaskCompletionSource stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long commits;
     private long appends;
-    private long knownDataVersion = -1;
+    private long knownDataVersion;
 
     /// <param name="connection">An open connection the writer owns from now on.</param>
     /// <param name="maxWritesPerCommit">The most writes one transaction takes.</param>
@@ -61,6 +61,8 @@ internal sealed class SqliteLogWriter : IAsyncDisposable
             """);
         selectEnd = new SqliteRowStatement(connection, "SELECT coalesce(max(record_offset), 0) FROM log_records WHERE queue_no = ?1");
         dataVersion = new SqliteRowStatement(connection, "PRAGMA data_version");
+        // Before any receiver reads the file (they open the log first): another writer's commit after this is one they are told of.
+        knownDataVersion = dataVersion.ReadInt64();
         upsertCheckpoint = Prepare(
             """
             INSERT INTO log_checkpoints (reader, queue_no, record_offset) VALUES ($reader, $queue, $offset)
@@ -238,11 +240,7 @@ internal sealed class SqliteLogWriter : IAsyncDisposable
         if (version != knownDataVersion)
         {
             ends.Clear();
-            if (knownDataVersion != -1)
-            {
-                externalCommit();
-            }
-
+            externalCommit();
             knownDataVersion = version;
         }
     }
