@@ -28,8 +28,9 @@ public sealed class SqliteLogOptions
     public int TailCapacity { get; set; } = 256;
 
     /// <summary>
-    /// How often a caught-up reader queries the file anyway, for records another writer (another silo
-    /// on the same file) appended; records this silo appends reach its readers through the tail.
+    /// How often an idle writer looks for another writer's commits (another silo on the same file), and the most often a
+    /// caught-up reader then queries the file for that writer's records; records this silo appends reach its readers
+    /// through the tail, and a reader does not query the file for them.
     /// </summary>
     public TimeSpan ExternalPollPeriod { get; set; } = TimeSpan.FromMilliseconds(100);
 

@@ -6,9 +6,9 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace ChatCluster.Grains.Persistence.Sqlite;
 
 /// <summary>
-/// Messages in a SQLite file: the embedded default. Writes go through one connection, one batch at a
-/// time, and reads run beside them (see <see cref="SqliteDatabase"/>); each batch is one
-/// transaction, so it costs one WAL commit however many rows it has. Awaits use ConfigureAwait(false): a grain may call the store,
+/// Messages in a SQLite file: the embedded default. Writes go through one connection, and reads run beside them (see
+/// <see cref="SqliteDatabase"/>); a batch is one transaction, shared with the batches that waited for the writer
+/// meanwhile, so it costs at most one WAL commit however many rows it has. Awaits use ConfigureAwait(false): a grain may call the store,
 /// and the store's own continuations need not queue behind the grain's turn.
 /// </summary>
 public sealed class SqliteMessageStore : IMessageStore, IDisposable
